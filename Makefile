@@ -1,0 +1,41 @@
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite test-postgres check lint typecheck format lock clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: install
+	$(BIN)/clawvault serve --demo
+
+test: install
+	$(BIN)/python -m tests.run
+
+check: install lint typecheck test
+
+lint: install
+	$(BIN)/ruff check clawvault tests bench
+	$(BIN)/ruff format --check clawvault tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format clawvault tests bench
+	$(BIN)/ruff check --fix clawvault tests bench
+
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

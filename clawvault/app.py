@@ -1,0 +1,63 @@
+"""Builds the application: routers mounted under /api/v1, error handlers, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from clawvault.buyback.router import router as buyback_router
+from clawvault.core.http import JsonResponse, install_error_handlers
+from clawvault.core.runtime import Runtime
+from clawvault.db.engine import Database
+from clawvault.inventory.router import router as inventory_router
+from clawvault.packs.router import router as packs_router
+from clawvault.packs.service import keep_ev_fresh
+from clawvault.partners.auth import KeyCache
+from clawvault.pulls.router import router as pulls_router
+from clawvault.settings import Settings, get_settings
+from clawvault.shipping.router import router as shipping_router
+
+API_PREFIX = "/api/v1"
+
+
+def partner_api() -> APIRouter:
+    api = APIRouter()
+    for router in (packs_router, pulls_router, inventory_router, buyback_router, shipping_router):
+        api.include_router(router)
+    return api
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or Runtime(db=Database(settings.database_url, settings), settings=settings)
+        app.state.runtime = rt
+        background = []
+        if settings.ev_refresh_seconds > 0:
+            background.append(asyncio.create_task(keep_ev_fresh(rt)))
+        try:
+            yield
+        finally:
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if runtime is None:
+                await rt.db.dispose()
+
+    app = FastAPI(
+        title="clawvault Partner API",
+        version="1.0.0",
+        default_response_class=JsonResponse,
+        lifespan=lifespan,
+    )
+    app.state.key_cache = KeyCache()
+    install_error_handlers(app)
+    app.include_router(partner_api(), prefix=API_PREFIX)
+    return app

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from clawvault.buyback import service
+from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.partners.auth import Caller, get_caller
+
+router = APIRouter()
+
+
+@router.post("/vm/buyback")
+async def buyback(
+    request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.sell_back(runtime, caller, await json_object_body(request)))

@@ -1,0 +1,94 @@
+"""Sellback: the card goes back to its pack's pool and the partner is credited the live price."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clawvault.buyback.errors import BuybackInProgress, ItemExpired, ItemNotFound
+from clawvault.buyback.repository import BuybackRepository, RowBusy
+from clawvault.core.money import cents_to_number
+from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import as_utc
+from clawvault.db.models import CardStatus, LedgerKind
+from clawvault.ledger.repository import LedgerRepository
+from clawvault.packs.domain import buyback_cents
+from clawvault.partners.auth import Caller
+
+
+class InFlight:
+    """Item ids with a sellback under way in this process (other processes are told apart by
+    the row lock)."""
+
+    def __init__(self) -> None:
+        self._ids: set[tuple[int, str]] = set()
+
+    def claim(self, key: tuple[int, str]) -> bool:
+        if key in self._ids:
+            return False
+        self._ids.add(key)
+        return True
+
+    def release(self, key: tuple[int, str]) -> None:
+        self._ids.discard(key)
+
+
+IN_FLIGHT = InFlight()
+
+
+async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    item_id = body.get("item_id")
+    if not isinstance(item_id, str) or not item_id:
+        raise ItemNotFound()
+    key = (caller.partner_id, item_id)
+    if not IN_FLIGHT.claim(key):
+        raise BuybackInProgress()
+    try:
+        return await _settle(runtime, caller, item_id)
+    finally:
+        IN_FLIGHT.release(key)
+
+
+async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, Any]:
+    now = runtime.clock()
+    async with runtime.db.write() as conn:
+        repo = BuybackRepository(conn)
+        try:
+            card = await repo.lock_card(item_id)
+        except RowBusy as exc:
+            raise BuybackInProgress() from exc
+        if (
+            card is None
+            or card["status"] != CardStatus.HELD.value
+            or card["owner_partner_id"] != caller.partner_id
+        ):
+            raise ItemNotFound()
+        expires_at = card["buyback_expires_at"]
+        if expires_at is not None and now >= as_utc(expires_at):
+            raise ItemExpired()
+        amount = buyback_cents(card["fmv_cents"], card["buyback_bps"])
+        if not await repo.return_to_pool(
+            item_id, card["session_id"], runtime.randomness.pool_key(), now
+        ):
+            raise ItemNotFound()
+        buyback_id = await repo.record(
+            {
+                "card_id": item_id,
+                "partner_id": caller.partner_id,
+                "user_id": card["owner_user_id"],
+                "pack_id": card["pack_id"],
+                "session_id": card["session_id"],
+                "fmv_cents": card["fmv_cents"],
+                "buyback_bps": card["buyback_bps"],
+                "amount_cents": amount,
+                "created_at": now,
+            }
+        )
+        await LedgerRepository(conn).record(
+            caller.partner_id,
+            LedgerKind.BUYBACK,
+            amount,
+            f"buyback_{buyback_id}",
+            card["owner_user_id"],
+            now,
+        )
+    return {"success": True, "amount": cents_to_number(amount)}

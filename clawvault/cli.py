@@ -1,0 +1,187 @@
+"""The operator's command line: `clawvault --help`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from clawvault.core.errors import ApiError
+from clawvault.core.runtime import Runtime
+from clawvault.db import migrate
+from clawvault.db.engine import Database
+from clawvault.db.models import Environment, OrderStatus
+from clawvault.settings import Settings, get_settings
+
+T = TypeVar("T")
+DEMO_PARTNER = "demo"
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]], settings: Settings | None = None) -> T:
+    settings = settings or get_settings()
+
+    async def main() -> T:
+        runtime = Runtime(db=Database(settings.database_url, settings), settings=settings)
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+@click.group()
+def main() -> None:
+    """clawvault: the backend of digital claw machines of real, vaulted, graded cards."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or migrate it to the latest schema."""
+    migrate.upgrade(get_settings().database_url)
+    click.echo("database is at the latest schema", err=True)
+
+
+def _seed(runtime: Runtime, cards: int, seed: int) -> Awaitable[int]:
+    from clawvault.demo.service import expected_cards, seed_demo
+
+    async def work() -> int:
+        with click.progressbar(
+            length=expected_cards(cards), label="seeding cards", file=sys.stderr
+        ) as bar:
+            return await seed_demo(runtime, cards, seed, progress=bar.update)
+
+    return work()
+
+
+@main.group()
+def demo() -> None:
+    """The demo catalog."""
+
+
+@demo.command("seed")
+@click.option("--cards", default=5000, show_default=True, help="About how many cards.")
+@click.option("--seed", default=1, show_default=True, help="Same seed, same catalog.")
+def demo_seed(cards: int, seed: int) -> None:
+    """Seed a deterministic, realistic demo catalog into an empty database."""
+    from clawvault.demo.service import catalog_is_empty
+
+    migrate.upgrade(get_settings().database_url)
+
+    async def work(runtime: Runtime) -> int:
+        if not await catalog_is_empty(runtime):
+            raise click.ClickException("the catalog is not empty: seed an empty database")
+        return await _seed(runtime, cards, seed)
+
+    written = _run(work)
+    click.echo(f"seeded {written} cards", err=True)
+
+
+@main.group()
+def partners() -> None:
+    """Partner accounts."""
+
+
+@partners.command("create")
+@click.argument("name")
+def partners_create(name: str) -> None:
+    from clawvault.partners.service import create_partner
+
+    _run(lambda rt: create_partner(rt.db, name))
+    click.echo(f"created partner {name}", err=True)
+
+
+@main.group()
+def keys() -> None:
+    """API keys (stored hashed: a new key is shown once)."""
+
+
+@keys.command("create")
+@click.option("--partner", "partner_name", required=True)
+@click.option("--sandbox", is_flag=True, help="A sandbox key (sandbox-...), for /_/api/v1.")
+def keys_create(partner_name: str, sandbox: bool) -> None:
+    """Prints only the new key on stdout."""
+    from clawvault.partners.service import create_key
+
+    environment = Environment.SANDBOX if sandbox else Environment.PRODUCTION
+    click.echo(_run(lambda rt: create_key(rt.db, partner_name, environment)))
+
+
+@main.group()
+def orders() -> None:
+    """Shipping orders."""
+
+
+@orders.command("advance")
+@click.argument("order_id")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Choice([s.value for s in OrderStatus if s is not OrderStatus.QUEUED]),
+)
+@click.option("--note", default=None, help="Reason (shown as error_message when stopping).")
+def orders_advance(order_id: str, target: str, note: str | None) -> None:
+    """Move an order forward (through every step between), or cancel/fail it."""
+    from clawvault.shipping.service import advance_order
+
+    order: dict[str, Any] = _run(lambda rt: advance_order(rt, order_id, OrderStatus(target), note))
+    click.echo(f"{order['order_id']} is {order['status']}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=1, show_default=True)
+@click.option("--print-demo-keys", is_flag=True, help="Create and print demo partner keys.")
+@click.option("--no-seed", is_flag=True, help="Do not seed the demo catalog into an empty db.")
+def serve(host: str, port: int, workers: int, print_demo_keys: bool, no_seed: bool) -> None:
+    """Serve the Partner API (migrates the database and seeds the demo catalog when empty)."""
+    import uvicorn
+
+    from clawvault.demo.service import catalog_is_empty
+    from clawvault.partners.service import create_key, ensure_partner
+
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+
+    async def prepare(runtime: Runtime) -> tuple[str, str] | None:
+        if not no_seed and await catalog_is_empty(runtime):
+            await _seed(runtime, 5000, 1)
+        if not print_demo_keys:
+            return None
+        await ensure_partner(runtime.db, DEMO_PARTNER)
+        return (
+            await create_key(runtime.db, DEMO_PARTNER, Environment.PRODUCTION),
+            await create_key(runtime.db, DEMO_PARTNER, Environment.SANDBOX),
+        )
+
+    demo_keys = _run(prepare, settings)
+    base = f"http://{host}:{port}"
+    click.echo(f"clawvault serving on {base}  (database: {settings.database_url})")
+    if demo_keys:
+        click.echo(f"  production API: {base}/api/v1   demo key:  {demo_keys[0]}")
+        click.echo(f"  sandbox API:    {base}/_/api/v1 demo key:  {demo_keys[1]}")
+        click.echo(f"  try: curl -H 'X-API-Key: {demo_keys[0]}' {base}/api/v1/vm/available")
+    os.environ["CLAWVAULT_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "clawvault.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )

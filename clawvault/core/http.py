@@ -1,0 +1,71 @@
+"""HTTP plumbing shared by every router: orjson responses, JSON bodies, error rendering."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from clawvault.core.errors import ApiError, InvalidJsonBody, UnexpectedError
+
+log = logging.getLogger("clawvault")
+
+
+class JsonResponse(JSONResponse):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+async def json_object_body(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object; anything else is a 400 with a clear message."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidJsonBody(f"Malformed JSON body: {exc.args[0]}") from exc
+    if not isinstance(data, dict):
+        raise InvalidJsonBody()
+    return data
+
+
+def error_response(error: ApiError) -> Response:
+    return JsonResponse(error.body(), status_code=error.status_code)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def api_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(exc)
+
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404:
+            return JsonResponse({"detail": "Not Found"}, status_code=404)
+        if exc.status_code == 405:
+            return JsonResponse({"detail": "Method Not Allowed"}, status_code=405)
+        return JsonResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+
+    async def validation_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        message = f"Invalid request: {where} {first.get('msg', '')}".strip()
+        return JsonResponse({"error": message}, status_code=400)
+
+    async def unexpected(_request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(UnexpectedError())
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,36 @@
+"""Money is integer cents inside, a JSON number with at most 2 decimals outside."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+BASIS_POINTS = 10_000
+
+
+def cents_to_number(cents: int) -> float | int:
+    if cents % 100 == 0:
+        return cents // 100
+    return float(Decimal(cents) / 100)
+
+
+def number_to_cents(value: float | int | str | Decimal) -> int:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"not a number: {value!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def apply_basis_points(cents: int, basis_points: int) -> int:
+    """cents × basis_points / 10000, rounded half up, in integers only."""
+    return (cents * basis_points * 2 + BASIS_POINTS) // (2 * BASIS_POINTS)
+
+
+def basis_points_to_fraction(basis_points: int) -> float:
+    return basis_points / BASIS_POINTS
+
+
+def fraction_to_basis_points(value: float | str | Decimal) -> int:
+    return int((Decimal(str(value)) * BASIS_POINTS).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -1,0 +1,25 @@
+"""What a request needs besides its input: the database, settings, the clock, randomness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from clawvault.core.randomness import Randomness, SystemRandomness
+from clawvault.core.timeutil import Clock, utcnow
+from clawvault.db.engine import Database
+from clawvault.settings import Settings
+
+
+@dataclass
+class Runtime:
+    db: Database
+    settings: Settings
+    clock: Clock = utcnow
+    randomness: Randomness = field(default_factory=SystemRandomness)
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime

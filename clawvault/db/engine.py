@@ -1,0 +1,96 @@
+"""Engines and units of work for SQLite (embedded default) and PostgreSQL.
+
+SQLite: WAL mode; every write transaction starts with BEGIN IMMEDIATE (so two writers never
+deadlock on a lock upgrade) behind a per-process lock, with a busy timeout for other processes.
+Reads use a second engine whose transactions start deferred, so they never wait for a writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from clawvault.settings import Settings
+
+
+def async_url(url: str) -> str:
+    """Accept plain sqlite:/// and postgresql:// URLs and pick the async driver."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://...")
+
+
+def backend_name(url: str) -> str:
+    backend = make_url(url).get_backend_name()
+    return "postgresql" if backend == "postgres" else backend
+
+
+def _sqlite_engine(url: str, settings: Settings, begin_sql: str) -> AsyncEngine:
+    engine = create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=20)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin_sql)
+
+    return engine
+
+
+class Database:
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.url = url
+        self.backend = backend_name(url)
+        driver_url = async_url(url)
+        self._write_lock: asyncio.Lock | None = None
+        if self.backend == "sqlite":
+            self.engine = _sqlite_engine(driver_url, settings, "BEGIN IMMEDIATE")
+            self.read_engine = _sqlite_engine(driver_url, settings, "BEGIN")
+            self._write_lock = asyncio.Lock()
+        else:
+            self.engine = create_async_engine(
+                driver_url, pool_size=settings.db_pool_size, max_overflow=20, pool_pre_ping=False
+            )
+            self.read_engine = self.engine
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.backend == "postgresql"
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction: commits when the block ends, rolls back when it raises."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.read_engine.begin() as conn:
+            yield conn
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()

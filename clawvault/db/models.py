@@ -1,0 +1,307 @@
+"""All tables in one module: the domains reference each other (cards are in packs, orders hold
+cards, ledger entries point at all of them), so one metadata avoids import cycles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT on PostgreSQL, INTEGER (so a rowid alias that autoincrements) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Timestamp = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: Timestamp}
+
+
+class Environment(StrEnum):
+    PRODUCTION = "production"
+    SANDBOX = "sandbox"
+
+
+class CardStatus(StrEnum):
+    AVAILABLE = "available"  # in its pack's pool
+    HELD = "held"  # in a user's inventory
+    SHIPPING = "shipping"  # in a shipping order that has not been delivered
+    SHIPPED = "shipped"  # delivered: out of the platform for good
+    RETIRED = "retired"  # taken out of the pool by the operator
+
+
+class OrderStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    LABEL_CREATED = "label_created"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class LedgerKind(StrEnum):
+    PULL = "pull"
+    BUYBACK = "buyback"
+    SHIPPING = "shipping"
+    SHIPPING_REFUND = "shipping_refund"
+
+
+class Partner(Base):
+    __tablename__ = "partners"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    environment: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Pack(Base):
+    __tablename__ = "packs"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slug: Mapped[str | None] = mapped_column(String(120), unique=True)
+    platform: Mapped[str] = mapped_column(String(32), default="mainnet")
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    enable: Mapped[bool] = mapped_column(Boolean, default=True)
+    mint_price_cents: Mapped[int] = mapped_column(BigInteger)
+    max_per_mint: Mapped[int] = mapped_column(Integer)
+    categories: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    buyback_bps: Mapped[int] = mapped_column(Integer)
+    buyback_window_seconds: Mapped[int | None] = mapped_column(Integer)
+    claw_image_url: Mapped[str] = mapped_column(String(500), default="")
+    ev_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    min_ev_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    max_ev_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    ev_updated_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class PackTier(Base):
+    __tablename__ = "pack_tiers"
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id"), primary_key=True)
+    tier_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(64))
+    color: Mapped[str] = mapped_column(String(7))
+    lower_cents: Mapped[int] = mapped_column(BigInteger)
+    upper_cents: Mapped[int] = mapped_column(BigInteger)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class PackEvHistory(Base):
+    __tablename__ = "pack_ev_history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id"))
+    ev_cents: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime]
+    __table_args__ = (Index("ix_pack_ev_history_pack_time", "pack_id", "recorded_at"),)
+
+
+class Card(Base):
+    __tablename__ = "cards"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id"))
+    name: Mapped[str] = mapped_column(String(300))
+    image: Mapped[str] = mapped_column(String(500))
+    back_image: Mapped[str | None] = mapped_column(String(500))
+    attributes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    type: Mapped[str] = mapped_column(String(16))
+    custodian: Mapped[str | None] = mapped_column(String(32))
+    mint_address: Mapped[str | None] = mapped_column(String(64))
+    collection_address: Mapped[str | None] = mapped_column(String(64))
+    token_standard: Mapped[str | None] = mapped_column(String(32))
+    fmv_cents: Mapped[int] = mapped_column(BigInteger)
+    fmv_source: Mapped[str] = mapped_column(String(64), default="seed")
+    fmv_as_of: Mapped[datetime]
+    # The tier whose FMV band holds the card (NULL when no band of its pack does).
+    tier_id: Mapped[int | None] = mapped_column(Integer)
+    # Random position in the pool: a pull takes the first available card at or after a random key.
+    pool_key: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    owner_partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
+    owner_user_id: Mapped[str | None] = mapped_column(String(256))
+    session_id: Mapped[str | None] = mapped_column(String(36))
+    purchased_at: Mapped[datetime | None]
+    buyback_expires_at: Mapped[datetime | None]
+    order_id: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime]
+    __table_args__ = (
+        Index("ix_cards_pool", "pack_id", "status", "tier_id", "pool_key"),
+        Index("ix_cards_value", "pack_id", "status", "fmv_cents", "tier_id"),
+        Index("ix_cards_owner", "owner_partner_id", "owner_user_id", "status", "purchased_at"),
+        Index("ix_cards_session_id", "session_id"),
+        Index("ix_cards_order_id", "order_id"),
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class PurchaseSession(Base):
+    __tablename__ = "purchase_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    user_id: Mapped[str] = mapped_column(String(256))
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id"))
+    amount: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    public_id: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class Pull(Base):
+    __tablename__ = "pulls"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("purchase_sessions.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    card_id: Mapped[str] = mapped_column(ForeignKey("cards.id"))
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    user_id: Mapped[str] = mapped_column(String(256))
+    tier_id: Mapped[int] = mapped_column(Integer)
+    draw: Mapped[float] = mapped_column(Float)
+    value_cents: Mapped[int] = mapped_column(BigInteger)
+    buyback_price_cents: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("session_id", "position"),
+        Index("ix_pulls_pack_recent", "pack_id", "id"),
+        Index("ix_pulls_created_at", "created_at"),
+    )
+
+
+class Buyback(Base):
+    __tablename__ = "buybacks"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    card_id: Mapped[str] = mapped_column(ForeignKey("cards.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    user_id: Mapped[str] = mapped_column(String(256))
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id"))
+    session_id: Mapped[str] = mapped_column(String(36))
+    fmv_cents: Mapped[int] = mapped_column(BigInteger)
+    buyback_bps: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    # One sellback per holding: the purchase session that put the card in the user's hands.
+    __table_args__ = (UniqueConstraint("card_id", "session_id"),)
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    # Signed, from the partner's side: a pull or a shipment is negative, a sellback positive.
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("kind", "reference"),
+        Index("ix_ledger_entries_partner_time", "partner_id", "created_at"),
+    )
+
+
+class Quote(Base):
+    __tablename__ = "quotes"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    user_id: Mapped[str] = mapped_column(String(256))
+    item_ids: Mapped[list[Any]] = mapped_column(JSON)
+    destination: Mapped[dict[str, Any]] = mapped_column(JSON)
+    declared_value_cents: Mapped[int] = mapped_column(BigInteger)
+    zone: Mapped[str] = mapped_column(String(16))
+    rates: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    user_id: Mapped[str] = mapped_column(String(256))
+    quote_id: Mapped[str] = mapped_column(ForeignKey("quotes.id"), unique=True)
+    rate_key: Mapped[str] = mapped_column(String(32))
+    carrier: Mapped[str] = mapped_column(String(32))
+    service: Mapped[str] = mapped_column(String(64))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    destination: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    tracking_url: Mapped[str | None] = mapped_column(String(300))
+    error_message: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    __table_args__ = (Index("ix_orders_status_created", "status", "created_at"),)
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    card_id: Mapped[str] = mapped_column(ForeignKey("cards.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    image: Mapped[str] = mapped_column(String(500))
+    back_image: Mapped[str | None] = mapped_column(String(500))
+    # False while the order holds the card; a cancelled order releases its cards.
+    released: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (
+        # Last guard of "one order per card": at most one unreleased order line per card.
+        Index(
+            "uq_order_items_active_card",
+            "card_id",
+            unique=True,
+            sqlite_where=text("released = 0"),
+            postgresql_where=text("released = false"),
+        ),
+    )
+
+
+class OrderEvent(Base):
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]

@@ -1,0 +1,48 @@
+"""Writes the demo catalog into an empty database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from clawvault.core.runtime import Runtime
+from clawvault.db.models import Card, Pack, PackTier
+from clawvault.demo.catalog import card_rows, count_cards, pack_rows, tier_rows
+from clawvault.packs.service import refresh_all_ev
+
+BATCH = 5_000
+
+
+def _batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+async def catalog_is_empty(runtime: Runtime) -> bool:
+    async with runtime.db.read() as conn:
+        return int((await conn.execute(select(func.count()).select_from(Pack))).scalar_one()) == 0
+
+
+async def seed_demo(
+    runtime: Runtime, cards: int, seed: int, progress: Callable[[int], None] | None = None
+) -> int:
+    """Seeds packs, tiers and about `cards` cards; returns how many cards were written."""
+    now = runtime.clock()
+    written = 0
+    async with runtime.db.write() as conn:  # one transaction: all of the catalog or none
+        await conn.execute(insert(Pack), pack_rows(seed, now))
+        await conn.execute(insert(PackTier), tier_rows(seed))
+        for batch in _batches(card_rows(seed, cards, now), BATCH):
+            await conn.execute(insert(Card), batch)
+            written += len(batch)
+            if progress is not None:
+                progress(len(batch))
+    await refresh_all_ev(runtime)
+    return written
+
+
+def expected_cards(cards: int) -> int:
+    return count_cards(cards)

@@ -1,0 +1,68 @@
+"""All SQL about what users hold."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import RowMapping, Select, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clawvault.db.dialect import insert_ignoring_conflicts
+from clawvault.db.models import Card, CardStatus, Pack, User
+
+ITEM_COLUMNS = (
+    Card.id,
+    Card.pack_id,
+    Card.name,
+    Card.image,
+    Card.back_image,
+    Card.attributes,
+    Card.type,
+    Card.mint_address,
+    Card.collection_address,
+    Card.token_standard,
+    Card.fmv_cents,
+    Card.purchased_at,
+    Card.buyback_expires_at,
+    Pack.slug.label("claw_slug"),
+    Pack.buyback_bps,
+)
+
+
+def item_select() -> Select[tuple[object, ...]]:
+    return select(*ITEM_COLUMNS).join(Pack, Pack.id == Card.pack_id)
+
+
+class InventoryRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def user_exists(self, partner_id: int, user_id: str) -> bool:
+        query = select(User.user_id).where(User.partner_id == partner_id, User.user_id == user_id)
+        return (await self.conn.execute(query)).first() is not None
+
+    async def ensure_user(self, partner_id: int, user_id: str, now: datetime) -> None:
+        await insert_ignoring_conflicts(
+            self.conn,
+            User.__table__,  # type: ignore[arg-type]
+            {"partner_id": partner_id, "user_id": user_id, "created_at": now},
+        )
+
+    async def held_items(self, partner_id: int, user_id: str) -> Sequence[RowMapping]:
+        query = (
+            item_select()
+            .where(
+                Card.owner_partner_id == partner_id,
+                Card.owner_user_id == user_id,
+                Card.status == CardStatus.HELD.value,
+            )
+            .order_by(Card.purchased_at.desc(), Card.id)
+        )
+        return (await self.conn.execute(query)).mappings().all()
+
+    async def card(self, card_id: str) -> RowMapping | None:
+        query = select(
+            Card.id, Card.name, Card.image, Card.back_image, Card.attributes, Card.fmv_cents
+        ).where(Card.id == card_id)
+        return (await self.conn.execute(query)).mappings().first()

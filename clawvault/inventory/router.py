@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from clawvault.core.http import JsonResponse
+from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.inventory import service
+from clawvault.partners.auth import Caller, get_caller
+
+router = APIRouter()
+
+
+@router.get("/inventory/{user_id}")
+async def inventory(
+    user_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.inventory(runtime, caller, user_id))
+
+
+@router.get("/card/{item_id}")
+async def card(
+    item_id: str, _caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.card(runtime, item_id))

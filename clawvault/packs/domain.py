@@ -1,0 +1,107 @@
+"""Pure rules of a pack: tiers by FMV band, the weighted tier draw, expected value."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from clawvault.core.money import apply_basis_points
+
+
+@dataclass(frozen=True)
+class Tier:
+    tier_id: int
+    name: str
+    color: str
+    lower_cents: int
+    upper_cents: int
+    weight: float
+
+    def holds(self, fmv_cents: int) -> bool:
+        return self.lower_cents <= fmv_cents < self.upper_cents
+
+
+@dataclass(frozen=True)
+class TierStock:
+    count: int
+    fmv_sum_cents: int
+
+
+def tier_for_fmv(tiers: Iterable[Tier], fmv_cents: int) -> int | None:
+    for tier in tiers:
+        if tier.holds(fmv_cents):
+            return tier.tier_id
+    return None
+
+
+def drawable_tiers(tiers: Iterable[Tier]) -> list[Tier]:
+    return sorted((t for t in tiers if t.weight > 0), key=lambda t: t.tier_id)
+
+
+class TierTable:
+    """Cumulative weights, so a draw costs O(log tiers)."""
+
+    def __init__(self, tiers: Iterable[Tier]) -> None:
+        self.tiers = drawable_tiers(tiers)
+        if not self.tiers:
+            raise ValueError("a pack needs at least one tier with a positive weight")
+        self.total = sum(t.weight for t in self.tiers)
+        running = 0.0
+        self.bounds: list[float] = []
+        for tier in self.tiers:
+            running += tier.weight / self.total
+            self.bounds.append(running)
+
+    def draw(self, u: float) -> Tier:
+        """The tier for a uniform number u in [0, 1)."""
+        index = bisect_right(self.bounds, u)
+        return self.tiers[min(index, len(self.tiers) - 1)]
+
+    def probability(self, tier_id: int) -> float:
+        for tier in self.tiers:
+            if tier.tier_id == tier_id:
+                return tier.weight / self.total
+        return 0.0
+
+
+def expected_value_cents(tiers: Sequence[Tier], stock: dict[int, TierStock]) -> int:
+    """Sum over tiers of P(tier) × mean FMV of its available cards. An empty tier counts at
+    its band's lower bound, so an out-of-stock pack never advertises an inflated EV."""
+    drawable = drawable_tiers(tiers)
+    if not drawable:
+        return 0
+    total_weight = sum(t.weight for t in drawable)
+    ev = 0.0
+    for tier in drawable:
+        tier_stock = stock.get(tier.tier_id)
+        if tier_stock and tier_stock.count:
+            mean = tier_stock.fmv_sum_cents / tier_stock.count
+        else:
+            mean = float(tier.lower_cents)
+        ev += tier.weight / total_weight * mean
+    return round(ev)
+
+
+def ev_band(
+    history: Sequence[tuple[datetime, int]], current_ev: int, now: datetime, window: timedelta
+) -> tuple[int, int]:
+    """Lowest and highest EV in force during the trailing window. history is (time, ev)
+    ordered by time and may hold one entry older than the window: the value in force at its
+    start."""
+    start = now - window
+    values = [ev for at, ev in history if at >= start]
+    earlier = [ev for at, ev in history if at < start]
+    if earlier:
+        values.append(earlier[-1])
+    values.append(current_ev)
+    return min(values), max(values)
+
+
+def buyback_cents(fmv_cents: int, buyback_bps: int) -> int:
+    return apply_basis_points(fmv_cents, buyback_bps)
+
+
+def buyback_expiry(purchased_at: datetime, window_seconds: int | None) -> datetime | None:
+    return None if window_seconds is None else purchased_at + timedelta(seconds=window_seconds)

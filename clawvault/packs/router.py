@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from clawvault.core.http import JsonResponse
+from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.packs import service
+from clawvault.partners.auth import Caller, get_caller
+
+router = APIRouter()
+
+
+@router.get("/vm/available")
+async def available(
+    platform: str = "mainnet",
+    _caller: Caller = Depends(get_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    return JsonResponse(await service.list_available(runtime, platform))
+
+
+@router.get("/vm/chase/{slug}")
+async def chase(
+    slug: str, _caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.chase(runtime, slug))

@@ -1,0 +1,67 @@
+"""Who is calling: the partner behind X-API-Key, on the environment the path belongs to."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+
+from clawvault.core.errors import InvalidApiKey
+from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.db.models import Environment
+from clawvault.partners.domain import environment_of_key, hash_api_key
+from clawvault.partners.repository import KeyOwner, PartnerRepository
+
+SANDBOX_PATH_PREFIX = "/_/"
+KEY_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Caller:
+    partner_id: int
+    environment: Environment
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.environment is Environment.SANDBOX
+
+
+class KeyCache:
+    """A few seconds of memory of key lookups: a revoked key stops working within that time."""
+
+    def __init__(self, ttl: float = KEY_CACHE_SECONDS) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, KeyOwner | None]] = {}
+
+    def get(self, key_hash: str) -> tuple[bool, KeyOwner | None]:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, key_hash: str, owner: KeyOwner | None) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[key_hash] = (time.monotonic() + self.ttl, owner)
+
+
+def path_environment(path: str) -> Environment:
+    return Environment.SANDBOX if path.startswith(SANDBOX_PATH_PREFIX) else Environment.PRODUCTION
+
+
+async def get_caller(request: Request, runtime: Runtime = Depends(get_runtime)) -> Caller:
+    key = request.headers.get("x-api-key", "")
+    environment = path_environment(request.url.path)
+    if not key or environment_of_key(key) is not environment:
+        raise InvalidApiKey()
+    key_hash = hash_api_key(key)
+    cache: KeyCache = request.app.state.key_cache
+    found, owner = cache.get(key_hash)
+    if not found:
+        async with runtime.db.read() as conn:
+            owner = await PartnerRepository(conn).find_key_owner(key_hash)
+        cache.put(key_hash, owner)
+    if owner is None or owner.environment != environment:
+        raise InvalidApiKey()
+    return Caller(partner_id=owner.partner_id, environment=environment)

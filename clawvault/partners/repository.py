@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clawvault.db.models import ApiKey, Partner
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    partner_id: int
+    environment: str
+
+
+class PartnerRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def find_key_owner(self, key_hash: str) -> KeyOwner | None:
+        row = (
+            await self.conn.execute(
+                select(ApiKey.partner_id, ApiKey.environment).where(
+                    ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None)
+                )
+            )
+        ).first()
+        return KeyOwner(row.partner_id, row.environment) if row else None
+
+    async def partner_id_by_name(self, name: str) -> int | None:
+        return (
+            await self.conn.execute(select(Partner.id).where(Partner.name == name))
+        ).scalar_one_or_none()
+
+    async def add_partner(self, name: str, now: datetime) -> int:
+        result = await self.conn.execute(
+            insert(Partner).values(name=name, created_at=now).returning(Partner.id)
+        )
+        return int(result.scalar_one())
+
+    async def add_key(
+        self, partner_id: int, key_hash: str, prefix: str, environment: str, now: datetime
+    ) -> None:
+        await self.conn.execute(
+            insert(ApiKey).values(
+                partner_id=partner_id,
+                key_hash=key_hash,
+                key_prefix=prefix,
+                environment=environment,
+                created_at=now,
+            )
+        )

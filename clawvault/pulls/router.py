@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from clawvault.core.errors import unexpected_failures_as
+from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.partners.auth import Caller, get_caller
+from clawvault.pulls import service
+from clawvault.pulls.errors import TransactionError
+
+router = APIRouter()
+
+
+@router.post("/vm/buy/init")
+async def buy_init(
+    request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    with unexpected_failures_as(TransactionError):
+        body = await json_object_body(request)
+        result = await service.buy(runtime, caller, body)
+    return JsonResponse(result)
+
+
+@router.post("/vm/buy/status")
+async def buy_status(
+    request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.status(runtime, caller, await json_object_body(request)))
+
+
+@router.get("/vm/recent-pulls")
+async def recent_pulls(
+    claw_ids: list[str] | None = Query(default=None),
+    limit: str | None = None,
+    _caller: Caller = Depends(get_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    size = service.parse_limit(limit, runtime.settings.recent_pulls_default_limit)
+    return JsonResponse(await service.recent_pulls(runtime, claw_ids, size))

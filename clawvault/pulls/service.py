@@ -1,0 +1,168 @@
+"""The pull: draw tiers by the pack's odds, claim distinct cards, record and charge, at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clawvault.core.ids import new_public_id, new_session_id, new_tx_hash
+from clawvault.core.money import cents_to_number
+from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import as_utc, isoformat
+from clawvault.db.models import LedgerKind
+from clawvault.inventory.presenters import card_metadata, item_json
+from clawvault.inventory.repository import InventoryRepository
+from clawvault.ledger.repository import LedgerRepository
+from clawvault.packs.domain import TierTable, buyback_cents, buyback_expiry
+from clawvault.packs.errors import PackNotFound
+from clawvault.packs.repository import PackRepository
+from clawvault.partners.auth import Caller
+from clawvault.pulls.domain import parse_amount, parse_user_id
+from clawvault.pulls.errors import (
+    AmountNotPositive,
+    AmountTooLarge,
+    OutOfStock,
+    TransactionFailed,
+    UserIdRequired,
+)
+from clawvault.pulls.repository import PullRepository
+
+
+async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    user_id = parse_user_id(body.get("user_id"))
+    if user_id is None:
+        raise UserIdRequired()
+    pack_id = body.get("id")
+    if not isinstance(pack_id, str) or not pack_id:
+        raise PackNotFound()
+    now = runtime.clock()
+    async with runtime.db.write() as conn:
+        packs = PackRepository(conn)
+        pack = await packs.get(pack_id)
+        if pack is None:
+            raise PackNotFound()
+        amount = parse_amount(body.get("amount"))
+        if amount is None:
+            raise AmountNotPositive()
+        if amount > pack["max_per_mint"]:
+            raise AmountTooLarge(pack["max_per_mint"])
+        tiers = await packs.tiers(pack_id)
+        if not pack["enable"] or not tiers or await packs.packs_with_an_empty_tier([pack_id]):
+            raise OutOfStock()
+        table = TierTable(tiers)
+        session_id = new_session_id()
+        expires_at = buyback_expiry(now, pack["buyback_window_seconds"])
+        pulls = PullRepository(conn)
+        await pulls.add_session(
+            {
+                "id": session_id,
+                "partner_id": caller.partner_id,
+                "user_id": user_id,
+                "pack_id": pack_id,
+                "amount": amount,
+                "price_cents": pack["mint_price_cents"] * amount,
+                "public_id": new_public_id(),
+                "tx_hash": new_tx_hash(),
+                "created_at": now,
+            }
+        )
+        claimed: list[dict[str, Any]] = []
+        pull_rows: list[dict[str, Any]] = []
+        for position in range(amount):
+            u = runtime.randomness.uniform()
+            tier = table.draw(u)
+            card = await pulls.claim_card(
+                pack_id,
+                tier.tier_id,
+                runtime.randomness.pool_key(),
+                partner_id=caller.partner_id,
+                user_id=user_id,
+                session_id=session_id,
+                now=now,
+                expires_at=expires_at,
+            )
+            if card is None:
+                raise OutOfStock()  # the whole request rolls back: all cards or none
+            item = {**card, "claw_slug": pack["slug"], "buyback_bps": pack["buyback_bps"]}
+            claimed.append(item)
+            pull_rows.append(
+                {
+                    "session_id": session_id,
+                    "position": position,
+                    "card_id": card["id"],
+                    "pack_id": pack_id,
+                    "partner_id": caller.partner_id,
+                    "user_id": user_id,
+                    "tier_id": tier.tier_id,
+                    "draw": u,
+                    "value_cents": card["fmv_cents"],
+                    "buyback_price_cents": buyback_cents(card["fmv_cents"], pack["buyback_bps"]),
+                    "created_at": now,
+                }
+            )
+        await pulls.add_pulls(pull_rows)
+        await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
+        await LedgerRepository(conn).record(
+            caller.partner_id,
+            LedgerKind.PULL,
+            -pack["mint_price_cents"] * amount,
+            session_id,
+            user_id,
+            now,
+        )
+    return {"session_id": session_id, "nfts": [item_json(i) for i in claimed]}  # type: ignore[arg-type]
+
+
+async def status(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    session_id = body.get("session_id")
+    if not isinstance(session_id, str) or not session_id:
+        raise TransactionFailed()
+    async with runtime.db.read() as conn:
+        pulls = PullRepository(conn)
+        session = await pulls.session(session_id, caller.partner_id)
+        if session is None:
+            raise TransactionFailed()
+        rows = await pulls.session_items(session_id)
+    items = []
+    for row in rows:
+        item = dict(row)
+        if row["holding_session_id"] != session_id:  # the card has changed hands since
+            pulled_at = as_utc(row["pulled_at"])
+            item["purchased_at"] = pulled_at
+            item["buyback_expires_at"] = buyback_expiry(pulled_at, row["buyback_window_seconds"])
+        items.append(item_json(item))  # type: ignore[arg-type]
+    return {
+        "result": {
+            "session_id": session_id,
+            "user_id": session["user_id"],
+            "public_id": session["public_id"],
+            "nfts": items,
+            "tx_hash": session["tx_hash"],
+        }
+    }
+
+
+def parse_limit(raw: str | None, default: int) -> int:
+    try:
+        value = int(raw) if raw is not None else default
+    except ValueError:
+        value = default
+    return max(1, min(100, value))
+
+
+async def recent_pulls(
+    runtime: Runtime, pack_ids: list[str] | None, limit: int
+) -> list[dict[str, Any]]:
+    async with runtime.db.read() as conn:
+        rows = await PullRepository(conn).recent(pack_ids, limit)
+    return [
+        {
+            "id": row["card_id"],
+            "claw_id": row["pack_id"],
+            "claw_slug": row["slug"],
+            "value": cents_to_number(row["value_cents"]),
+            "buyback_price": cents_to_number(row["buyback_price_cents"]),
+            "created_at": isoformat(row["created_at"]),
+            "metadata": card_metadata(row),
+        }
+        for row in rows
+    ]

@@ -1,0 +1,168 @@
+"""Pure shipping rules: zones, rates, the order state machine."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from clawvault.db.models import OrderStatus
+
+# The vault ships from Wilmington, Delaware.
+US_NEAR = {
+    "DE",
+    "PA",
+    "NJ",
+    "MD",
+    "NY",
+    "VA",
+    "DC",
+    "CT",
+    "MA",
+    "RI",
+    "NH",
+    "VT",
+    "ME",
+    "WV",
+    "NC",
+    "OH",
+}
+US_FAR = {"AK", "HI", "PR", "GU", "VI", "AS", "MP", "AA", "AE", "AP"}
+COUNTRY_ZONES = {
+    "US": "domestic",
+    "CA": "north_america",
+    "MX": "north_america",
+    **{
+        c: "europe"
+        for c in (
+            "GB",
+            "IE",
+            "DE",
+            "FR",
+            "ES",
+            "IT",
+            "NL",
+            "BE",
+            "AT",
+            "CH",
+            "SE",
+            "DK",
+            "NO",
+            "FI",
+            "PT",
+            "PL",
+        )
+    },
+    **{c: "asia_pacific" for c in ("JP", "KR", "SG", "HK", "TW", "AU", "NZ")},
+}
+SUPPORTED_COUNTRIES = frozenset(COUNTRY_ZONES)
+INSURANCE_THRESHOLD_CENTS = 100_00  # carriers cover up to $100 without declared insurance
+
+
+@dataclass(frozen=True)
+class Service:
+    key: str
+    carrier: str
+    service: str
+    base_cents: int
+    per_extra_item_cents: int
+    days: tuple[int, int]
+
+
+DOMESTIC_SERVICES = (
+    Service("standard", "USPS", "Ground Advantage", 895, 150, (3, 5)),
+    Service("priority", "USPS", "Priority Mail", 1295, 200, (2, 3)),
+    Service("express", "FedEx", "2Day", 2895, 300, (2, 2)),
+)
+INTERNATIONAL_SERVICES = (
+    Service("standard", "USPS", "First-Class Package International", 1895, 250, (7, 21)),
+    Service("priority", "USPS", "Priority Mail International", 4495, 400, (6, 10)),
+    Service("express", "FedEx", "International Priority", 7995, 600, (2, 4)),
+)
+# Multiplier in percent of the service's price, by zone.
+ZONE_FACTOR = {
+    "us_near": 100,
+    "us_mid": 115,
+    "us_far": 160,
+    "north_america": 100,
+    "europe": 115,
+    "asia_pacific": 130,
+}
+
+
+@dataclass(frozen=True)
+class Rate:
+    key: str
+    carrier: str
+    service: str
+    amount_cents: int
+    estimated_days_min: int
+    estimated_days_max: int
+    insured: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def zone_for(country: str, state: str | None) -> str:
+    if country == "US":
+        if state in US_FAR:
+            return "us_far"
+        return "us_near" if state in US_NEAR else "us_mid"
+    return COUNTRY_ZONES[country]
+
+
+def insurance_cents(declared_value_cents: int) -> int:
+    """$1.25 per started $100 declared above the carrier's included $100."""
+    above = declared_value_cents - INSURANCE_THRESHOLD_CENTS
+    return 0 if above <= 0 else -(-above // 100_00) * 125
+
+
+def rates_for(zone: str, item_count: int, declared_value_cents: int) -> list[Rate]:
+    services = DOMESTIC_SERVICES if zone.startswith("us_") else INTERNATIONAL_SERVICES
+    insured = declared_value_cents > INSURANCE_THRESHOLD_CENTS
+    premium = insurance_cents(declared_value_cents)
+    rates = []
+    for service in services:
+        postage = service.base_cents + service.per_extra_item_cents * max(0, item_count - 1)
+        amount = (postage * ZONE_FACTOR[zone] + 50) // 100 + premium
+        rates.append(
+            Rate(service.key, service.carrier, service.service, amount, *service.days, insured)
+        )
+    return rates
+
+
+MAIN_PATH = (
+    OrderStatus.QUEUED,
+    OrderStatus.PROCESSING,
+    OrderStatus.LABEL_CREATED,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+)
+# An order can be stopped while it is still in the vault.
+STOPPABLE = {OrderStatus.QUEUED, OrderStatus.PROCESSING, OrderStatus.LABEL_CREATED}
+TERMINAL = {OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.FAILED}
+RELEASES_ITEMS = {OrderStatus.CANCELLED, OrderStatus.FAILED}
+
+
+class IllegalTransition(ValueError):
+    pass
+
+
+def transition_path(current: OrderStatus, target: OrderStatus) -> list[OrderStatus]:
+    """The statuses an order passes through from current to target (forward along the main
+    path, one step or several; or to cancelled/failed while still in the vault)."""
+    if current in TERMINAL:
+        raise IllegalTransition(f"order is {current.value}: it cannot move any more")
+    if target in RELEASES_ITEMS:
+        if current not in STOPPABLE:
+            raise IllegalTransition(f"order is {current.value}: it can no longer be {target.value}")
+        return [target]
+    here, there = MAIN_PATH.index(current), MAIN_PATH.index(target)
+    if there <= here:
+        raise IllegalTransition(f"order is {current.value}: it cannot go back to {target.value}")
+    return list(MAIN_PATH[here + 1 : there + 1])
+
+
+def tracking_number(order_id: str) -> str:
+    digits = "".join(str(ord(c) % 10) for c in order_id[len("order_") :])
+    return ("9400" + digits + "0" * 22)[:22]

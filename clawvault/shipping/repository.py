@@ -1,0 +1,109 @@
+"""All SQL of quotes, orders and the cards they hold."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clawvault.db.dialect import is_postgres
+from clawvault.db.models import Card, CardStatus, Order, OrderEvent, OrderItem, Quote
+
+
+class ShippingRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def cards(self, card_ids: list[str], *, lock: bool = False) -> Sequence[RowMapping]:
+        query = (
+            select(
+                Card.id,
+                Card.name,
+                Card.image,
+                Card.back_image,
+                Card.status,
+                Card.fmv_cents,
+                Card.owner_partner_id,
+                Card.owner_user_id,
+            )
+            .where(Card.id.in_(card_ids))
+            .order_by(Card.id)  # one lock order for everyone: no deadlocks
+        )
+        if lock and is_postgres(self.conn):
+            query = query.with_for_update()
+        return (await self.conn.execute(query)).mappings().all()
+
+    async def add_quote(self, values: dict[str, Any]) -> None:
+        await self.conn.execute(insert(Quote).values(values))
+
+    async def quote(self, quote_id: str, partner_id: int) -> RowMapping | None:
+        query = select(Quote.__table__).where(Quote.id == quote_id, Quote.partner_id == partner_id)
+        return (await self.conn.execute(query)).mappings().first()
+
+    async def move_cards_into_order(
+        self, card_ids: list[str], partner_id: int, user_id: str, order_id: str, now: datetime
+    ) -> int:
+        result = await self.conn.execute(
+            update(Card)
+            .where(
+                Card.id.in_(card_ids),
+                Card.status == CardStatus.HELD.value,
+                Card.owner_partner_id == partner_id,
+                Card.owner_user_id == user_id,
+            )
+            .values(status=CardStatus.SHIPPING.value, order_id=order_id, updated_at=now)
+        )
+        return int(result.rowcount)
+
+    async def add_order(self, values: dict[str, Any], items: list[dict[str, Any]]) -> None:
+        await self.conn.execute(insert(Order).values(values))
+        await self.conn.execute(insert(OrderItem), items)
+
+    async def add_event(self, order_id: str, status: str, note: str | None, now: datetime) -> None:
+        await self.conn.execute(
+            insert(OrderEvent).values(order_id=order_id, status=status, note=note, created_at=now)
+        )
+
+    async def order(
+        self, order_id: str, *, partner_id: int | None = None, lock: bool = False
+    ) -> RowMapping | None:
+        query = select(Order.__table__).where(Order.id == order_id)
+        if partner_id is not None:
+            query = query.where(Order.partner_id == partner_id)
+        if lock and is_postgres(self.conn):
+            query = query.with_for_update()
+        return (await self.conn.execute(query)).mappings().first()
+
+    async def order_items(self, order_id: str) -> Sequence[RowMapping]:
+        query = (
+            select(OrderItem.card_id, OrderItem.name, OrderItem.image, OrderItem.back_image)
+            .where(OrderItem.order_id == order_id)
+            .order_by(OrderItem.card_id)
+        )
+        return (await self.conn.execute(query)).mappings().all()
+
+    async def update_order(self, order_id: str, values: dict[str, Any]) -> None:
+        await self.conn.execute(update(Order).where(Order.id == order_id).values(values))
+
+    async def set_order_cards_status(
+        self, order_id: str, status: CardStatus, now: datetime
+    ) -> None:
+        await self.conn.execute(
+            update(Card)
+            .where(Card.order_id == order_id)
+            .values(status=status.value, updated_at=now)
+        )
+
+    async def release_order_cards(self, order_id: str, now: datetime) -> None:
+        """A stopped order gives its cards back to the user's inventory."""
+        await self.conn.execute(
+            update(Card)
+            .where(Card.order_id == order_id, Card.status == CardStatus.SHIPPING.value)
+            .values(status=CardStatus.HELD.value, order_id=None, updated_at=now)
+        )
+        await self.conn.execute(
+            update(OrderItem).where(OrderItem.order_id == order_id).values(released=True)
+        )

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from clawvault.core.errors import unexpected_failures_as
+from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.partners.auth import Caller, get_caller
+from clawvault.shipping import service
+from clawvault.shipping.errors import RatesUnavailable, ShippingRequestFailed
+
+router = APIRouter()
+
+
+@router.post("/ship/quote")
+async def ship_quote(
+    request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    with unexpected_failures_as(RatesUnavailable):
+        body = await json_object_body(request)
+        result = await service.quote(runtime, caller, body)
+    return JsonResponse(result)
+
+
+@router.post("/ship/request")
+async def ship_request(
+    request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    with unexpected_failures_as(ShippingRequestFailed):
+        body = await json_object_body(request)
+        result = await service.request(runtime, caller, body)
+    return JsonResponse(result)
+
+
+@router.get("/ship/order/{order_id}")
+async def ship_order(
+    order_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.get_order(runtime, caller, order_id))

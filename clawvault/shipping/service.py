@@ -1,0 +1,235 @@
+"""Shipping: quotes, orders, and moving orders through fulfilment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from clawvault.core.ids import new_order_id, new_quote_session_id, rate_id, split_rate_id
+from clawvault.core.money import cents_to_number
+from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import as_utc, isoformat
+from clawvault.db.models import CardStatus, LedgerKind, OrderStatus
+from clawvault.ledger.repository import LedgerRepository
+from clawvault.partners.auth import Caller
+from clawvault.shipping.address import check_address, country_of
+from clawvault.shipping.domain import (
+    RELEASES_ITEMS,
+    SUPPORTED_COUNTRIES,
+    IllegalTransition,
+    rates_for,
+    tracking_number,
+    transition_path,
+    zone_for,
+)
+from clawvault.shipping.errors import (
+    CountryNotSupported,
+    IllegalOrderMove,
+    InvalidAddress,
+    ItemAlreadyShipped,
+    ItemIdsRequired,
+    ItemNotFound,
+    MixedUsers,
+    NoShippableItems,
+    OrderNotFound,
+    QuoteExpired,
+    QuoteIdRequired,
+)
+from clawvault.shipping.presenters import order_json
+from clawvault.shipping.repository import ShippingRepository
+
+IN_ORDER = {CardStatus.SHIPPING.value, CardStatus.SHIPPED.value}
+
+
+def parse_item_ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise ItemIdsRequired()
+    ids: list[str] = []
+    for item_id in value:
+        if not isinstance(item_id, str) or not item_id:
+            raise ItemNotFound()
+        if item_id not in ids:
+            ids.append(item_id)
+    return ids
+
+
+async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    item_ids = parse_item_ids(body.get("item_ids"))
+    destination = body.get("destination")
+    check = check_address(destination)
+    if not check.ok:
+        raise InvalidAddress(check.details(), check.normalized if check.fixable else None)
+    assert isinstance(destination, dict)
+    now = runtime.clock()
+    async with runtime.db.write() as conn:
+        repo = ShippingRepository(conn)
+        cards = await repo.cards(item_ids)
+        if len(cards) != len(item_ids) or any(
+            c["owner_partner_id"] != caller.partner_id for c in cards
+        ):
+            raise ItemNotFound()
+        users = {c["owner_user_id"] for c in cards}
+        if len(users) != 1:
+            raise MixedUsers()
+        shippable = [c for c in cards if c["status"] == CardStatus.HELD.value]
+        if not shippable:
+            raise NoShippableItems()
+        country = country_of(destination)
+        if country not in SUPPORTED_COUNTRIES:
+            raise CountryNotSupported()
+        zone = zone_for(country, destination.get("state"))
+        declared = sum(c["fmv_cents"] for c in shippable)
+        rates = rates_for(zone, len(shippable), declared)
+        session_id = new_quote_session_id()
+        expires_at = now + timedelta(seconds=runtime.settings.quote_ttl_seconds)
+        await repo.add_quote(
+            {
+                "id": session_id,
+                "partner_id": caller.partner_id,
+                "user_id": users.pop(),
+                "item_ids": [c["id"] for c in shippable],
+                "destination": destination,
+                "declared_value_cents": declared,
+                "zone": zone,
+                "rates": [r.as_dict() for r in rates],
+                "created_at": now,
+                "expires_at": expires_at,
+            }
+        )
+    return {
+        "session_id": session_id,
+        "expires_at": isoformat(expires_at),
+        "quotes": [
+            {
+                "id": rate_id(session_id, r.key),
+                "carrier": r.carrier,
+                "service": r.service,
+                "amount": cents_to_number(r.amount_cents),
+                "estimated_days_min": r.estimated_days_min,
+                "estimated_days_max": r.estimated_days_max,
+                "insured": r.insured,
+            }
+            for r in rates
+        ],
+    }
+
+
+async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    quote_id = body.get("quote_id")
+    parts = split_rate_id(quote_id) if isinstance(quote_id, str) else None
+    if parts is None:
+        raise QuoteIdRequired()
+    session_id, rate_key = parts
+    now = runtime.clock()
+    async with runtime.db.write() as conn:
+        repo = ShippingRepository(conn)
+        stored = await repo.quote(session_id, caller.partner_id)
+        if stored is None or now >= as_utc(stored["expires_at"]):
+            raise QuoteExpired()
+        rate = next((r for r in stored["rates"] if r["key"] == rate_key), None)
+        if rate is None:
+            raise QuoteExpired()
+        item_ids: list[str] = stored["item_ids"]
+        cards = await repo.cards(item_ids, lock=True)
+        if any(c["status"] in IN_ORDER for c in cards):
+            raise ItemAlreadyShipped()
+        order_id = new_order_id()
+        moved = await repo.move_cards_into_order(
+            item_ids, caller.partner_id, stored["user_id"], order_id, now
+        )
+        if moved != len(item_ids):
+            raise ItemNotFound()
+        await repo.add_order(
+            {
+                "id": order_id,
+                "partner_id": caller.partner_id,
+                "user_id": stored["user_id"],
+                "quote_id": session_id,
+                "rate_key": rate_key,
+                "carrier": rate["carrier"],
+                "service": rate["service"],
+                "amount_cents": rate["amount_cents"],
+                "destination": stored["destination"],
+                "status": OrderStatus.QUEUED.value,
+                "created_at": now,
+                "updated_at": now,
+            },
+            [
+                {
+                    "order_id": order_id,
+                    "card_id": c["id"],
+                    "name": c["name"],
+                    "image": c["image"],
+                    "back_image": c["back_image"],
+                    "released": False,
+                }
+                for c in cards
+            ],
+        )
+        await repo.add_event(order_id, OrderStatus.QUEUED.value, None, now)
+        await LedgerRepository(conn).record(
+            caller.partner_id,
+            LedgerKind.SHIPPING,
+            -rate["amount_cents"],
+            order_id,
+            stored["user_id"],
+            now,
+        )
+    return {"order_id": order_id, "status": "success"}
+
+
+async def get_order(runtime: Runtime, caller: Caller, order_id: str) -> dict[str, Any]:
+    async with runtime.db.read() as conn:
+        repo = ShippingRepository(conn)
+        order = await repo.order(order_id, partner_id=caller.partner_id)
+        if order is None:
+            raise OrderNotFound()
+        items = await repo.order_items(order_id)
+    return order_json(order, items)
+
+
+async def advance_order(
+    runtime: Runtime, order_id: str, target: OrderStatus, note: str | None = None
+) -> dict[str, Any]:
+    """The operator's move of an order, through every intermediate status."""
+    now = runtime.clock()
+    async with runtime.db.write() as conn:
+        repo = ShippingRepository(conn)
+        order = await repo.order(order_id, lock=True)
+        if order is None:
+            raise OrderNotFound()
+        try:
+            path = transition_path(OrderStatus(order["status"]), target)
+        except IllegalTransition as exc:
+            raise IllegalOrderMove(str(exc)) from exc
+        values: dict[str, Any] = {"updated_at": now}
+        for status in path:
+            values["status"] = status.value
+            if status is OrderStatus.LABEL_CREATED:
+                number = tracking_number(order_id)
+                values["tracking_number"] = number
+                values["tracking_url"] = runtime.settings.tracking_url_template.format(
+                    carrier=order["carrier"].lower(), tracking_number=number
+                )
+            elif status is OrderStatus.SHIPPED:
+                values["shipped_at"] = now
+                await repo.set_order_cards_status(order_id, CardStatus.SHIPPED, now)
+            elif status is OrderStatus.DELIVERED:
+                values["delivered_at"] = now
+            elif status in RELEASES_ITEMS:
+                values["error_message"] = note or f"Order {status.value} by the operator"
+                await repo.release_order_cards(order_id, now)
+                await LedgerRepository(conn).record(
+                    order["partner_id"],
+                    LedgerKind.SHIPPING_REFUND,
+                    order["amount_cents"],
+                    order_id,
+                    order["user_id"],
+                    now,
+                )
+            await repo.add_event(order_id, status.value, note, now)
+        await repo.update_order(order_id, values)
+        order = await repo.order(order_id)
+        assert order is not None
+        items = await repo.order_items(order_id)
+    return order_json(order, items)

@@ -19,7 +19,7 @@ run: install
 	$(BIN)/clawvault serve --demo
 
 test: install
-	$(BIN)/python -m tests.run
+	$(BIN)/python -m pytest
 
 check: install lint typecheck test
 

@@ -11,7 +11,9 @@ from fastapi import APIRouter, FastAPI
 
 from clawvault.buyback.router import router as buyback_router
 from clawvault.core.http import JsonResponse, install_error_handlers
+from clawvault.core.randomness import Randomness
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import Clock
 from clawvault.db.engine import Database
 from clawvault.inventory.router import router as inventory_router
 from clawvault.packs.router import router as packs_router
@@ -31,12 +33,22 @@ def partner_api() -> APIRouter:
     return api
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    randomness: Randomness | None = None,
+) -> FastAPI:
+    """The app; tests pass a clock and a seeded randomness."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = runtime or Runtime(db=Database(settings.database_url, settings), settings=settings)
+        rt = Runtime(db=Database(settings.database_url, settings), settings=settings)
+        if clock is not None:
+            rt.clock = clock
+        if randomness is not None:
+            rt.randomness = randomness
         app.state.runtime = rt
         background = []
         if settings.ev_refresh_seconds > 0:
@@ -48,8 +60,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if runtime is None:
-                await rt.db.dispose()
+            await rt.db.dispose()
 
     app = FastAPI(
         title="clawvault Partner API",

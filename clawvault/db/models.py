@@ -39,7 +39,7 @@ Timestamp = DateTime(timezone=True)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: Timestamp}
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: Timestamp}  # noqa: RUF012
 
 
 class Environment(StrEnum):

@@ -8,15 +8,19 @@ Reads use a second engine whose transactions start deferred, so they never wait 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from clawvault.settings import Settings
+
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -55,6 +59,15 @@ def _sqlite_engine(url: str, settings: Settings, begin_sql: str) -> AsyncEngine:
     return engine
 
 
+RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code in RETRYABLE_SQLSTATES
+
+
 class Database:
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
@@ -84,6 +97,22 @@ class Database:
             return
         async with self._write_lock, self.engine.begin() as conn:
             yield conn
+
+    async def transaction(
+        self, work: Callable[[AsyncConnection], Awaitable[T]], attempts: int = 4
+    ) -> T:
+        """Runs `work` in one write transaction, again from the start when the database chose
+        it as the victim of a deadlock or a serialization conflict (nothing of a failed attempt
+        stays: it was rolled back)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.write() as conn:
+                    return await work(conn)
+            except DBAPIError as exc:
+                if attempt == attempts or not is_retryable(exc):
+                    raise
+                await asyncio.sleep(random.uniform(0.001, 0.02) * attempt)
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

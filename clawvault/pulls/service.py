@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.ids import new_public_id, new_session_id, new_tx_hash
 from clawvault.core.money import cents_to_number
@@ -35,80 +38,97 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
     if not isinstance(pack_id, str) or not pack_id:
         raise PackNotFound()
     now = runtime.clock()
-    async with runtime.db.write() as conn:
-        packs = PackRepository(conn)
-        pack = await packs.get(pack_id)
-        if pack is None:
-            raise PackNotFound()
-        amount = parse_amount(body.get("amount"))
-        if amount is None:
-            raise AmountNotPositive()
-        if amount > pack["max_per_mint"]:
-            raise AmountTooLarge(pack["max_per_mint"])
-        tiers = await packs.tiers(pack_id)
-        if not pack["enable"] or not tiers or await packs.packs_with_an_empty_tier([pack_id]):
-            raise OutOfStock()
-        table = TierTable(tiers)
-        session_id = new_session_id()
-        expires_at = buyback_expiry(now, pack["buyback_window_seconds"])
-        pulls = PullRepository(conn)
-        await pulls.add_session(
+
+    async def attempt(conn: AsyncConnection) -> dict[str, Any]:
+        return await _buy(conn, runtime, caller, pack_id, user_id, body.get("amount"), now)
+
+    # A deadlock between pulls racing for a tier's last locked cards is resolved by PostgreSQL
+    # rolling one back; that one is run again from the start.
+    return await runtime.db.transaction(attempt)
+
+
+async def _buy(
+    conn: AsyncConnection,
+    runtime: Runtime,
+    caller: Caller,
+    pack_id: str,
+    user_id: str,
+    raw_amount: Any,
+    now: datetime,
+) -> dict[str, Any]:
+    packs = PackRepository(conn)
+    pack = await packs.get(pack_id)
+    if pack is None:
+        raise PackNotFound()
+    amount = parse_amount(raw_amount)
+    if amount is None:
+        raise AmountNotPositive()
+    if amount > pack["max_per_mint"]:
+        raise AmountTooLarge(pack["max_per_mint"])
+    tiers = await packs.tiers(pack_id)
+    if not pack["enable"] or not tiers or await packs.packs_with_an_empty_tier([pack_id]):
+        raise OutOfStock()
+    table = TierTable(tiers)
+    session_id = new_session_id()
+    expires_at = buyback_expiry(now, pack["buyback_window_seconds"])
+    # The user row first: waiting on another request's new user happens before we hold cards.
+    await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
+    pulls = PullRepository(conn)
+    await pulls.add_session(
+        {
+            "id": session_id,
+            "partner_id": caller.partner_id,
+            "user_id": user_id,
+            "pack_id": pack_id,
+            "amount": amount,
+            "price_cents": pack["mint_price_cents"] * amount,
+            "public_id": new_public_id(),
+            "tx_hash": new_tx_hash(),
+            "created_at": now,
+        }
+    )
+    claimed: list[dict[str, Any]] = []
+    pull_rows: list[dict[str, Any]] = []
+    for position in range(amount):
+        u = runtime.randomness.uniform()
+        tier = table.draw(u)
+        card = await pulls.claim_card(
+            pack_id,
+            tier.tier_id,
+            runtime.randomness.pool_key(),
+            partner_id=caller.partner_id,
+            user_id=user_id,
+            session_id=session_id,
+            now=now,
+            expires_at=expires_at,
+        )
+        if card is None:
+            raise OutOfStock()  # the whole request rolls back: all cards or none
+        claimed.append({**card, "claw_slug": pack["slug"], "buyback_bps": pack["buyback_bps"]})
+        pull_rows.append(
             {
-                "id": session_id,
+                "session_id": session_id,
+                "position": position,
+                "card_id": card["id"],
+                "pack_id": pack_id,
                 "partner_id": caller.partner_id,
                 "user_id": user_id,
-                "pack_id": pack_id,
-                "amount": amount,
-                "price_cents": pack["mint_price_cents"] * amount,
-                "public_id": new_public_id(),
-                "tx_hash": new_tx_hash(),
+                "tier_id": tier.tier_id,
+                "draw": u,
+                "value_cents": card["fmv_cents"],
+                "buyback_price_cents": buyback_cents(card["fmv_cents"], pack["buyback_bps"]),
                 "created_at": now,
             }
         )
-        claimed: list[dict[str, Any]] = []
-        pull_rows: list[dict[str, Any]] = []
-        for position in range(amount):
-            u = runtime.randomness.uniform()
-            tier = table.draw(u)
-            card = await pulls.claim_card(
-                pack_id,
-                tier.tier_id,
-                runtime.randomness.pool_key(),
-                partner_id=caller.partner_id,
-                user_id=user_id,
-                session_id=session_id,
-                now=now,
-                expires_at=expires_at,
-            )
-            if card is None:
-                raise OutOfStock()  # the whole request rolls back: all cards or none
-            item = {**card, "claw_slug": pack["slug"], "buyback_bps": pack["buyback_bps"]}
-            claimed.append(item)
-            pull_rows.append(
-                {
-                    "session_id": session_id,
-                    "position": position,
-                    "card_id": card["id"],
-                    "pack_id": pack_id,
-                    "partner_id": caller.partner_id,
-                    "user_id": user_id,
-                    "tier_id": tier.tier_id,
-                    "draw": u,
-                    "value_cents": card["fmv_cents"],
-                    "buyback_price_cents": buyback_cents(card["fmv_cents"], pack["buyback_bps"]),
-                    "created_at": now,
-                }
-            )
-        await pulls.add_pulls(pull_rows)
-        await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
-        await LedgerRepository(conn).record(
-            caller.partner_id,
-            LedgerKind.PULL,
-            -pack["mint_price_cents"] * amount,
-            session_id,
-            user_id,
-            now,
-        )
+    await pulls.add_pulls(pull_rows)
+    await LedgerRepository(conn).record(
+        caller.partner_id,
+        LedgerKind.PULL,
+        -pack["mint_price_cents"] * amount,
+        session_id,
+        user_id,
+        now,
+    )
     return {"session_id": session_id, "nfts": [item_json(i) for i in claimed]}  # type: ignore[arg-type]
 
 

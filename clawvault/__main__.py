@@ -1,0 +1,3 @@
+from clawvault.cli import main
+
+main()

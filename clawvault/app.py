@@ -15,6 +15,7 @@ from clawvault.core.randomness import Randomness
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import Clock
 from clawvault.db.engine import Database
+from clawvault.fairness.router import router as fairness_router
 from clawvault.inventory.router import router as inventory_router
 from clawvault.packs.router import router as packs_router
 from clawvault.packs.service import keep_ev_fresh
@@ -28,7 +29,15 @@ API_PREFIX = "/api/v1"
 
 def partner_api() -> APIRouter:
     api = APIRouter()
-    for router in (packs_router, pulls_router, inventory_router, buyback_router, shipping_router):
+    routers = (
+        packs_router,
+        pulls_router,
+        inventory_router,
+        buyback_router,
+        shipping_router,
+        fairness_router,
+    )
+    for router in routers:
         api.include_router(router)
     return api
 

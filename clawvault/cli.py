@@ -185,3 +185,23 @@ def serve(host: str, port: int, workers: int, print_demo_keys: bool, no_seed: bo
         log_level="warning",
         access_log=False,
     )
+
+
+@main.command()
+@click.argument("receipt_file", type=click.File("r"))
+def verify(receipt_file: Any) -> None:
+    """Check a fairness receipt (GET /api/v1/fairness/receipts/{session_id}) card by card."""
+    import json
+
+    from clawvault.fairness.verify import verify_receipt
+
+    try:
+        receipt = json.load(receipt_file)
+        results = verify_receipt(receipt)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise click.ClickException(f"not a clawvault receipt: {exc}") from exc
+    for result in results:
+        verdict = "pass" if result.passed else "FAIL: " + "; ".join(result.problems)
+        click.echo(f"card {result.position} {result.item_id}: {verdict}")
+    if not results or not all(r.passed for r in results):
+        sys.exit(1)

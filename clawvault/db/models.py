@@ -185,7 +185,36 @@ class PurchaseSession(Base):
     price_cents: Mapped[int] = mapped_column(BigInteger)
     public_id: Mapped[str] = mapped_column(String(16))
     tx_hash: Mapped[str] = mapped_column(String(128))
+    # The odds table in force, exactly as its hash in the fairness receipt is taken over.
+    odds_canonical: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class FairnessSeed(Base):
+    """A committed server seed of one (partner, user): secret until rotated, then revealed."""
+
+    __tablename__ = "fairness_seeds"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    user_id: Mapped[str] = mapped_column(String(256))
+    server_seed: Mapped[str] = mapped_column(String(64))
+    server_seed_hash: Mapped[str] = mapped_column(String(64))
+    client_seed: Mapped[str] = mapped_column(String(64))
+    next_nonce: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime]
+    revealed_at: Mapped[datetime | None]
+    __table_args__ = (
+        # At most one active (unrevealed) seed per user.
+        Index(
+            "uq_fairness_seeds_active",
+            "partner_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("revealed_at IS NULL"),
+            postgresql_where=text("revealed_at IS NULL"),
+        ),
+        Index("ix_fairness_seeds_user", "partner_id", "user_id", "id"),
+    )
 
 
 class Pull(Base):
@@ -199,11 +228,18 @@ class Pull(Base):
     user_id: Mapped[str] = mapped_column(String(256))
     tier_id: Mapped[int] = mapped_column(Integer)
     draw: Mapped[float] = mapped_column(Float)
+    # clawvault-fair-v1: which committed seed and nonce drew this card, the pool key drawn and
+    # the pool key of the card taken.
+    seed_id: Mapped[int | None] = mapped_column(ForeignKey("fairness_seeds.id"))
+    nonce: Mapped[int | None] = mapped_column(BigInteger)
+    drawn_key: Mapped[int | None] = mapped_column(BigInteger)
+    card_key: Mapped[int | None] = mapped_column(BigInteger)
     value_cents: Mapped[int] = mapped_column(BigInteger)
     buyback_price_cents: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
     __table_args__ = (
         UniqueConstraint("session_id", "position"),
+        UniqueConstraint("seed_id", "nonce", name="uq_pulls_seed_nonce"),  # a nonce draws once
         Index("ix_pulls_pack_recent", "pack_id", "id"),
         Index("ix_pulls_created_at", "created_at"),
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from clawvault.core.money import apply_basis_points
+from clawvault.fairness.verify import pick_tier
 
 
 @dataclass(frozen=True)
@@ -41,29 +42,38 @@ def drawable_tiers(tiers: Iterable[Tier]) -> list[Tier]:
 
 
 class TierTable:
-    """Cumulative weights, so a draw costs O(log tiers)."""
+    """The odds of a pack; the draw is clawvault-fair-v1's `pick_tier`, so a receipt can be
+    checked by anyone with the verifier."""
 
     def __init__(self, tiers: Iterable[Tier]) -> None:
         self.tiers = drawable_tiers(tiers)
         if not self.tiers:
             raise ValueError("a pack needs at least one tier with a positive weight")
         self.total = sum(t.weight for t in self.tiers)
-        running = 0.0
-        self.bounds: list[float] = []
-        for tier in self.tiers:
-            running += tier.weight / self.total
-            self.bounds.append(running)
+        self._odds = [(t.tier_id, t.weight) for t in self.tiers]
+        self._by_id = {t.tier_id: t for t in self.tiers}
 
     def draw(self, u: float) -> Tier:
         """The tier for a uniform number u in [0, 1)."""
-        index = bisect_right(self.bounds, u)
-        return self.tiers[min(index, len(self.tiers) - 1)]
+        return self._by_id[pick_tier(u, self._odds)]
 
     def probability(self, tier_id: int) -> float:
-        for tier in self.tiers:
-            if tier.tier_id == tier_id:
-                return tier.weight / self.total
-        return 0.0
+        tier = self._by_id.get(tier_id)
+        return 0.0 if tier is None else tier.weight / self.total
+
+
+def odds_canonical(tiers: Iterable[Tier]) -> str:
+    """The odds table in force, as the exact text a receipt's odds_hash is taken over."""
+    table = [
+        {
+            "id": t.tier_id,
+            "weight": t.weight,
+            "lower_cents": t.lower_cents,
+            "upper_cents": t.upper_cents,
+        }
+        for t in sorted(tiers, key=lambda t: t.tier_id)
+    ]
+    return json.dumps(table, separators=(",", ":"), sort_keys=True)
 
 
 def expected_value_cents(tiers: Sequence[Tier], stock: dict[int, TierStock]) -> int:

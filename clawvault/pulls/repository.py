@@ -27,6 +27,7 @@ CLAIMED_COLUMNS = (
     Card.fmv_cents,
     Card.purchased_at,
     Card.buyback_expires_at,
+    Card.pool_key,
 )
 
 

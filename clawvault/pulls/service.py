@@ -12,10 +12,11 @@ from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db.models import LedgerKind
+from clawvault.fairness.service import draw_stream
 from clawvault.inventory.presenters import card_metadata, item_json
 from clawvault.inventory.repository import InventoryRepository
 from clawvault.ledger.repository import LedgerRepository
-from clawvault.packs.domain import TierTable, buyback_cents, buyback_expiry
+from clawvault.packs.domain import TierTable, buyback_cents, buyback_expiry, odds_canonical
 from clawvault.packs.errors import PackNotFound
 from clawvault.packs.repository import PackRepository
 from clawvault.partners.auth import Caller
@@ -73,6 +74,8 @@ async def _buy(
     expires_at = buyback_expiry(now, pack["buyback_window_seconds"])
     # The user row first: waiting on another request's new user happens before we hold cards.
     await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
+    # Every draw comes from the user's committed seed (clawvault-fair-v1).
+    draws = await draw_stream(conn, runtime, caller.partner_id, user_id, amount, now)
     pulls = PullRepository(conn)
     await pulls.add_session(
         {
@@ -84,18 +87,19 @@ async def _buy(
             "price_cents": pack["mint_price_cents"] * amount,
             "public_id": new_public_id(),
             "tx_hash": new_tx_hash(),
+            "odds_canonical": odds_canonical(tiers),
             "created_at": now,
         }
     )
     claimed: list[dict[str, Any]] = []
     pull_rows: list[dict[str, Any]] = []
     for position in range(amount):
-        u = runtime.randomness.uniform()
-        tier = table.draw(u)
+        draw = draws.next()
+        tier = table.draw(draw.u)
         card = await pulls.claim_card(
             pack_id,
             tier.tier_id,
-            runtime.randomness.pool_key(),
+            draw.key,
             partner_id=caller.partner_id,
             user_id=user_id,
             session_id=session_id,
@@ -114,7 +118,11 @@ async def _buy(
                 "partner_id": caller.partner_id,
                 "user_id": user_id,
                 "tier_id": tier.tier_id,
-                "draw": u,
+                "draw": draw.u,
+                "seed_id": draws.seed_id,
+                "nonce": draw.nonce,
+                "drawn_key": draw.key,
+                "card_key": card["pool_key"],
                 "value_cents": card["fmv_cents"],
                 "buyback_price_cents": buyback_cents(card["fmv_cents"], pack["buyback_bps"]),
                 "created_at": now,

@@ -1,0 +1,98 @@
+"""All SQL of committed seeds, receipts and realized odds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import RowMapping, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clawvault.db.dialect import insert_ignoring_conflicts, is_postgres
+from clawvault.db.models import Card, CardStatus, FairnessSeed, Pull, PurchaseSession
+
+
+class FairnessRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def active_seed(
+        self, partner_id: int, user_id: str, *, lock: bool = False
+    ) -> RowMapping | None:
+        query = select(FairnessSeed.__table__).where(
+            FairnessSeed.partner_id == partner_id,
+            FairnessSeed.user_id == user_id,
+            FairnessSeed.revealed_at.is_(None),
+        )
+        if lock and is_postgres(self.conn):
+            query = query.with_for_update()
+        return (await self.conn.execute(query)).mappings().first()
+
+    async def add_seed(self, values: dict[str, object]) -> None:
+        """Ignored when the user already has an active seed (a concurrent request made it)."""
+        await insert_ignoring_conflicts(self.conn, FairnessSeed.__table__, values)  # type: ignore[arg-type]
+
+    async def reserve_nonces(self, seed_id: int, count: int) -> int:
+        """Takes `count` consecutive nonces; returns the first. The row stays locked until the
+        transaction ends, so two pulls of one user never share a nonce."""
+        result = await self.conn.execute(
+            update(FairnessSeed)
+            .where(FairnessSeed.id == seed_id)
+            .values(next_nonce=FairnessSeed.next_nonce + count)
+            .returning(FairnessSeed.next_nonce)
+        )
+        return int(result.scalar_one()) - count
+
+    async def set_client_seed(self, seed_id: int, client_seed: str) -> None:
+        await self.conn.execute(
+            update(FairnessSeed).where(FairnessSeed.id == seed_id).values(client_seed=client_seed)
+        )
+
+    async def reveal(self, seed_id: int, now: datetime) -> None:
+        await self.conn.execute(
+            update(FairnessSeed).where(FairnessSeed.id == seed_id).values(revealed_at=now)
+        )
+
+    async def session(self, session_id: str, partner_id: int) -> RowMapping | None:
+        query = select(PurchaseSession.__table__).where(
+            PurchaseSession.id == session_id, PurchaseSession.partner_id == partner_id
+        )
+        return (await self.conn.execute(query)).mappings().first()
+
+    async def session_draws(self, session_id: str) -> Sequence[RowMapping]:
+        query = (
+            select(
+                Pull.position,
+                Pull.card_id,
+                Pull.tier_id,
+                Pull.draw,
+                Pull.nonce,
+                Pull.drawn_key,
+                Pull.card_key,
+                Pull.value_cents,
+                FairnessSeed.server_seed,
+                FairnessSeed.server_seed_hash,
+                FairnessSeed.client_seed,
+                FairnessSeed.revealed_at,
+            )
+            .join(FairnessSeed, FairnessSeed.id == Pull.seed_id)
+            .where(Pull.session_id == session_id)
+            .order_by(Pull.position)
+        )
+        return (await self.conn.execute(query)).mappings().all()
+
+    async def pulls_by_tier(self, pack_id: str, since: datetime | None) -> dict[int, int]:
+        query = select(Pull.tier_id, func.count()).where(Pull.pack_id == pack_id)
+        if since is not None:
+            query = query.where(Pull.created_at >= since)
+        rows = await self.conn.execute(query.group_by(Pull.tier_id))
+        return {int(tier): int(count) for tier, count in rows.all()}
+
+    async def available_by_tier(self, pack_id: str) -> dict[int, int]:
+        query = (
+            select(Card.tier_id, func.count())
+            .where(Card.pack_id == pack_id, Card.status == CardStatus.AVAILABLE.value)
+            .group_by(Card.tier_id)
+        )
+        rows = await self.conn.execute(query)
+        return {int(tier): int(count) for tier, count in rows.all() if tier is not None}

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.fairness import service
+from clawvault.partners.auth import Caller, get_caller
+
+router = APIRouter()
+
+
+@router.get("/fairness/users/{user_id}")
+async def commitment(
+    user_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.commitment(runtime, caller, user_id))
+
+
+@router.post("/fairness/users/{user_id}/client-seed")
+async def client_seed(
+    user_id: str,
+    request: Request,
+    caller: Caller = Depends(get_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    body = await json_object_body(request)
+    return JsonResponse(await service.set_client_seed(runtime, caller, user_id, body))
+
+
+@router.post("/fairness/users/{user_id}/rotate")
+async def rotate(
+    user_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.rotate(runtime, caller, user_id))
+
+
+@router.get("/fairness/receipts/{session_id}")
+async def receipt(
+    session_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.receipt(runtime, caller, session_id))
+
+
+@router.get("/vm/{pack_id}/odds")
+async def odds(
+    pack_id: str, _caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.published_odds(runtime, pack_id))

@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: install
-	$(BIN)/clawvault serve --demo
+	$(BIN)/clawvault serve --print-demo-keys
 
 test: install
 	$(BIN)/python -m pytest

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from clawvault.core.ids import new_public_id, new_session_id
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import SandboxItemStatus
@@ -30,6 +32,8 @@ from clawvault.sandbox.domain import (
     pick_index,
 )
 from clawvault.sandbox.presenters import items_json, recent_pull_json
+
+PULL_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -82,12 +86,26 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
     pack_id = body.get("id")
     if not isinstance(pack_id, str) or not pack_id:
         raise PackNotFound()
+    for attempt in range(1, PULL_ATTEMPTS + 1):
+        try:
+            return await _buy_once(runtime, caller, pack_id, user_id, body.get("amount"))
+        except IntegrityError:
+            # Last guard (the key lock should make it unreachable): two pulls of one key took
+            # the same card; the loser was rolled back whole and draws again.
+            if attempt == PULL_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _buy_once(
+    runtime: Runtime, caller: Caller, pack_id: str, user_id: str, raw_amount: Any
+) -> dict[str, Any]:
     async with runtime.db.read() as catalog_conn, sandbox_write(runtime, caller) as tx:
         packs, catalog = PackRepository(catalog_conn), CatalogRepository(catalog_conn)
         pack = await packs.get(pack_id)
         if pack is None:
             raise PackNotFound()
-        amount = parse_amount(body.get("amount"))
+        amount = parse_amount(raw_amount)
         if amount is None:
             raise AmountNotPositive()
         if amount > pack["max_per_mint"]:
@@ -95,6 +113,7 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
         tiers = await packs.tiers(pack_id)
         if not pack["enable"] or not tiers:
             raise OutOfStock()
+        await tx.repo.lock_key()
         overrides = await tx.repo.fmv_overrides()
         excluded = await tx.repo.active_card_ids(pack_id)
         session_id = new_session_id()

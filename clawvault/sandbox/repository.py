@@ -57,6 +57,17 @@ class SandboxRepository:
             {"offset_seconds": SandboxClock.offset_seconds + seconds},
         )
 
+    async def lock_key(self) -> None:
+        """Serializes this key's pulls (a row lock until the transaction ends), so two pulls of
+        one key never draw the same card; other keys are not held up."""
+        await upsert(
+            self.conn,
+            SandboxClock.__table__,  # type: ignore[arg-type]
+            {"key_id": self.key_id, "offset_seconds": 0.0},
+            ["key_id"],
+            {"offset_seconds": SandboxClock.offset_seconds},
+        )
+
     # users
     async def ensure_user(self, user_id: str, now: datetime) -> None:
         await insert_ignoring_conflicts(

@@ -26,11 +26,16 @@ def test_long_sandbox_session_leaves_production_byte_for_byte(
     partner = make_partner(settings)
     packs = [make_pack(settings, cards_per_tier=(10, 6, 4)), make_pack(settings, card_type="ebay")]
     # some production activity first, so there is production state to disturb
-    prod = sandbox.post(
+    prod_pull = sandbox.post(
         f"{API}/vm/buy/init",
         headers=headers(partner.key),
         json={"id": packs[0], "amount": 2, "user_id": "alice"},
-    ).json()["nfts"]
+    ).json()
+    prod, prod_session = prod_pull["nfts"], prod_pull["session_id"]
+    production_receipt = sandbox.get(
+        f"{API}/fairness/receipts/{prod_session}", headers=headers(partner.key)
+    )
+    assert production_receipt.status_code == 200
     before = production_snapshot(settings)
 
     key = partner.sandbox_key
@@ -61,7 +66,21 @@ def test_long_sandbox_session_leaves_production_byte_for_byte(
     expired = sandbox.post(f"{SB}/vm/buyback", headers=headers(key), json={"item_id": user1[0]})
     assert expired.json() == {"error": "Item has expired"}
     sandbox.post(f"{CONTROL}/reset", headers=headers(key))
-    buy(sandbox, key, packs[0], amount=3)
+    last = buy(sandbox, key, packs[0], amount=3)
+    # the provably-fair additions write seeds: not for sandbox callers
+    not_here = {"error": "Provably fair seeds are not available in the sandbox"}
+    for method, path, body in (
+        ("GET", "/fairness/users/alice", None),
+        ("POST", "/fairness/users/alice/client-seed", {"client_seed": "abc"}),
+        ("POST", "/fairness/users/alice/rotate", None),
+    ):
+        answer = sandbox.request(method, f"{SB}{path}", headers=headers(key), json=body)
+        assert (answer.status_code, answer.json()) == (404, not_here)
+    for session_id in (last["session_id"], prod_session):
+        receipt = sandbox.get(f"{SB}/fairness/receipts/{session_id}", headers=headers(key))
+        assert (receipt.status_code, receipt.json()) == (404, {"error": "Receipt not found"})
+    odds = sandbox.get(f"{SB}/vm/{packs[0]}/odds", headers=headers(key))
+    assert odds.status_code == 200
 
     assert production_snapshot(settings) == before
     # and production still works as before: its cards, its user, its prices

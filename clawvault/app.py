@@ -21,10 +21,14 @@ from clawvault.packs.router import router as packs_router
 from clawvault.packs.service import keep_ev_fresh
 from clawvault.partners.auth import KeyCache
 from clawvault.pulls.router import router as pulls_router
+from clawvault.sandbox.router import CONTROL_PREFIX
+from clawvault.sandbox.router import router as sandbox_control_router
+from clawvault.sandbox.store import open_store
 from clawvault.settings import Settings, get_settings
 from clawvault.shipping.router import router as shipping_router
 
 API_PREFIX = "/api/v1"
+SANDBOX_API_PREFIX = "/_/api/v1"
 
 
 def partner_api() -> APIRouter:
@@ -58,6 +62,8 @@ def create_app(
             rt.clock = clock
         if randomness is not None:
             rt.randomness = randomness
+        sandbox_store = open_store(settings, rt.db)
+        rt.sandbox_db = sandbox_store.db
         app.state.runtime = rt
         background = []
         if settings.ev_refresh_seconds > 0:
@@ -69,6 +75,7 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await sandbox_store.close()
             await rt.db.dispose()
 
     app = FastAPI(
@@ -80,4 +87,6 @@ def create_app(
     app.state.key_cache = KeyCache()
     install_error_handlers(app)
     app.include_router(partner_api(), prefix=API_PREFIX)
+    app.include_router(partner_api(), prefix=SANDBOX_API_PREFIX)
+    app.include_router(sandbox_control_router, prefix=CONTROL_PREFIX)
     return app

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
@@ -176,15 +178,33 @@ def serve(host: str, port: int, workers: int, print_demo_keys: bool, no_seed: bo
         click.echo(f"  sandbox API:    {base}/_/api/v1 demo key:  {demo_keys[1]}")
         click.echo(f"  try: curl -H 'X-API-Key: {demo_keys[0]}' {base}/api/v1/vm/available")
     os.environ["CLAWVAULT_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "clawvault.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    with shared_sandbox_store(settings):
+        uvicorn.run(
+            "clawvault.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+
+
+@contextmanager
+def shared_sandbox_store(settings: Settings) -> Iterator[None]:
+    """One in-memory sandbox for all the workers of this server, deleted when it stops."""
+    from clawvault.sandbox.store import make_memory_store
+
+    if settings.sandbox_persist or settings.sandbox_database_url:
+        yield
+        return
+    directory, url = make_memory_store()
+    os.environ["CLAWVAULT_SANDBOX_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @main.command()

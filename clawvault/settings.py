@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     chase_count: int = 5
     ev_refresh_seconds: float = 2.0
 
+    # Sandbox state (/_/api/v1): by default in a throwaway SQLite database on memory-backed
+    # storage, gone after a restart; CLAWVAULT_SANDBOX_PERSIST=1 keeps it in the main database.
+    # `clawvault serve` sets sandbox_database_url so that all its workers share one store.
+    sandbox_persist: bool = False
+    sandbox_database_url: str | None = None
+
     public_base_url: str = "http://127.0.0.1:8000"
     tracking_url_template: str = "https://tracking.clawvault.dev/{carrier}/{tracking_number}"
 

@@ -13,6 +13,7 @@ from clawvault.db.models import CardStatus, LedgerKind
 from clawvault.ledger.repository import LedgerRepository
 from clawvault.packs.domain import buyback_cents
 from clawvault.partners.auth import Caller
+from clawvault.sandbox import holdings as sandbox
 
 
 class InFlight:
@@ -36,6 +37,8 @@ IN_FLIGHT = InFlight()
 
 
 async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    if caller.is_sandbox:
+        return await sandbox.sell_back(runtime, caller, body)
     item_id = body.get("item_id")
     if not isinstance(item_id, str) or not item_id:
         raise ItemNotFound()

@@ -18,6 +18,8 @@ class Runtime:
     settings: Settings
     clock: Clock = utcnow
     randomness: Randomness = field(default_factory=SystemRandomness)
+    # Where sandbox state lives (see clawvault.sandbox.store); None outside a server.
+    sandbox_db: Database | None = None
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -341,3 +341,151 @@ class OrderEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
+
+
+# Sandbox state, one row set per sandbox key. These tables live in the main database only with
+# CLAWVAULT_SANDBOX_PERSIST=1; by default they live in a throwaway database of their own, so they
+# never reference production rows by foreign key (cards and packs are read by id).
+class SandboxItemStatus(StrEnum):
+    HELD = "held"
+    SOLD = "sold"
+    SHIPPING = "shipping"
+    SHIPPED = "shipped"
+
+
+class SandboxClock(Base):
+    __tablename__ = "sandbox_clocks"
+    key_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    offset_seconds: Mapped[float] = mapped_column(Float)
+
+
+class SandboxUser(Base):
+    __tablename__ = "sandbox_users"
+    key_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class SandboxSession(Base):
+    __tablename__ = "sandbox_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[str] = mapped_column(String(256))
+    pack_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(Integer)
+    public_id: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class SandboxItem(Base):
+    """One holding of a catalog card by a sandbox user: its price is frozen at the pull."""
+
+    __tablename__ = "sandbox_items"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key_id: Mapped[int] = mapped_column(BigInteger)
+    session_id: Mapped[str] = mapped_column(String(36))
+    position: Mapped[int] = mapped_column(Integer)
+    card_id: Mapped[str] = mapped_column(String(128))
+    pack_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16))
+    tier_id: Mapped[int] = mapped_column(Integer)
+    fmv_cents: Mapped[int] = mapped_column(BigInteger)
+    buyback_bps: Mapped[int] = mapped_column(Integer)
+    buyback_price_cents: Mapped[int] = mapped_column(BigInteger)
+    purchased_at: Mapped[datetime]
+    buyback_expires_at: Mapped[datetime]
+    order_id: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime]
+    __table_args__ = (
+        Index("ix_sandbox_items_owner", "key_id", "user_id", "status"),
+        Index("ix_sandbox_items_session", "session_id", "position"),
+        Index("ix_sandbox_items_order", "order_id"),
+        # A key holds a card at most once at a time (sold holdings are history).
+        Index(
+            "uq_sandbox_items_active_card",
+            "key_id",
+            "card_id",
+            unique=True,
+            sqlite_where=text("status <> 'sold'"),
+            postgresql_where=text("status <> 'sold'"),
+        ),
+    )
+
+
+class SandboxFmv(Base):
+    __tablename__ = "sandbox_fmvs"
+    key_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    card_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fmv_cents: Mapped[int] = mapped_column(BigInteger)
+    set_at: Mapped[datetime]
+
+
+class SandboxForcedError(Base):
+    __tablename__ = "sandbox_forced_errors"
+    key_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    card_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    error: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class SandboxQuote(Base):
+    __tablename__ = "sandbox_quotes"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[str] = mapped_column(String(256))
+    item_ids: Mapped[list[Any]] = mapped_column(JSON)
+    destination: Mapped[dict[str, Any]] = mapped_column(JSON)
+    declared_value_cents: Mapped[int] = mapped_column(BigInteger)
+    zone: Mapped[str] = mapped_column(String(16))
+    rates: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class SandboxOrder(Base):
+    __tablename__ = "sandbox_orders"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[str] = mapped_column(String(256))
+    quote_id: Mapped[str] = mapped_column(String(40), unique=True)
+    rate_key: Mapped[str] = mapped_column(String(32))
+    carrier: Mapped[str] = mapped_column(String(32))
+    service: Mapped[str] = mapped_column(String(64))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    destination: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    tracking_url: Mapped[str | None] = mapped_column(String(300))
+    error_message: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+
+class SandboxOrderItem(Base):
+    __tablename__ = "sandbox_order_items"
+    order_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    card_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    image: Mapped[str] = mapped_column(String(500))
+    back_image: Mapped[str | None] = mapped_column(String(500))
+
+
+SANDBOX_TABLES = tuple(
+    Base.metadata.tables[model.__tablename__]
+    for model in (
+        SandboxClock,
+        SandboxUser,
+        SandboxSession,
+        SandboxItem,
+        SandboxFmv,
+        SandboxForcedError,
+        SandboxQuote,
+        SandboxOrder,
+        SandboxOrderItem,
+    )
+)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
-from clawvault.fairness.errors import InvalidClientSeed, ReceiptNotFound
+from clawvault.fairness.errors import InvalidClientSeed, NotInSandbox, ReceiptNotFound
 from clawvault.fairness.repository import FairnessRepository
 from clawvault.fairness.verify import (
     ALGORITHM,
@@ -98,6 +98,8 @@ def commitment_json(user_id: str, seed: RowMapping) -> dict[str, Any]:
 
 
 async def commitment(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
+    if caller.is_sandbox:
+        raise NotInSandbox()
     async with runtime.db.write() as conn:
         seed = await _active_seed(conn, runtime, caller.partner_id, user_id, runtime.clock())
     return commitment_json(user_id, seed)
@@ -116,6 +118,8 @@ def _valid_client_seed(value: Any) -> str:
 async def set_client_seed(
     runtime: Runtime, caller: Caller, user_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
+    if caller.is_sandbox:
+        raise NotInSandbox()
     client_seed = _valid_client_seed(body.get("client_seed"))
     async with runtime.db.write() as conn:
         seed = await _active_seed(conn, runtime, caller.partner_id, user_id, runtime.clock())
@@ -127,6 +131,8 @@ async def set_client_seed(
 
 async def rotate(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
     """Reveals the active server seed and commits a new one (the client seed carries over)."""
+    if caller.is_sandbox:
+        raise NotInSandbox()
     now = runtime.clock()
     async with runtime.db.write() as conn:
         repo = FairnessRepository(conn)
@@ -159,6 +165,8 @@ async def rotate(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, An
 
 
 async def receipt(runtime: Runtime, caller: Caller, session_id: str) -> dict[str, Any]:
+    if caller.is_sandbox:  # sandbox pulls have no receipt; production ones are not shown here
+        raise ReceiptNotFound()
     async with runtime.db.read() as conn:
         repo = FairnessRepository(conn)
         session = await repo.session(session_id, caller.partner_id)

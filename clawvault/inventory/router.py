@@ -20,6 +20,6 @@ async def inventory(
 
 @router.get("/card/{item_id}")
 async def card(
-    item_id: str, _caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+    item_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.card(runtime, item_id))
+    return JsonResponse(await service.card(runtime, item_id, caller))

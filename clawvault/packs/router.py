@@ -14,10 +14,10 @@ router = APIRouter()
 @router.get("/vm/available")
 async def available(
     platform: str = "mainnet",
-    _caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(get_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    return JsonResponse(await service.list_available(runtime, platform))
+    return JsonResponse(await service.list_available(runtime, platform, caller))
 
 
 @router.get("/vm/chase/{slug}")

@@ -13,18 +13,26 @@ from clawvault.packs.domain import ev_band, expected_value_cents
 from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.packs.presenters import chase_json, pack_json
 from clawvault.packs.repository import PackRepository
+from clawvault.partners.auth import Caller
+from clawvault.sandbox.catalog_repository import CatalogRepository
 
 log = logging.getLogger("clawvault.packs")
 EV_WINDOW = timedelta(hours=24)
 
 
-async def list_available(runtime: Runtime, platform: str) -> list[dict[str, Any]]:
+async def list_available(
+    runtime: Runtime, platform: str, caller: Caller | None = None
+) -> list[dict[str, Any]]:
     async with runtime.db.read() as conn:
         repo = PackRepository(conn)
         packs = await repo.list_packs(platform)
         ids = [p["id"] for p in packs]
         tiers = await repo.tiers_by_pack(ids)
-        short = await repo.packs_with_an_empty_tier(ids)
+        if caller is not None and caller.is_sandbox:  # the looser sandbox rule
+            stocked = await CatalogRepository(conn).packs_with_any_stock(ids)
+            short = set(ids) - stocked
+        else:
+            short = await repo.packs_with_an_empty_tier(ids)
     return [
         pack_json(
             p, tiers.get(p["id"], []), in_stock=p["id"] not in short and bool(tiers.get(p["id"]))

@@ -21,6 +21,8 @@ KEY_CACHE_SECONDS = 5.0
 class Caller:
     partner_id: int
     environment: Environment
+    # The API key used: sandbox state is kept per sandbox key.
+    key_id: int | None = None
 
     @property
     def is_sandbox(self) -> bool:
@@ -64,4 +66,4 @@ async def get_caller(request: Request, runtime: Runtime = Depends(get_runtime)) 
         cache.put(key_hash, owner)
     if owner is None or owner.environment != environment:
         raise InvalidApiKey()
-    return Caller(partner_id=owner.partner_id, environment=environment)
+    return Caller(partner_id=owner.partner_id, environment=environment, key_id=owner.key_id)

@@ -13,6 +13,7 @@ from clawvault.db.models import ApiKey, Partner
 class KeyOwner:
     partner_id: int
     environment: str
+    key_id: int
 
 
 class PartnerRepository:
@@ -22,12 +23,12 @@ class PartnerRepository:
     async def find_key_owner(self, key_hash: str) -> KeyOwner | None:
         row = (
             await self.conn.execute(
-                select(ApiKey.partner_id, ApiKey.environment).where(
+                select(ApiKey.partner_id, ApiKey.environment, ApiKey.id).where(
                     ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None)
                 )
             )
         ).first()
-        return KeyOwner(row.partner_id, row.environment) if row else None
+        return KeyOwner(row.partner_id, row.environment, row.id) if row else None
 
     async def partner_id_by_name(self, name: str) -> int | None:
         return (

@@ -34,8 +34,8 @@ async def buy_status(
 async def recent_pulls(
     claw_ids: list[str] | None = Query(default=None),
     limit: str | None = None,
-    _caller: Caller = Depends(get_caller),
+    caller: Caller = Depends(get_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     size = service.parse_limit(limit, runtime.settings.recent_pulls_default_limit)
-    return JsonResponse(await service.recent_pulls(runtime, claw_ids, size))
+    return JsonResponse(await service.recent_pulls(runtime, claw_ids, size, caller))

@@ -29,9 +29,12 @@ from clawvault.pulls.errors import (
     UserIdRequired,
 )
 from clawvault.pulls.repository import PullRepository
+from clawvault.sandbox import pulls as sandbox
 
 
 async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    if caller.is_sandbox:
+        return await sandbox.buy(runtime, caller, body)
     user_id = parse_user_id(body.get("user_id"))
     if user_id is None:
         raise UserIdRequired()
@@ -141,6 +144,8 @@ async def _buy(
 
 
 async def status(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    if caller.is_sandbox:
+        return await sandbox.status(runtime, caller, body)
     session_id = body.get("session_id")
     if not isinstance(session_id, str) or not session_id:
         raise TransactionFailed()
@@ -178,8 +183,10 @@ def parse_limit(raw: str | None, default: int) -> int:
 
 
 async def recent_pulls(
-    runtime: Runtime, pack_ids: list[str] | None, limit: int
+    runtime: Runtime, pack_ids: list[str] | None, limit: int, caller: Caller | None = None
 ) -> list[dict[str, Any]]:
+    if caller is not None and caller.is_sandbox:
+        return await sandbox.recent_pulls(runtime, caller, pack_ids, limit)
     async with runtime.db.read() as conn:
         rows = await PullRepository(conn).recent(pack_ids, limit)
     return [

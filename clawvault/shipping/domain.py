@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from clawvault.db.models import OrderStatus
+from clawvault.shipping.errors import ItemIdsRequired, ItemNotFound
 
 # The vault ships from Wilmington, Delaware.
 US_NEAR = {
@@ -166,3 +167,15 @@ def transition_path(current: OrderStatus, target: OrderStatus) -> list[OrderStat
 def tracking_number(order_id: str) -> str:
     digits = "".join(str(ord(c) % 10) for c in order_id[len("order_") :])
     return ("9400" + digits + "0" * 22)[:22]
+
+
+def parse_item_ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise ItemIdsRequired()
+    ids: list[str] = []
+    for item_id in value:
+        if not isinstance(item_id, str) or not item_id:
+            raise ItemNotFound()
+        if item_id not in ids:
+            ids.append(item_id)
+    return ids

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from clawvault.core.ids import new_order_id, new_quote_session_id, rate_id, split_rate_id
-from clawvault.core.money import cents_to_number
+from clawvault.core.ids import new_order_id, new_quote_session_id, split_rate_id
 from clawvault.core.runtime import Runtime
-from clawvault.core.timeutil import as_utc, isoformat
+from clawvault.core.timeutil import as_utc
 from clawvault.db.models import CardStatus, LedgerKind, OrderStatus
 from clawvault.ledger.repository import LedgerRepository
 from clawvault.partners.auth import Caller
+from clawvault.sandbox import shipping as sandbox
 from clawvault.shipping.address import check_address, country_of
 from clawvault.shipping.domain import (
     RELEASES_ITEMS,
     SUPPORTED_COUNTRIES,
     IllegalTransition,
+    parse_item_ids,
     rates_for,
     tracking_number,
     transition_path,
@@ -27,7 +28,6 @@ from clawvault.shipping.errors import (
     IllegalOrderMove,
     InvalidAddress,
     ItemAlreadyShipped,
-    ItemIdsRequired,
     ItemNotFound,
     MixedUsers,
     NoShippableItems,
@@ -35,25 +35,15 @@ from clawvault.shipping.errors import (
     QuoteExpired,
     QuoteIdRequired,
 )
-from clawvault.shipping.presenters import order_json
+from clawvault.shipping.presenters import order_json, quote_json
 from clawvault.shipping.repository import ShippingRepository
 
 IN_ORDER = {CardStatus.SHIPPING.value, CardStatus.SHIPPED.value}
 
 
-def parse_item_ids(value: Any) -> list[str]:
-    if not isinstance(value, list) or not value:
-        raise ItemIdsRequired()
-    ids: list[str] = []
-    for item_id in value:
-        if not isinstance(item_id, str) or not item_id:
-            raise ItemNotFound()
-        if item_id not in ids:
-            ids.append(item_id)
-    return ids
-
-
 async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    if caller.is_sandbox:
+        return await sandbox.quote(runtime, caller, body)
     item_ids = parse_item_ids(body.get("item_ids"))
     destination = body.get("destination")
     check = check_address(destination)
@@ -96,25 +86,12 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
                 "expires_at": expires_at,
             }
         )
-    return {
-        "session_id": session_id,
-        "expires_at": isoformat(expires_at),
-        "quotes": [
-            {
-                "id": rate_id(session_id, r.key),
-                "carrier": r.carrier,
-                "service": r.service,
-                "amount": cents_to_number(r.amount_cents),
-                "estimated_days_min": r.estimated_days_min,
-                "estimated_days_max": r.estimated_days_max,
-                "insured": r.insured,
-            }
-            for r in rates
-        ],
-    }
+    return quote_json(session_id, expires_at, rates)
 
 
 async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    if caller.is_sandbox:
+        return await sandbox.request(runtime, caller, body)
     quote_id = body.get("quote_id")
     parts = split_rate_id(quote_id) if isinstance(quote_id, str) else None
     if parts is None:
@@ -179,6 +156,8 @@ async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dic
 
 
 async def get_order(runtime: Runtime, caller: Caller, order_id: str) -> dict[str, Any]:
+    if caller.is_sandbox:
+        return await sandbox.get_order(runtime, caller, order_id)
     async with runtime.db.read() as conn:
         repo = ShippingRepository(conn)
         order = await repo.order(order_id, partner_id=caller.partner_id)

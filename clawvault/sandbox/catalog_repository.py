@@ -1,0 +1,104 @@
+"""Read-only SQL on the production catalog for the sandbox: it reads packs, cards and prices,
+and never writes or locks a production row."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+
+from sqlalchemy import RowMapping, and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clawvault.db.models import Card, CardStatus, Pack, PackTier
+
+CARD_COLUMNS = (
+    Card.id,
+    Card.pack_id,
+    Card.name,
+    Card.image,
+    Card.back_image,
+    Card.attributes,
+    Card.type,
+    Card.mint_address,
+    Card.collection_address,
+    Card.token_standard,
+    Card.fmv_cents,
+    Pack.slug.label("claw_slug"),
+)
+
+
+class CatalogRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def cards(self, card_ids: Iterable[str]) -> dict[str, RowMapping]:
+        ids = list(set(card_ids))
+        if not ids:
+            return {}
+        query = select(*CARD_COLUMNS).join(Pack, Pack.id == Card.pack_id).where(Card.id.in_(ids))
+        return {row["id"]: row for row in (await self.conn.execute(query)).mappings()}
+
+    async def pool_cards(self, pack_id: str, card_ids: Collection[str]) -> list[str]:
+        """Which of these cards are in the pack's pool right now."""
+        if not card_ids:
+            return []
+        query = select(Card.id).where(
+            Card.pack_id == pack_id,
+            Card.status == CardStatus.AVAILABLE.value,
+            Card.id.in_(list(card_ids)),
+        )
+        return sorted((await self.conn.execute(query)).scalars().all())
+
+    async def tiers_with_candidates(self, pack_id: str, excluded: Collection[str]) -> set[int]:
+        """Tiers with a positive weight that hold an available card not in `excluded`."""
+        has_stock = exists().where(
+            and_(
+                Card.pack_id == PackTier.pack_id,
+                Card.status == CardStatus.AVAILABLE.value,
+                Card.tier_id == PackTier.tier_id,
+                Card.id.not_in(list(excluded)),
+            )
+        )
+        query = select(PackTier.tier_id).where(
+            PackTier.pack_id == pack_id, PackTier.weight > 0, has_stock
+        )
+        return set((await self.conn.execute(query)).scalars().all())
+
+    async def pick_card(
+        self, pack_id: str, tier_id: int, key: int, excluded: Collection[str]
+    ) -> RowMapping | None:
+        """The first available card of the tier at or after `key` in pool order (wrapping
+        around), leaving out `excluded`. Read only: nothing is reserved."""
+        for lower_bound in (key, 0):
+            query = (
+                select(Card.id, Card.fmv_cents)
+                .where(
+                    Card.pack_id == pack_id,
+                    Card.status == CardStatus.AVAILABLE.value,
+                    Card.tier_id == tier_id,
+                    Card.pool_key >= lower_bound,
+                    Card.id.not_in(list(excluded)),
+                )
+                .order_by(Card.pool_key)
+                .limit(1)
+            )
+            row = (await self.conn.execute(query)).mappings().first()
+            if row is not None:
+                return row
+        return None
+
+    async def packs_with_any_stock(self, pack_ids: Sequence[str]) -> set[str]:
+        """Packs where at least one tier with a positive weight has an available card (the
+        sandbox's looser in-stock rule)."""
+        has_stock = exists().where(
+            and_(
+                Card.pack_id == PackTier.pack_id,
+                Card.status == CardStatus.AVAILABLE.value,
+                Card.tier_id == PackTier.tier_id,
+            )
+        )
+        query = (
+            select(PackTier.pack_id)
+            .where(PackTier.pack_id.in_(list(pack_ids)), PackTier.weight > 0, has_stock)
+            .distinct()
+        )
+        return set((await self.conn.execute(query)).scalars().all())

@@ -1,0 +1,62 @@
+"""A sandbox unit of work: one transaction on the sandbox store, scoped to the caller's
+sandbox key, with that key's clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clawvault.core.runtime import Runtime
+from clawvault.db.engine import Database
+from clawvault.partners.auth import Caller
+from clawvault.sandbox.domain import sandbox_now
+from clawvault.sandbox.errors import SandboxStateUnavailable
+from clawvault.sandbox.repository import SandboxRepository
+from clawvault.sandbox.shipping_repository import SandboxShippingRepository
+
+
+@dataclass
+class SandboxTx:
+    conn: AsyncConnection
+    key_id: int
+    now: datetime
+
+    @property
+    def repo(self) -> SandboxRepository:
+        return SandboxRepository(self.conn, self.key_id)
+
+    @property
+    def shipping(self) -> SandboxShippingRepository:
+        return SandboxShippingRepository(self.conn, self.key_id)
+
+
+def sandbox_key(caller: Caller) -> int:
+    if not caller.is_sandbox or caller.key_id is None:
+        raise SandboxStateUnavailable()
+    return caller.key_id
+
+
+def sandbox_store(runtime: Runtime) -> Database:
+    if runtime.sandbox_db is None:
+        raise SandboxStateUnavailable()
+    return runtime.sandbox_db
+
+
+@asynccontextmanager
+async def sandbox_write(runtime: Runtime, caller: Caller) -> AsyncIterator[SandboxTx]:
+    key_id = sandbox_key(caller)
+    async with sandbox_store(runtime).write() as conn:
+        offset = await SandboxRepository(conn, key_id).clock_offset()
+        yield SandboxTx(conn, key_id, sandbox_now(runtime.clock(), offset))
+
+
+@asynccontextmanager
+async def sandbox_read(runtime: Runtime, caller: Caller) -> AsyncIterator[SandboxTx]:
+    key_id = sandbox_key(caller)
+    async with sandbox_store(runtime).read() as conn:
+        offset = await SandboxRepository(conn, key_id).clock_offset()
+        yield SandboxTx(conn, key_id, sandbox_now(runtime.clock(), offset))

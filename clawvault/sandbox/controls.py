@@ -1,0 +1,145 @@
+"""Sandbox controls (/_/control/...): what a partner needs to reach every path its
+production integration can meet, for its own sandbox key only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clawvault.buyback.errors import ItemNotFound
+from clawvault.core.money import number_to_cents
+from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import isoformat
+from clawvault.db.models import OrderStatus, SandboxItemStatus
+from clawvault.inventory.errors import CardNotFound
+from clawvault.inventory.repository import InventoryRepository
+from clawvault.partners.auth import Caller
+from clawvault.sandbox import holdings
+from clawvault.sandbox.context import sandbox_read, sandbox_write
+from clawvault.sandbox.domain import FORCEABLE_ERRORS
+from clawvault.sandbox.errors import IllegalSandboxOrderMove, InvalidControl
+from clawvault.shipping.domain import RELEASES_ITEMS, IllegalTransition, transition_path
+from clawvault.shipping.domain import tracking_number as make_tracking_number
+from clawvault.shipping.errors import OrderNotFound
+from clawvault.shipping.presenters import order_json
+
+SECONDS_PER = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+MAX_ADVANCE_SECONDS = 10 * 365 * 86400
+
+
+async def reset(runtime: Runtime, caller: Caller) -> dict[str, Any]:
+    async with sandbox_write(runtime, caller) as tx:
+        await tx.repo.reset()
+    return {"reset": True}
+
+
+async def clock(runtime: Runtime, caller: Caller) -> dict[str, Any]:
+    async with sandbox_read(runtime, caller) as tx:
+        offset = await tx.repo.clock_offset()
+        return {"now": isoformat(tx.now), "offset_seconds": offset}
+
+
+def parse_advance(body: dict[str, Any]) -> float:
+    unknown = set(body) - set(SECONDS_PER)
+    if unknown or not body:
+        raise InvalidControl("Give one or more of seconds, minutes, hours, days")
+    total = 0.0
+    for unit, value in body.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise InvalidControl(f"{unit} must be a number >= 0 (the clock only moves forward)")
+        total += value * SECONDS_PER[unit]
+    if total > MAX_ADVANCE_SECONDS:
+        raise InvalidControl("The clock moves at most 10 years at a time")
+    return total
+
+
+async def advance_clock(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    seconds = parse_advance(body)
+    async with sandbox_write(runtime, caller) as tx:
+        await tx.repo.advance_clock(seconds)
+    return await clock(runtime, caller)
+
+
+async def set_fmv(
+    runtime: Runtime, caller: Caller, card_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    fmv = body.get("fmv")
+    if isinstance(fmv, bool) or not isinstance(fmv, int | float | str):
+        raise InvalidControl("fmv must be a number of USD >= 0")
+    try:
+        cents = number_to_cents(fmv)
+    except ValueError as exc:
+        raise InvalidControl("fmv must be a number of USD >= 0") from exc
+    if cents < 0:
+        raise InvalidControl("fmv must be a number of USD >= 0")
+    async with runtime.db.read() as conn:
+        if await InventoryRepository(conn).card(card_id) is None:
+            raise CardNotFound()
+    async with sandbox_write(runtime, caller) as tx:
+        await tx.repo.set_fmv(card_id, cents, tx.now)
+    return await holdings.card(runtime, caller, card_id)
+
+
+async def force_sellback_error(
+    runtime: Runtime, caller: Caller, body: dict[str, Any]
+) -> dict[str, Any]:
+    item_id, error = body.get("item_id"), body.get("error")
+    if error not in FORCEABLE_ERRORS:
+        raise InvalidControl("error must be one of " + ", ".join(FORCEABLE_ERRORS))
+    if not isinstance(item_id, str) or not item_id:
+        raise ItemNotFound()
+    assert isinstance(error, str)
+    async with sandbox_write(runtime, caller) as tx:
+        found = await tx.repo.active_items([item_id])
+        if not found or found[0]["status"] != SandboxItemStatus.HELD.value:
+            raise ItemNotFound()
+        await tx.repo.force_error(item_id, error, tx.now)
+    answer = FORCEABLE_ERRORS[error]()
+    return {"item_id": item_id, "next_sellback": {"status": answer.status_code, **answer.body()}}
+
+
+async def advance_order(
+    runtime: Runtime, caller: Caller, order_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Moves an order as the operator would in production: forward through every step in
+    between, or to cancelled/failed while it is still in the vault (its items go back to the
+    user's inventory)."""
+    try:
+        target = OrderStatus(str(body.get("status")))
+    except ValueError as exc:
+        choices = ", ".join(s.value for s in OrderStatus if s is not OrderStatus.QUEUED)
+        raise InvalidControl(f"status must be one of {choices}") from exc
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise InvalidControl("note must be a string")
+    async with sandbox_write(runtime, caller) as tx:
+        order = await tx.shipping.order(order_id)
+        if order is None:
+            raise OrderNotFound()
+        try:
+            path = transition_path(OrderStatus(order["status"]), target)
+        except IllegalTransition as exc:
+            raise IllegalSandboxOrderMove(str(exc)) from exc
+        values: dict[str, Any] = {"updated_at": tx.now}
+        for status in path:
+            values["status"] = status.value
+            if status is OrderStatus.LABEL_CREATED:
+                number = make_tracking_number(order_id)
+                values["tracking_number"] = number
+                values["tracking_url"] = runtime.settings.tracking_url_template.format(
+                    carrier=order["carrier"].lower(), tracking_number=number
+                )
+            elif status is OrderStatus.SHIPPED:
+                values["shipped_at"] = tx.now
+                await tx.shipping.set_order_items_status(
+                    order_id, SandboxItemStatus.SHIPPED, tx.now
+                )
+            elif status is OrderStatus.DELIVERED:
+                values["delivered_at"] = tx.now
+            elif status in RELEASES_ITEMS:
+                values["error_message"] = note or f"Order {status.value} by a sandbox control"
+                await tx.shipping.release_order_items(order_id, tx.now)
+        await tx.shipping.update_order(order_id, values)
+        order = await tx.shipping.order(order_id)
+        assert order is not None
+        items = await tx.shipping.order_items(order_id)
+    return order_json(order, items)

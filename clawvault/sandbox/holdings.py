@@ -1,0 +1,62 @@
+"""Sandbox inventory, card lookup and sellback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clawvault.buyback.errors import ItemExpired, ItemNotFound
+from clawvault.core.money import cents_to_number
+from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import as_utc
+from clawvault.db.models import SandboxItemStatus
+from clawvault.inventory.errors import CardNotFound, UserNotFound
+from clawvault.inventory.presenters import card_json
+from clawvault.inventory.repository import InventoryRepository
+from clawvault.partners.auth import Caller
+from clawvault.sandbox.catalog_repository import CatalogRepository
+from clawvault.sandbox.context import sandbox_read, sandbox_write
+from clawvault.sandbox.domain import FORCEABLE_ERRORS
+from clawvault.sandbox.presenters import items_json
+
+
+async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
+    async with sandbox_read(runtime, caller) as tx:
+        if not await tx.repo.user_exists(user_id):
+            raise UserNotFound()
+        holdings = await tx.repo.held_items(user_id)
+    async with runtime.db.read() as conn:
+        cards = await CatalogRepository(conn).cards(h["card_id"] for h in holdings)
+    return {"user_id": user_id, "items": items_json(holdings, cards)}
+
+
+async def card(runtime: Runtime, caller: Caller, card_id: str) -> dict[str, Any]:
+    """Catalog data, with the FMV this sandbox has set for the card, if any."""
+    async with runtime.db.read() as conn:
+        row = await InventoryRepository(conn).card(card_id)
+    if row is None:
+        raise CardNotFound()
+    async with sandbox_read(runtime, caller) as tx:
+        override = await tx.repo.fmv_override(card_id)
+    return card_json({**row, "fmv_cents": row["fmv_cents"] if override is None else override})  # type: ignore[arg-type]
+
+
+async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    """Pays the buyback_price frozen at buy/init. Production-only errors happen only when a
+    sandbox control asked for one (it is used up by that sellback; the item stays held)."""
+    item_id = body.get("item_id")
+    if not isinstance(item_id, str) or not item_id:
+        raise ItemNotFound()
+    forced: str | None = None
+    async with sandbox_write(runtime, caller) as tx:
+        found = await tx.repo.active_items([item_id])
+        holding = found[0] if found else None
+        if holding is None or holding["status"] != SandboxItemStatus.HELD.value:
+            raise ItemNotFound()
+        if tx.now >= as_utc(holding["buyback_expires_at"]):
+            raise ItemExpired()
+        forced = await tx.repo.take_forced_error(item_id)
+        if forced is None and not await tx.repo.sell(holding["id"], tx.now):
+            raise ItemNotFound()
+    if forced is not None:
+        raise FORCEABLE_ERRORS[forced]()
+    return {"success": True, "amount": cents_to_number(holding["buyback_price_cents"])}

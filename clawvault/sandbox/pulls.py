@@ -1,0 +1,193 @@
+"""Sandbox pulls: drawn from the production catalog by the same tier draw, recorded only in
+the sandbox store (no stock reserved, no money moved), synchronous."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from clawvault.core.ids import new_public_id, new_session_id
+from clawvault.core.runtime import Runtime
+from clawvault.db.models import SandboxItemStatus
+from clawvault.packs.domain import Tier, TierTable, buyback_cents
+from clawvault.packs.errors import PackNotFound
+from clawvault.packs.repository import PackRepository
+from clawvault.partners.auth import Caller
+from clawvault.pulls.domain import parse_amount, parse_user_id
+from clawvault.pulls.errors import (
+    AmountNotPositive,
+    AmountTooLarge,
+    OutOfStock,
+    TransactionFailed,
+    UserIdRequired,
+)
+from clawvault.sandbox.catalog_repository import CatalogRepository
+from clawvault.sandbox.context import sandbox_read, sandbox_write
+from clawvault.sandbox.domain import (
+    buyback_expiry,
+    new_tx_hash,
+    override_candidates,
+    pick_index,
+)
+from clawvault.sandbox.presenters import items_json, recent_pull_json
+
+PULL_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class Drawn:
+    card_id: str
+    tier_id: int
+    fmv_cents: int
+
+
+async def _draw_one(
+    runtime: Runtime,
+    catalog: CatalogRepository,
+    pack_id: str,
+    tiers: list[Tier],
+    overrides: dict[str, int],
+    excluded: set[str],
+) -> Drawn | None:
+    """One card by the pack's odds among the tiers that still have a candidate (the sandbox
+    rule); cards with a sandbox FMV count in the tier that FMV falls in."""
+    overridden = set(overrides)
+    in_pool = await catalog.pool_cards(pack_id, overridden - excluded)
+    moved = override_candidates(tiers, overrides, in_pool, excluded)
+    from_pool = await catalog.tiers_with_candidates(pack_id, excluded | overridden)
+    stocked = from_pool | {c.tier_id for c in moved}
+    candidates = [t for t in tiers if t.tier_id in stocked and t.weight > 0]
+    if not candidates:
+        return None
+    tier = TierTable(candidates).draw(runtime.randomness.uniform())
+    choices = [c for c in moved if c.tier_id == tier.tier_id]
+    production = None
+    if tier.tier_id in from_pool:
+        production = await catalog.pick_card(
+            pack_id, tier.tier_id, runtime.randomness.pool_key(), excluded | overridden
+        )
+    options = len(choices) + (production is not None)
+    if options == 0:
+        return None
+    index = pick_index(runtime.randomness.uniform(), options) if options > 1 else 0
+    if index < len(choices):
+        chosen = choices[index]
+        return Drawn(chosen.card_id, tier.tier_id, chosen.fmv_cents)
+    assert production is not None
+    return Drawn(production["id"], tier.tier_id, int(production["fmv_cents"]))
+
+
+async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    user_id = parse_user_id(body.get("user_id"))
+    if user_id is None:
+        raise UserIdRequired()
+    pack_id = body.get("id")
+    if not isinstance(pack_id, str) or not pack_id:
+        raise PackNotFound()
+    for attempt in range(1, PULL_ATTEMPTS + 1):
+        try:
+            return await _buy_once(runtime, caller, pack_id, user_id, body.get("amount"))
+        except IntegrityError:
+            # Last guard (the key lock should make it unreachable): two pulls of one key took
+            # the same card; the loser was rolled back whole and draws again.
+            if attempt == PULL_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _buy_once(
+    runtime: Runtime, caller: Caller, pack_id: str, user_id: str, raw_amount: Any
+) -> dict[str, Any]:
+    async with runtime.db.read() as catalog_conn, sandbox_write(runtime, caller) as tx:
+        packs, catalog = PackRepository(catalog_conn), CatalogRepository(catalog_conn)
+        pack = await packs.get(pack_id)
+        if pack is None:
+            raise PackNotFound()
+        amount = parse_amount(raw_amount)
+        if amount is None:
+            raise AmountNotPositive()
+        if amount > pack["max_per_mint"]:
+            raise AmountTooLarge(pack["max_per_mint"])
+        tiers = await packs.tiers(pack_id)
+        if not pack["enable"] or not tiers:
+            raise OutOfStock()
+        await tx.repo.lock_key()
+        overrides = await tx.repo.fmv_overrides()
+        excluded = await tx.repo.active_card_ids(pack_id)
+        session_id = new_session_id()
+        expires_at = buyback_expiry(tx.now)
+        rows: list[dict[str, Any]] = []
+        for position in range(amount):
+            drawn = await _draw_one(runtime, catalog, pack_id, tiers, overrides, excluded)
+            if drawn is None:
+                raise OutOfStock()  # nothing is written: all items or none
+            excluded.add(drawn.card_id)
+            rows.append(
+                {
+                    "session_id": session_id,
+                    "position": position,
+                    "card_id": drawn.card_id,
+                    "pack_id": pack_id,
+                    "user_id": user_id,
+                    "status": SandboxItemStatus.HELD.value,
+                    "tier_id": drawn.tier_id,
+                    "fmv_cents": drawn.fmv_cents,
+                    "buyback_bps": pack["buyback_bps"],
+                    "buyback_price_cents": buyback_cents(drawn.fmv_cents, pack["buyback_bps"]),
+                    "purchased_at": tx.now,
+                    "buyback_expires_at": expires_at,
+                    "updated_at": tx.now,
+                }
+            )
+        await tx.repo.add_session(
+            {
+                "id": session_id,
+                "user_id": user_id,
+                "pack_id": pack_id,
+                "amount": amount,
+                "public_id": new_public_id(),
+                "tx_hash": new_tx_hash(),
+                "created_at": tx.now,
+            }
+        )
+        await tx.repo.add_items(rows)
+        await tx.repo.ensure_user(user_id, tx.now)
+        cards = await catalog.cards(r["card_id"] for r in rows)
+    return {"session_id": session_id, "nfts": items_json(rows, cards)}
+
+
+async def status(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    """Never pending: a sandbox pull is complete when buy/init answers."""
+    session_id = body.get("session_id")
+    if not isinstance(session_id, str) or not session_id:
+        raise TransactionFailed()
+    async with sandbox_read(runtime, caller) as tx:
+        session = await tx.repo.session(session_id)
+        if session is None:
+            raise TransactionFailed()
+        holdings = await tx.repo.session_items(session_id)
+    async with runtime.db.read() as conn:
+        cards = await CatalogRepository(conn).cards(h["card_id"] for h in holdings)
+    return {
+        "result": {
+            "session_id": session_id,
+            "user_id": session["user_id"],
+            "public_id": session["public_id"],
+            "nfts": items_json(holdings, cards, include_image_link=False),
+            "tx_hash": session["tx_hash"],
+        }
+    }
+
+
+async def recent_pulls(
+    runtime: Runtime, caller: Caller, pack_ids: list[str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """This sandbox key's own pulls, newest first (production pulls and other keys' sandbox
+    pulls never show)."""
+    async with sandbox_read(runtime, caller) as tx:
+        holdings = await tx.repo.recent(pack_ids, limit)
+    async with runtime.db.read() as conn:
+        cards = await CatalogRepository(conn).cards(h["card_id"] for h in holdings)
+    return [recent_pull_json(h, cards[h["card_id"]]) for h in holdings if h["card_id"] in cards]

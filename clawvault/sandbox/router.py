@@ -1,0 +1,67 @@
+"""Sandbox controls under /_/control (sandbox keys only: the /_/ prefix makes any other key a
+401)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.partners.auth import Caller, get_caller
+from clawvault.sandbox import controls
+
+CONTROL_PREFIX = "/_/control"
+router = APIRouter()
+
+
+@router.post("/reset")
+async def reset(
+    caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await controls.reset(runtime, caller))
+
+
+@router.get("/clock")
+async def clock(
+    caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await controls.clock(runtime, caller))
+
+
+@router.post("/clock/advance")
+async def advance_clock(
+    request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    body = await json_object_body(request)
+    return JsonResponse(await controls.advance_clock(runtime, caller, body))
+
+
+@router.post("/card/{item_id}/fmv")
+async def set_fmv(
+    item_id: str,
+    request: Request,
+    caller: Caller = Depends(get_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    body = await json_object_body(request)
+    return JsonResponse(await controls.set_fmv(runtime, caller, item_id, body))
+
+
+@router.post("/order/{order_id}/advance")
+async def advance_order(
+    order_id: str,
+    request: Request,
+    caller: Caller = Depends(get_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    body = await json_object_body(request)
+    return JsonResponse(await controls.advance_order(runtime, caller, order_id, body))
+
+
+@router.post("/buyback/fail-next")
+async def fail_next_sellback(
+    request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    body = await json_object_body(request)
+    return JsonResponse(await controls.force_sellback_error(runtime, caller, body))

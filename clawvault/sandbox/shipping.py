@@ -1,0 +1,148 @@
+"""Sandbox shipping: the production address checks and rates; quotes that expire after 15
+minutes of the key's clock; orders that stay `queued` until a sandbox control moves them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clawvault.core.errors import ApiError
+from clawvault.core.ids import new_order_id, new_quote_session_id, split_rate_id
+from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import as_utc
+from clawvault.db.models import OrderStatus, SandboxItemStatus
+from clawvault.partners.auth import Caller
+from clawvault.sandbox.catalog_repository import CatalogRepository
+from clawvault.sandbox.context import sandbox_read, sandbox_write
+from clawvault.sandbox.domain import QUOTE_TTL, country_supported, shipping_zone
+from clawvault.sandbox.errors import SandboxShippingRequestFailed
+from clawvault.shipping.address import check_address
+from clawvault.shipping.domain import parse_item_ids, rates_for
+from clawvault.shipping.errors import (
+    CountryNotSupported,
+    InvalidAddress,
+    ItemAlreadyShipped,
+    ItemNotFound,
+    MixedUsers,
+    NoShippableItems,
+    OrderNotFound,
+    QuoteExpired,
+    QuoteIdRequired,
+)
+from clawvault.shipping.presenters import order_json, quote_json
+
+IN_ORDER = {SandboxItemStatus.SHIPPING.value, SandboxItemStatus.SHIPPED.value}
+
+
+async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    item_ids = parse_item_ids(body.get("item_ids"))
+    destination = body.get("destination")
+    check = check_address(destination, any_country=True)
+    if not check.ok:
+        raise InvalidAddress(check.details(), check.normalized if check.fixable else None)
+    assert isinstance(destination, dict)
+    async with sandbox_write(runtime, caller) as tx:
+        holdings = await tx.repo.active_items(item_ids)
+        if len(holdings) != len(item_ids):
+            raise ItemNotFound()
+        users = {h["user_id"] for h in holdings}
+        if len(users) != 1:
+            raise MixedUsers()
+        shippable = [h for h in holdings if h["status"] == SandboxItemStatus.HELD.value]
+        if not shippable:
+            raise NoShippableItems()
+        country = destination.get("country")
+        if not country_supported(country):
+            raise CountryNotSupported()
+        assert isinstance(country, str)
+        zone = shipping_zone(country, destination.get("state"))
+        declared = sum(h["fmv_cents"] for h in shippable)
+        rates = rates_for(zone, len(shippable), declared)
+        session_id = new_quote_session_id()
+        expires_at = tx.now + QUOTE_TTL
+        await tx.shipping.add_quote(
+            {
+                "id": session_id,
+                "user_id": users.pop(),
+                "item_ids": [h["card_id"] for h in shippable],
+                "destination": destination,
+                "declared_value_cents": declared,
+                "zone": zone,
+                "rates": [r.as_dict() for r in rates],
+                "created_at": tx.now,
+                "expires_at": expires_at,
+            }
+        )
+    return quote_json(session_id, expires_at, rates)
+
+
+async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    quote_id = body.get("quote_id")
+    parts = split_rate_id(quote_id) if isinstance(quote_id, str) else None
+    if parts is None:
+        raise QuoteIdRequired()
+    try:
+        return await _request(runtime, caller, *parts)
+    except ApiError:
+        raise
+    except Exception as exc:  # sandbox ship/request errors are always 4xx (documented)
+        raise SandboxShippingRequestFailed() from exc
+
+
+async def _request(
+    runtime: Runtime, caller: Caller, session_id: str, rate_key: str
+) -> dict[str, Any]:
+    async with runtime.db.read() as catalog_conn, sandbox_write(runtime, caller) as tx:
+        stored = await tx.shipping.quote(session_id)
+        if stored is None or tx.now >= as_utc(stored["expires_at"]):
+            raise QuoteExpired()
+        rate = next((r for r in stored["rates"] if r["key"] == rate_key), None)
+        if rate is None:
+            raise QuoteExpired()
+        item_ids: list[str] = stored["item_ids"]
+        holdings = await tx.repo.active_items(item_ids)
+        if any(h["status"] in IN_ORDER for h in holdings):
+            raise ItemAlreadyShipped()
+        if len(holdings) != len(item_ids):
+            raise ItemNotFound()
+        order_id = new_order_id()
+        moved = await tx.shipping.move_items_into_order(
+            [h["id"] for h in holdings], stored["user_id"], order_id, tx.now
+        )
+        if moved != len(item_ids):
+            raise ItemNotFound()
+        cards = await CatalogRepository(catalog_conn).cards(item_ids)
+        await tx.shipping.add_order(
+            {
+                "id": order_id,
+                "user_id": stored["user_id"],
+                "quote_id": session_id,
+                "rate_key": rate_key,
+                "carrier": rate["carrier"],
+                "service": rate["service"],
+                "amount_cents": rate["amount_cents"],
+                "destination": stored["destination"],
+                "status": OrderStatus.QUEUED.value,
+                "created_at": tx.now,
+                "updated_at": tx.now,
+            },
+            [
+                {
+                    "order_id": order_id,
+                    "card_id": card_id,
+                    "name": cards[card_id]["name"],
+                    "image": cards[card_id]["image"],
+                    "back_image": cards[card_id]["back_image"],
+                }
+                for card_id in item_ids
+            ],
+        )
+    return {"order_id": order_id, "status": "success"}
+
+
+async def get_order(runtime: Runtime, caller: Caller, order_id: str) -> dict[str, Any]:
+    async with sandbox_read(runtime, caller) as tx:
+        order = await tx.shipping.order(order_id)
+        if order is None:
+            raise OrderNotFound()
+        items = await tx.shipping.order_items(order_id)
+    return order_json(order, items)

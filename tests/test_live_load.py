@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -34,8 +35,8 @@ def load_plan(settings: Settings, servers: list[LiveServer], **overrides: int) -
 
 
 @pytest.fixture
-def two_servers(database_url: str) -> Iterator[list[LiveServer]]:
-    servers = start_servers(database_url, 2)
+def two_servers(database_url: str, tmp_path: Path) -> Iterator[list[LiveServer]]:
+    servers = start_servers(database_url, 2, log_dir=tmp_path)
     yield servers
     stop_all(servers)
 

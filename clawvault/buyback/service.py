@@ -53,7 +53,7 @@ async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, A
     async with runtime.db.write() as conn:
         repo = BuybackRepository(conn)
         try:
-            card = await repo.lock_card(item_id)
+            card = await repo.lock_held_card(item_id, caller.partner_id)
         except RowBusy as exc:
             raise BuybackInProgress() from exc
         if (

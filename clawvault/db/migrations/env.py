@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from clawvault.db.dialect import SETUP_LOCK_KEY
 from clawvault.db.engine import async_url
 from clawvault.db.models import Base
 from clawvault.settings import get_settings
@@ -14,7 +17,17 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _serialize(connection: Connection) -> None:
+    """Several processes may start on a fresh database at once: one migrates, the others wait
+    for it inside their own transaction and then find the schema at head."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETUP_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # DDL too, in one write transaction
+
+
 def _run(connection: Connection) -> None:
+    _serialize(connection)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -27,7 +40,11 @@ def _run(connection: Connection) -> None:
 
 async def _run_async() -> None:
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
-    engine = create_async_engine(async_url(url))
+    driver_url = async_url(url)
+    connect_args: dict[str, Any] = {}
+    if driver_url.startswith("sqlite"):  # wait, as the app does, for another process's writes
+        connect_args["timeout"] = get_settings().sqlite_busy_timeout_ms / 1000
+    engine = create_async_engine(driver_url, connect_args=connect_args)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

@@ -8,11 +8,14 @@ import asyncio
 from collections.abc import Iterator
 
 import asyncpg
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from clawvault.app import create_app
 from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner
+from tests.live import serving
 from tests.load import IN_FLIGHT, ITEM_NOT_FOUND
 
 API = "/api/v1"
@@ -84,3 +87,30 @@ def test_selling_back_a_pooled_card_that_a_pull_is_claiming_is_not_found(
     finally:
         lock.release()
     assert (again.status_code, again.json()) == (400, {"error": ITEM_NOT_FOUND})
+
+
+def test_concurrent_sellbacks_of_an_item_that_is_not_yours_are_all_not_found(
+    settings: Settings,
+) -> None:
+    owner, stranger = make_partner(settings), make_partner(settings)
+    pack_id = make_pack(settings)
+
+    async def race() -> list[tuple[int, object]]:
+        async with serving(create_app(settings)) as base, httpx.AsyncClient(base_url=base) as http:
+            bought = await http.post(
+                f"{API}/vm/buy/init",
+                headers=owner.headers,
+                json={"id": pack_id, "amount": 1, "user_id": "u"},
+            )
+            item_id = bought.json()["nfts"][0]["id"]
+            replies = await asyncio.gather(
+                *(
+                    http.post(
+                        f"{API}/vm/buyback", headers=stranger.headers, json={"item_id": item_id}
+                    )
+                    for _ in range(16)
+                )
+            )
+        return [(r.status_code, r.json()) for r in replies]
+
+    assert asyncio.run(race()) == [(400, {"error": ITEM_NOT_FOUND})] * 16

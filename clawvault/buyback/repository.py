@@ -56,6 +56,14 @@ class BuybackRepository:
                 raise RowBusy() from exc
             raise
 
+    async def is_held_by(self, card_id: str, partner_id: int) -> bool:
+        query = select(Card.id).where(
+            Card.id == card_id,
+            Card.status == CardStatus.HELD.value,
+            Card.owner_partner_id == partner_id,
+        )
+        return (await self.conn.execute(query)).first() is not None
+
     async def return_to_pool(
         self, card_id: str, session_id: str, pool_key: int, now: datetime
     ) -> bool:

@@ -142,6 +142,11 @@ def start_servers(
         for number, server in enumerate(servers):
             server.log_path.unlink(missing_ok=True)
             server.log_path = log_dir / f"server-{number}.log"
+    return launch(servers)
+
+
+def launch(servers: list[LiveServer]) -> list[LiveServer]:
+    """Starts them all at once, then waits until each serves (or stops them all)."""
     try:
         for server in servers:
             server.start()
@@ -151,6 +156,15 @@ def start_servers(
         stop_all(servers)
         raise
     return servers
+
+
+def errors_logged(servers: list[LiveServer]) -> list[str]:
+    """Tracebacks and lock errors the servers wrote (background work included)."""
+    found = []
+    for server in servers:
+        text = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
+        found += [line for line in text.splitlines() if "Traceback" in line or "locked" in line]
+    return found
 
 
 def stop_all(servers: list[LiveServer]) -> None:

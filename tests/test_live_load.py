@@ -13,7 +13,7 @@ import pytest
 from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner
 from tests.invariants import violations
-from tests.live import LiveServer, start_servers, stop_all
+from tests.live import LiveServer, errors_logged, launch, stop_all
 from tests.load import LoadPlan, exact_totals, run_load, unacknowledged
 
 pytestmark = pytest.mark.timeout(300)
@@ -36,12 +36,19 @@ def load_plan(settings: Settings, servers: list[LiveServer], **overrides: int) -
 
 @pytest.fixture
 def two_servers(database_url: str, tmp_path: Path) -> Iterator[list[LiveServer]]:
-    servers = start_servers(database_url, 2, log_dir=tmp_path)
+    """Two `clawvault serve` on one database, the second with --workers 2: three processes,
+    each running the background EV refresher too."""
+    servers = launch(
+        [
+            LiveServer(database_url, log_path=tmp_path / "server-0.log"),
+            LiveServer(database_url, workers=2, log_path=tmp_path / "server-1.log"),
+        ]
+    )
     yield servers
     stop_all(servers)
 
 
-def test_races_over_two_processes_keep_every_invariant(
+def test_races_over_several_processes_keep_every_invariant(
     settings: Settings, database_url: str, two_servers: list[LiveServer]
 ) -> None:
     plan = load_plan(settings, two_servers, clients=64, operations_per_client=8)
@@ -53,3 +60,4 @@ def test_races_over_two_processes_keep_every_invariant(
     assert violations(settings) == {}
     assert unacknowledged(settings, report) == []
     assert exact_totals(settings, plan, report) == []
+    assert errors_logged(two_servers) == []

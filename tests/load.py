@@ -19,6 +19,9 @@ from tests.factories import ADDRESS
 from tests.invariants import query
 
 API = "/api/v1"
+# Below uvicorn's 5-second keep-alive: the client drops an idle connection before the server
+# closes it, so a request never races the server's close (a spurious transport error).
+KEEPALIVE_SECONDS = 2.0
 OUT_OF_STOCK = "Claw machine is out of stock"
 ITEM_NOT_FOUND = "Item not found"
 IN_FLIGHT = "A buyback request for this item is already being processed"
@@ -59,6 +62,7 @@ class LoadReport:
     answers: Counter[tuple[str, int, str | None]] = field(default_factory=Counter)
     unexpected: list[tuple[str, int, str]] = field(default_factory=list)
     transport_errors: int = 0
+    transport_error_kinds: Counter[str] = field(default_factory=Counter)
     sessions: dict[str, tuple[int, str, list[str]]] = field(default_factory=dict)
     sellbacks: Counter[tuple[int, str]] = field(default_factory=Counter)
     orders: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
@@ -91,8 +95,9 @@ class Client:
         url = self.random.choice(self.plan.server_urls) + API + path
         try:
             answer = await self.http.request(method, url, json=body, headers=self.headers)
-        except httpx.TransportError:
+        except httpx.TransportError as exc:
             self.report.transport_errors += 1  # the server died: the outcome is unknown
+            self.report.transport_error_kinds[type(exc).__name__] += 1
             return None
         data = answer.json()
         error = data.get("error") if answer.status_code != 200 else None
@@ -168,7 +173,11 @@ class Client:
 
 async def run_load(plan: LoadPlan, report: LoadReport | None = None) -> LoadReport:
     report = report or LoadReport()
-    limits = httpx.Limits(max_connections=plan.clients * 2, max_keepalive_connections=plan.clients)
+    limits = httpx.Limits(
+        max_connections=plan.clients * 2,
+        max_keepalive_connections=plan.clients,
+        keepalive_expiry=KEEPALIVE_SECONDS,
+    )
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         clients = [Client(n, plan, http, report) for n in range(plan.clients)]
         await asyncio.gather(*(client.run() for client in clients))

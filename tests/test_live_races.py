@@ -17,7 +17,7 @@ from clawvault.settings import Settings
 from tests.factories import ADDRESS, make_pack, make_partner
 from tests.invariants import query, violations
 from tests.live import LiveServer, start_servers, stop_all
-from tests.load import ALREADY_SHIPPED, IN_FLIGHT, ITEM_NOT_FOUND, OUT_OF_STOCK
+from tests.load import ALREADY_SHIPPED, IN_FLIGHT, ITEM_NOT_FOUND, KEEPALIVE_SECONDS, OUT_OF_STOCK
 
 pytestmark = pytest.mark.timeout(300)
 API = "/api/v1"
@@ -37,7 +37,7 @@ def answers(
     """Sends every request at once, alternating between the servers."""
 
     async def send() -> list[tuple[int, dict[str, Any]]]:
-        limits = httpx.Limits(max_connections=len(requests) + 8)
+        limits = httpx.Limits(max_connections=len(requests) + 8, keepalive_expiry=KEEPALIVE_SECONDS)
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
             replies = await asyncio.gather(
                 *(
@@ -161,7 +161,7 @@ def test_draining_a_pack_hands_out_exactly_its_pool(
             amount = 1  # not enough left for the bigger pull: take the last ones one by one
 
     async def drain() -> None:
-        limits = httpx.Limits(max_connections=CLIENTS + 8)
+        limits = httpx.Limits(max_connections=CLIENTS + 8, keepalive_expiry=KEEPALIVE_SECONDS)
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
             await asyncio.gather(*(client(n, http) for n in range(CLIENTS)))
 

@@ -96,7 +96,10 @@ def test_concurrent_sellbacks_of_an_item_that_is_not_yours_are_all_not_found(
     pack_id = make_pack(settings)
 
     async def race() -> list[tuple[int, object]]:
-        async with serving(create_app(settings)) as base, httpx.AsyncClient(base_url=base) as http:
+        async with (
+            serving(create_app(settings)) as base,
+            httpx.AsyncClient(base_url=base, timeout=60) as http,
+        ):
             bought = await http.post(
                 f"{API}/vm/buy/init",
                 headers=owner.headers,

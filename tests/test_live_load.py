@@ -49,7 +49,7 @@ def two_servers(database_url: str, tmp_path: Path) -> Iterator[list[LiveServer]]
 
 
 def test_races_over_several_processes_keep_every_invariant(
-    settings: Settings, database_url: str, two_servers: list[LiveServer]
+    settings: Settings, two_servers: list[LiveServer]
 ) -> None:
     plan = load_plan(settings, two_servers, clients=64, operations_per_client=8)
     report = asyncio.run(run_load(plan))

@@ -17,11 +17,12 @@ from clawvault.settings import Settings
 from tests.factories import ADDRESS, make_pack, make_partner
 from tests.invariants import query, violations
 from tests.live import LiveServer, start_servers, stop_all
-from tests.load import ALREADY_SHIPPED, IN_FLIGHT, ITEM_NOT_FOUND, KEEPALIVE_SECONDS, OUT_OF_STOCK
+from tests.load import ALREADY_SHIPPED, IN_FLIGHT, ITEM_NOT_FOUND, NO_KEEPALIVE, OUT_OF_STOCK
 
 pytestmark = pytest.mark.timeout(300)
 API = "/api/v1"
 CLIENTS = 64
+DEST = {"destination": ADDRESS}
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def answers(
     """Sends every request at once, alternating between the servers."""
 
     async def send() -> list[tuple[int, dict[str, Any]]]:
-        limits = httpx.Limits(max_connections=len(requests) + 8, keepalive_expiry=KEEPALIVE_SECONDS)
+        limits = NO_KEEPALIVE
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
             replies = await asyncio.gather(
                 *(
@@ -62,7 +63,7 @@ def post(server: LiveServer, key: str, path: str, body: dict[str, Any]) -> dict[
 
 
 def test_concurrent_sellbacks_of_one_item_pay_once(
-    settings: Settings, database_url: str, servers: list[LiveServer]
+    settings: Settings, servers: list[LiveServer]
 ) -> None:
     partner = make_partner(settings)
     pack_id = make_pack(settings)
@@ -83,7 +84,7 @@ def test_concurrent_sellbacks_of_one_item_pay_once(
 
 
 def test_ship_requests_of_many_quotes_over_the_same_items_make_one_order(
-    settings: Settings, database_url: str, servers: list[LiveServer]
+    settings: Settings, servers: list[LiveServer]
 ) -> None:
     partner = make_partner(settings)
     pack_id = make_pack(settings)
@@ -109,7 +110,7 @@ def test_ship_requests_of_many_quotes_over_the_same_items_make_one_order(
 
 
 def test_concurrent_ship_requests_of_one_quote_make_exactly_one_order(
-    settings: Settings, database_url: str, servers: list[LiveServer]
+    settings: Settings, servers: list[LiveServer]
 ) -> None:
     partner = make_partner(settings)
     pack_id = make_pack(settings)
@@ -130,11 +131,8 @@ def test_concurrent_ship_requests_of_one_quote_make_exactly_one_order(
     assert violations(settings) == {}
 
 
-DEST = {"destination": ADDRESS}
-
-
 def test_draining_a_pack_hands_out_exactly_its_pool(
-    settings: Settings, database_url: str, servers: list[LiveServer]
+    settings: Settings, servers: list[LiveServer]
 ) -> None:
     pool_size = 150
     partner = make_partner(settings)
@@ -161,7 +159,7 @@ def test_draining_a_pack_hands_out_exactly_its_pool(
             amount = 1  # not enough left for the bigger pull: take the last ones one by one
 
     async def drain() -> None:
-        limits = httpx.Limits(max_connections=CLIENTS + 8, keepalive_expiry=KEEPALIVE_SECONDS)
+        limits = NO_KEEPALIVE
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
             await asyncio.gather(*(client(n, http) for n in range(CLIENTS)))
 

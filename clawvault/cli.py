@@ -56,10 +56,10 @@ def db_upgrade() -> None:
     click.echo("database is at the latest schema", err=True)
 
 
-def _seed(runtime: Runtime, cards: int, seed: int) -> Awaitable[int]:
+def _seed(runtime: Runtime, cards: int, seed: int) -> Awaitable[int | None]:
     from clawvault.demo.service import expected_cards, seed_demo
 
-    async def work() -> int:
+    async def work() -> int | None:
         with click.progressbar(
             length=expected_cards(cards), label="seeding cards", file=sys.stderr
         ) as bar:
@@ -78,16 +78,10 @@ def demo() -> None:
 @click.option("--seed", default=1, show_default=True, help="Same seed, same catalog.")
 def demo_seed(cards: int, seed: int) -> None:
     """Seed a deterministic, realistic demo catalog into an empty database."""
-    from clawvault.demo.service import catalog_is_empty
-
     migrate.upgrade(get_settings().database_url)
-
-    async def work(runtime: Runtime) -> int:
-        if not await catalog_is_empty(runtime):
-            raise click.ClickException("the catalog is not empty: seed an empty database")
-        return await _seed(runtime, cards, seed)
-
-    written = _run(work)
+    written = _run(lambda runtime: _seed(runtime, cards, seed))
+    if written is None:
+        raise click.ClickException("the catalog is not empty: seed an empty database")
     click.echo(f"seeded {written} cards", err=True)
 
 
@@ -161,7 +155,7 @@ def serve(host: str, port: int, workers: int, print_demo_keys: bool, no_seed: bo
 
     async def prepare(runtime: Runtime) -> tuple[str, str] | None:
         if not no_seed and await catalog_is_empty(runtime):
-            await _seed(runtime, 5000, 1)
+            await _seed(runtime, 5000, 1)  # only one of several processes started together does
         if not print_demo_keys:
             return None
         await ensure_partner(runtime.db, DEMO_PARTNER)

@@ -88,6 +88,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     _pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it, not even the schema (a first start)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    template_url: str = request.getfixturevalue("postgres_template")
+    name = f"e_{uuid.uuid4().hex[:12]}"
+    admin = _with_database(template_url, "postgres")
+    _pg_admin(admin, f'CREATE DATABASE "{name}"')
+    yield _with_database(template_url, name)
+    _pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, ev_refresh_seconds=0, sqlite_synchronous="NORMAL")

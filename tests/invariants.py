@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 
 from clawvault.core.runtime import Runtime
@@ -86,6 +88,48 @@ CHECKS = {
         SELECT b.id FROM buybacks b JOIN purchase_sessions s ON s.id = b.session_id
         WHERE s.partner_id != b.partner_id OR s.user_id != b.user_id
     """,
+    # Added for the multi-process race and crash tests (issue 4).
+    "a card has a known status": """
+        SELECT id FROM cards
+        WHERE status NOT IN ('available', 'held', 'shipping', 'shipped', 'retired')
+    """,
+    "a pooled card has no session": """
+        SELECT id FROM cards WHERE status = 'available' AND (owner_user_id IS NOT NULL
+                                                             OR session_id IS NOT NULL)
+    """,
+    "an owned card is held through its latest pull": """
+        SELECT c.id FROM cards c WHERE c.status IN ('held', 'shipping', 'shipped')
+          AND (c.session_id IS NULL OR c.session_id != (
+            SELECT p.session_id FROM pulls p WHERE p.card_id = c.id ORDER BY p.id DESC LIMIT 1))
+    """,
+    "every sellback ends a holding that a pull made": """
+        SELECT b.id FROM buybacks b WHERE NOT EXISTS (
+          SELECT 1 FROM pulls p WHERE p.card_id = b.card_id AND p.session_id = b.session_id)
+    """,
+    "no card twice in one session": """
+        SELECT session_id FROM pulls GROUP BY session_id, card_id HAVING count(*) > 1
+    """,
+    "every order has its lines and its first event": """
+        SELECT o.id FROM orders o
+        WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)
+           OR NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id)
+    """,
+    "every puller is a registered user of its partner": """
+        SELECT p.id FROM pulls p WHERE NOT EXISTS (
+          SELECT 1 FROM users u WHERE u.partner_id = p.partner_id AND u.user_id = p.user_id)
+    """,
+    "a pull belongs to its session's partner and user": """
+        SELECT p.id FROM pulls p JOIN purchase_sessions s ON s.id = p.session_id
+        WHERE p.partner_id != s.partner_id OR p.user_id != s.user_id
+    """,
+    "an order is made from its own partner's quote": """
+        SELECT o.id FROM orders o JOIN quotes q ON q.id = o.quote_id
+        WHERE q.partner_id != o.partner_id OR q.user_id != o.user_id
+    """,
+    "no sellback ledger entry without its sellback": """
+        SELECT l.id FROM ledger_entries l WHERE l.kind = 'buyback' AND NOT EXISTS (
+          SELECT 1 FROM buybacks b WHERE 'buyback_' || CAST(b.id AS VARCHAR(20)) = l.reference)
+    """,
 }
 
 
@@ -109,5 +153,15 @@ def balances(settings: Settings) -> dict[int, int]:
                 text("SELECT partner_id, sum(amount_cents) FROM ledger_entries GROUP BY partner_id")
             )
             return {int(p): int(total) for p, total in rows.all()}
+
+    return run(settings, work)
+
+
+def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of one read-only query, for a test's own checks."""
+
+    async def work(runtime: Runtime) -> list[tuple[Any, ...]]:
+        async with runtime.db.read() as conn:
+            return [tuple(row) for row in (await conn.execute(text(sql))).all()]
 
     return run(settings, work)

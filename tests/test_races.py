@@ -22,7 +22,10 @@ def test_concurrent_pulls_for_the_last_card(settings: Settings, racers: int) -> 
     pack_id = make_pack(settings, tiers=((100, 500, 1.0),), cards_per_tier=1)
 
     async def race() -> list[httpx.Response]:
-        async with serving(create_app(settings)) as base, httpx.AsyncClient(base_url=base) as http:
+        async with (
+            serving(create_app(settings)) as base,
+            httpx.AsyncClient(base_url=base, timeout=60) as http,
+        ):
             return await asyncio.gather(
                 *(
                     http.post(
@@ -50,7 +53,10 @@ def test_concurrent_pulls_never_share_a_card(settings: Settings) -> None:
     pack_id = make_pack(settings, tiers=((100, 500, 1.0),), cards_per_tier=60)
 
     async def race() -> list[httpx.Response]:
-        async with serving(create_app(settings)) as base, httpx.AsyncClient(base_url=base) as http:
+        async with (
+            serving(create_app(settings)) as base,
+            httpx.AsyncClient(base_url=base, timeout=60) as http,
+        ):
             return await asyncio.gather(
                 *(
                     http.post(

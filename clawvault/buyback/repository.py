@@ -20,9 +20,11 @@ class BuybackRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def lock_card(self, card_id: str) -> RowMapping | None:
-        """The card with its pack's buyback terms, locked for this transaction. PostgreSQL:
-        NOWAIT, so a concurrent sellback learns at once that another one is in flight."""
+    async def lock_held_card(self, card_id: str, partner_id: int) -> RowMapping | None:
+        """The card, if a user of this partner holds it, with its pack's buyback terms, locked
+        for this transaction. PostgreSQL: NOWAIT, so a concurrent sellback learns at once that
+        another one is in flight. Only rows that pass the filter are locked: another partner's
+        card or a pooled one is simply not found (never a 429, and never locked by a stranger)."""
         query = (
             select(
                 Card.id,
@@ -37,7 +39,11 @@ class BuybackRepository:
                 Pack.buyback_bps,
             )
             .join(Pack, Pack.id == Card.pack_id)
-            .where(Card.id == card_id)
+            .where(
+                Card.id == card_id,
+                Card.status == CardStatus.HELD.value,
+                Card.owner_partner_id == partner_id,
+            )
         )
         if is_postgres(self.conn):
             query = query.with_for_update(nowait=True, of=Card)
@@ -49,6 +55,14 @@ class BuybackRepository:
             ):
                 raise RowBusy() from exc
             raise
+
+    async def is_held_by(self, card_id: str, partner_id: int) -> bool:
+        query = select(Card.id).where(
+            Card.id == card_id,
+            Card.status == CardStatus.HELD.value,
+            Card.owner_partner_id == partner_id,
+        )
+        return (await self.conn.execute(query)).first() is not None
 
     async def return_to_pool(
         self, card_id: str, session_id: str, pool_key: int, now: datetime

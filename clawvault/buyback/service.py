@@ -44,7 +44,11 @@ async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> d
         raise ItemNotFound()
     key = (caller.partner_id, item_id)
     if not IN_FLIGHT.claim(key):
-        raise BuybackInProgress()
+        # 429 only for an item this partner's user holds: anyone else's (or no) item is
+        # "not found", however many requests name it at once.
+        async with runtime.db.read() as conn:
+            held = await BuybackRepository(conn).is_held_by(item_id, caller.partner_id)
+        raise BuybackInProgress() if held else ItemNotFound()
     try:
         return await _settle(runtime, caller, item_id)
     finally:
@@ -56,7 +60,7 @@ async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, A
     async with runtime.db.write() as conn:
         repo = BuybackRepository(conn)
         try:
-            card = await repo.lock_card(item_id)
+            card = await repo.lock_held_card(item_id, caller.partner_id)
         except RowBusy as exc:
             raise BuybackInProgress() from exc
         if (

@@ -46,9 +46,12 @@ def _sqlite_engine(url: str, settings: Settings, begin_sql: str) -> AsyncEngine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
+        # The busy timeout first: anything below may wait for another process's write.
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode")
+        if str(cursor.fetchone()[0]).lower() != "wal":  # switching needs the write lock
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -62,7 +65,16 @@ def _sqlite_engine(url: str, settings: Settings, begin_sql: str) -> AsyncEngine:
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 
 
-def is_retryable(exc: DBAPIError) -> bool:
+class TransientConflict(Exception):
+    """Raised inside `Database.transaction` to have it rolled back and run again: it met
+    other transactions' locks that it must not wait for."""
+
+
+def is_retryable(exc: Exception) -> bool:
+    if isinstance(exc, TransientConflict):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
     orig = exc.orig
     code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     return code in RETRYABLE_SQLSTATES
@@ -108,7 +120,7 @@ class Database:
             try:
                 async with self.write() as conn:
                     return await work(conn)
-            except DBAPIError as exc:
+            except (DBAPIError, TransientConflict) as exc:
                 if attempt == attempts or not is_retryable(exc):
                     raise
                 await asyncio.sleep(random.uniform(0.001, 0.02) * attempt)

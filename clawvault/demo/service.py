@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.dialect import serialize_setup
 from clawvault.db.models import Card, Pack, PackTier
 from clawvault.demo.catalog import card_rows, count_cards, pack_rows, tier_rows
 from clawvault.packs.service import refresh_all_ev
@@ -28,11 +29,16 @@ async def catalog_is_empty(runtime: Runtime) -> bool:
 
 async def seed_demo(
     runtime: Runtime, cards: int, seed: int, progress: Callable[[int], None] | None = None
-) -> int:
-    """Seeds packs, tiers and about `cards` cards; returns how many cards were written."""
+) -> int | None:
+    """Seeds packs, tiers and about `cards` cards into an empty catalog; returns how many cards
+    were written, or None when the catalog is not empty. Processes that start together on one
+    database seed it once: the emptiness check and the writes are one serialized transaction."""
     now = runtime.clock()
     written = 0
     async with runtime.db.write() as conn:  # one transaction: all of the catalog or none
+        await serialize_setup(conn)
+        if (await conn.execute(select(func.count()).select_from(Pack))).scalar_one():
+            return None
         await conn.execute(insert(Pack), pack_rows(seed, now))
         await conn.execute(insert(PackTier), tier_rows(seed))
         for batch in _batches(card_rows(seed, cards, now), BATCH):

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.dialect import insert_ignoring_conflicts
 from clawvault.db.models import ApiKey, Partner
 
 
@@ -40,6 +41,18 @@ class PartnerRepository:
             insert(Partner).values(name=name, created_at=now).returning(Partner.id)
         )
         return int(result.scalar_one())
+
+    async def add_partner_if_absent(self, name: str, now: datetime) -> int:
+        """The partner's id, creating it unless it exists (or another process creates it at
+        the same moment)."""
+        await insert_ignoring_conflicts(
+            self.conn,
+            Partner.__table__,  # type: ignore[arg-type]
+            {"name": name, "created_at": now},
+        )
+        partner_id = await self.partner_id_by_name(name)
+        assert partner_id is not None
+        return partner_id
 
     async def add_key(
         self, partner_id: int, key_hash: str, prefix: str, environment: str, now: datetime

@@ -20,9 +20,7 @@ async def create_partner(db: Database, name: str) -> int:
 
 async def ensure_partner(db: Database, name: str) -> int:
     async with db.write() as conn:
-        repo = PartnerRepository(conn)
-        existing = await repo.partner_id_by_name(name)
-        return existing if existing is not None else await repo.add_partner(name, utcnow())
+        return await PartnerRepository(conn).add_partner_if_absent(name, utcnow())
 
 
 async def create_key(db: Database, partner_name: str, environment: Environment) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import is_postgres
+from clawvault.db.engine import TransientConflict
 from clawvault.db.models import Card, CardStatus, Pack, Pull, PurchaseSession
 from clawvault.inventory.repository import item_select
 
@@ -46,16 +47,20 @@ class PullRepository:
         session_id: str,
         now: datetime,
         expires_at: datetime | None,
+        wait: bool = True,
     ) -> RowMapping | None:
         """Moves one available card of the tier, the first at or after `key` in pool order
         (wrapping around), into the user's hands. One indexed statement: O(log pool size).
 
         PostgreSQL: the candidate row is locked with SKIP LOCKED so concurrent pulls on one
-        pack take different cards instead of queueing; only when every candidate is locked by
-        others does a blocking pass decide, so "none left" is never an artefact of skipping."""
+        pack take different cards instead of queueing; when every candidate is locked by
+        others, "none left" is never an artefact of skipping: with `wait` a blocking pass
+        decides; without it (the transaction already holds cards, and waiting while holding
+        them deadlocks against a pull waiting for ours) a non-skipping check either finds no
+        card at all (None: out of stock) or raises TransientConflict to roll back and retry."""
         passes: list[tuple[int, bool | None]]
         if is_postgres(self.conn):
-            passes = [(key, True), (0, True), (0, False)]
+            passes = [(key, True), (0, True), *([(0, False)] if wait else [])]
         else:
             passes = [(key, None), (0, None)]  # writers are serialized: nothing to skip
         for lower_bound, skip_locked in passes:
@@ -92,7 +97,18 @@ class PullRepository:
             row = (await self.conn.execute(statement)).mappings().first()
             if row is not None:
                 return row
+        if not wait and is_postgres(self.conn) and await self.has_available(pack_id, tier_id):
+            raise TransientConflict()  # cards left, all locked by pulls still in flight
         return None
+
+    async def has_available(self, pack_id: str, tier_id: int) -> bool:
+        """Whether the tier has an available card, locked or not (never skips)."""
+        query = select(Card.id).where(
+            Card.pack_id == pack_id,
+            Card.status == CardStatus.AVAILABLE.value,
+            Card.tier_id == tier_id,
+        )
+        return (await self.conn.execute(query.limit(1))).first() is not None
 
     async def add_session(self, values: dict[str, Any]) -> None:
         await self.conn.execute(insert(PurchaseSession).values(values))

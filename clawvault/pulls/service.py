@@ -31,6 +31,9 @@ from clawvault.pulls.errors import (
 from clawvault.pulls.repository import PullRepository
 from clawvault.sandbox import pulls as sandbox
 
+PULL_ATTEMPTS = 10
+IMPATIENT_ATTEMPTS = 4
+
 
 async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     if caller.is_sandbox:
@@ -43,12 +46,19 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
         raise PackNotFound()
     now = runtime.clock()
 
-    async def attempt(conn: AsyncConnection) -> dict[str, Any]:
-        return await _buy(conn, runtime, caller, pack_id, user_id, body.get("amount"), now)
+    attempts = 0
 
-    # A deadlock between pulls racing for a tier's last locked cards is resolved by PostgreSQL
-    # rolling one back; that one is run again from the start.
-    return await runtime.db.transaction(attempt)
+    async def attempt(conn: AsyncConnection) -> dict[str, Any]:
+        nonlocal attempts
+        attempts += 1
+        patient = attempts > IMPATIENT_ATTEMPTS
+        amount = body.get("amount")
+        return await _buy(conn, runtime, caller, pack_id, user_id, amount, now, patient=patient)
+
+    # A pull that holds cards and finds the rest of a tier locked by pulls in flight rolls back
+    # and runs again (TransientConflict) rather than wait while holding its cards; a deadlock
+    # between patient pulls is resolved by PostgreSQL rolling one back, also run again.
+    return await runtime.db.transaction(attempt, attempts=PULL_ATTEMPTS)
 
 
 async def _buy(
@@ -59,7 +69,12 @@ async def _buy(
     user_id: str,
     raw_amount: Any,
     now: datetime,
+    *,
+    patient: bool,
 ) -> dict[str, Any]:
+    """One attempt of a pull. Only the first card may wait for another pull's lock, unless
+    `patient` (late attempts: a hot tail of a pool is still served, deadlocks being detected by
+    the database and retried)."""
     packs = PackRepository(conn)
     pack = await packs.get(pack_id)
     if pack is None:
@@ -108,6 +123,7 @@ async def _buy(
             session_id=session_id,
             now=now,
             expires_at=expires_at,
+            wait=position == 0 or patient,
         )
         if card is None:
             raise OutOfStock()  # the whole request rolls back: all cards or none

@@ -1,0 +1,119 @@
+"""A sellback in flight is told apart by the row lock (PostgreSQL NOWAIT → 429); another
+partner naming the same item must still get the plain `Item not found`, and must not be able
+to make the owner's own sellback fail by locking the row."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import asyncpg
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from clawvault.app import create_app
+from clawvault.settings import Settings
+from tests.factories import make_pack, make_partner
+from tests.live import serving
+from tests.load import IN_FLIGHT, ITEM_NOT_FOUND
+
+API = "/api/v1"
+
+
+class RowLock:
+    """Another transaction holding a card's row lock, as an in-flight sellback does."""
+
+    def __init__(self, database_url: str, card_id: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.conn = self.loop.run_until_complete(asyncpg.connect(database_url))
+        self.loop.run_until_complete(self.conn.execute("BEGIN"))
+        self.loop.run_until_complete(
+            self.conn.execute("SELECT id FROM cards WHERE id = $1 FOR UPDATE", card_id)
+        )
+
+    def release(self) -> None:
+        self.loop.run_until_complete(self.conn.execute("ROLLBACK"))
+        self.loop.run_until_complete(self.conn.close())
+        self.loop.close()
+
+
+@pytest.fixture
+def postgres_only(database_url: str) -> Iterator[str]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks with NOWAIT are PostgreSQL's; SQLite serializes writers")
+    yield database_url
+
+
+def test_another_partner_gets_not_found_while_a_sellback_is_in_flight(
+    client: TestClient, settings: Settings, postgres_only: str
+) -> None:
+    owner, stranger = make_partner(settings), make_partner(settings)
+    pack_id = make_pack(settings)
+    bought = client.post(
+        f"{API}/vm/buy/init",
+        headers=owner.headers,
+        json={"id": pack_id, "amount": 1, "user_id": "same-user-id"},
+    )
+    item_id = bought.json()["nfts"][0]["id"]
+    lock = RowLock(postgres_only, item_id)
+    try:
+        theirs = client.post(
+            f"{API}/vm/buyback", headers=stranger.headers, json={"item_id": item_id}
+        )
+        mine = client.post(f"{API}/vm/buyback", headers=owner.headers, json={"item_id": item_id})
+    finally:
+        lock.release()
+    assert (theirs.status_code, theirs.json()) == (400, {"error": ITEM_NOT_FOUND})
+    assert (mine.status_code, mine.json()) == (429, {"error": IN_FLIGHT})
+
+
+def test_selling_back_a_pooled_card_that_a_pull_is_claiming_is_not_found(
+    client: TestClient, settings: Settings, postgres_only: str
+) -> None:
+    partner = make_partner(settings)
+    pack_id = make_pack(settings)
+    bought = client.post(
+        f"{API}/vm/buy/init",
+        headers=partner.headers,
+        json={"id": pack_id, "amount": 1, "user_id": "u"},
+    )
+    item_id = bought.json()["nfts"][0]["id"]
+    sold = client.post(f"{API}/vm/buyback", headers=partner.headers, json={"item_id": item_id})
+    assert sold.status_code == 200
+    lock = RowLock(postgres_only, item_id)  # back in the pool, being claimed by a pull
+    try:
+        again = client.post(f"{API}/vm/buyback", headers=partner.headers, json={"item_id": item_id})
+    finally:
+        lock.release()
+    assert (again.status_code, again.json()) == (400, {"error": ITEM_NOT_FOUND})
+
+
+def test_concurrent_sellbacks_of_an_item_that_is_not_yours_are_all_not_found(
+    settings: Settings,
+) -> None:
+    owner, stranger = make_partner(settings), make_partner(settings)
+    pack_id = make_pack(settings)
+
+    async def race() -> list[tuple[int, object]]:
+        async with (
+            serving(create_app(settings)) as base,
+            httpx.AsyncClient(base_url=base, timeout=60) as http,
+        ):
+            bought = await http.post(
+                f"{API}/vm/buy/init",
+                headers=owner.headers,
+                json={"id": pack_id, "amount": 1, "user_id": "u"},
+            )
+            item_id = bought.json()["nfts"][0]["id"]
+            replies = await asyncio.gather(
+                *(
+                    http.post(
+                        f"{API}/vm/buyback", headers=stranger.headers, json={"item_id": item_id}
+                    )
+                    for _ in range(16)
+                )
+            )
+        return [(r.status_code, r.json()) for r in replies]
+
+    assert asyncio.run(race()) == [(400, {"error": ITEM_NOT_FOUND})] * 16

@@ -16,7 +16,15 @@ from sqlalchemy import select, text
 from clawvault.app import create_app
 from clawvault.core.randomness import SeededRandomness
 from clawvault.core.runtime import Runtime
-from clawvault.db.models import Card, CardPrice, LedgerEntry, Pack, PackEvHistory, PackTier
+from clawvault.db.models import (
+    Card,
+    CardPrice,
+    LedgerEntry,
+    Pack,
+    PackEvHistory,
+    PackTier,
+    ScheduledJob,
+)
 from clawvault.settings import Settings
 from tests.factories import FakeClock, run
 
@@ -82,7 +90,7 @@ class Feed:
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 feed.requests += 1
                 body = orjson.dumps(feed.payload)
                 self.send_response(feed.status)
@@ -122,5 +130,14 @@ def pack_cards(settings: Settings, pack_id: str) -> list[dict[str, Any]]:
                 .order_by(Card.fmv_cents, Card.id)
             )
             return [dict(r) for r in (await conn.execute(query)).mappings().all()]
+
+    return run(settings, work)
+
+
+def job_error(settings: Settings, name: str) -> str | None:
+    async def work(runtime: Runtime) -> str | None:
+        async with runtime.db.read() as conn:
+            query = select(ScheduledJob.last_error).where(ScheduledJob.name == name)
+            return (await conn.execute(query)).scalar_one()
 
     return run(settings, work)

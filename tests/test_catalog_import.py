@@ -3,7 +3,6 @@ idempotent by id, and the operator's path from empty files to live prices."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +10,10 @@ import orjson
 import pytest
 from click.testing import CliRunner, Result
 
+from clawvault.catalog.cards import CARD_FIELDS
 from clawvault.catalog.cards_service import import_cards
 from clawvault.catalog.errors import ImportRejected
 from clawvault.catalog.records import FileRecords
-from clawvault.catalog.cards import CARD_FIELDS
 from clawvault.cli import main
 from clawvault.settings import Settings, get_settings
 from tests.factories import FakeClock, make_partner, run
@@ -223,7 +222,9 @@ def test_reimport_updates_changed_cards_and_retiers(
     )
     (tmp_path / "packs.csv").write_text(packs)
     result = invoke(cli, "packs", "import", str(tmp_path / "packs.csv"))
-    assert result.stdout.strip() == "packs: 2 rows, 0 created, 1 updated, 1 unchanged", result.stderr
+    assert result.stdout.strip() == "packs: 2 rows, 0 created, 1 updated, 1 unchanged", (
+        result.stderr
+    )
     assert card_row(settings, "psa-81234570")["tier_id"] == 2
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import orjson
 import pytest
 
 from clawvault.catalog.errors import ImportRejected
@@ -18,7 +19,7 @@ from clawvault.pricing.background import market_turn_once, poll_feed_once
 from clawvault.pricing.service import price_history, refresh_from
 from clawvault.settings import Settings
 from tests.factories import FakeClock, make_pack, run
-from tests.operator import Feed, card_row, count, pack_cards, snapshot
+from tests.operator import Feed, card_row, count, job_error, pack_cards, snapshot
 
 
 def test_file_source_applies_prices_with_provenance(
@@ -51,12 +52,13 @@ def test_file_source_refuses_a_file_with_a_bad_row(
     pack_id = make_pack(settings, clock=clock)
     cards = pack_cards(settings, pack_id)
     path = tmp_path / "prices.json"
-    path.write_text(
-        '[{"card_id": "%s", "fmv": 9.99},'
-        ' {"card_id": "no-such-card", "fmv": 1},'
-        ' {"card_id": "%s", "fmv": -3},'
-        ' {"card_id": "%s", "fmv": 1.234}]' % (cards[0]["id"], cards[1]["id"], cards[2]["id"])
-    )
+    rows = [
+        {"card_id": cards[0]["id"], "fmv": 9.99},
+        {"card_id": "no-such-card", "fmv": 1},
+        {"card_id": cards[1]["id"], "fmv": -3},
+        {"card_id": cards[2]["id"], "fmv": 1.234},
+    ]
+    path.write_bytes(orjson.dumps(rows))
     before = snapshot(settings)
     with pytest.raises(ImportRejected) as rejected:
         run(settings, lambda rt: refresh_from(rt, FilePriceSource(path)), clock)
@@ -141,6 +143,7 @@ def test_feed_failure_is_recorded_and_changes_nothing(settings: Settings, clock:
         ran = run(settings, lambda rt: poll_feed_once(rt, HttpFeedSource(feed.url)), clock)
         assert ran is True and feed.requests == 1
         assert snapshot(settings) == before
+        assert job_error(settings, "price-feed") == "FeedError: price feed answered 503"
 
 
 def test_simulated_market_is_seeded_and_moves_prices(settings: Settings, clock: FakeClock) -> None:

@@ -76,7 +76,7 @@ async def apply_quotes(
         async with runtime.db.read() as conn:
             problems = await solvency_problems(conn, packs)
         for problem in problems.values():
-            report.warnings.append(problem.replace("cannot be enabled", "is enabled but"))
+            report.warnings.append(problem.replace("cannot be enabled:", "is enabled but"))
             log.warning("solvency: %s", problem)
     return report
 

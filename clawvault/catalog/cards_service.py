@@ -59,15 +59,14 @@ def _parse_batch(
     return parsed, errors
 
 
-def _move_problem(existing: Any, pack_id: str) -> str | None:
-    if existing is None or existing["pack_id"] == pack_id:
+def _move_problem(place: tuple[str, str] | None, pack_id: str) -> str | None:
+    """Why a known card (its pack and status) cannot go to pack_id, or None."""
+    if place is None or place[0] == pack_id or place[1] == CardStatus.AVAILABLE.value:
         return None
-    if existing["status"] != CardStatus.AVAILABLE.value:
-        return (
-            f"card is {existing['status']}, not in its pool: it cannot move to another pack"
-            " until it is back in a pool"
-        )
-    return None
+    return (
+        f"card is {place[1]}, not in its pool: it cannot move to another pack"
+        " until it is back in a pool"
+    )
 
 
 async def _pack_ids(conn: AsyncConnection) -> dict[str, str]:
@@ -88,7 +87,7 @@ async def validate_cards(
             rows += len(batch)
             parsed, batch_errors = _parse_batch(batch, pack_ids)
             errors += batch_errors
-            existing = await catalog.existing_cards(spec.id for _r, spec, _p in parsed)
+            places = await catalog.card_places(spec.id for _r, spec, _p in parsed)
             for row, spec, pack_id in parsed:
                 if spec.id in seen:
                     errors.append(
@@ -96,7 +95,7 @@ async def validate_cards(
                     )
                     continue
                 seen[spec.id] = row
-                problem = _move_problem(existing.get(spec.id), pack_id)
+                problem = _move_problem(places.get(spec.id), pack_id)
                 if problem:
                     errors.append(RowError(row, problem))
             progress.advance(len(batch))
@@ -161,7 +160,7 @@ async def _write_batch(
             report.created += 1
             touched.add(pack_id)
             continue
-        problem = _move_problem(current, pack_id)
+        problem = _move_problem((current["pack_id"], current["status"]), pack_id)
         if problem:
             raise ImportRejected([RowError(row, problem)])
         different = any(current[name] != values[name] for name in CATALOG_COLUMNS)

@@ -90,6 +90,18 @@ class CatalogRepository:
                 found[row["id"]] = row
         return found
 
+    async def card_places(self, card_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """(pack id, status) of each known card among card_ids."""
+        ids = list(dict.fromkeys(card_ids))
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            query = select(Card.id, Card.pack_id, Card.status).where(
+                Card.id.in_(ids[start : start + LOOKUP_CHUNK])
+            )
+            for card_id, pack_id, status in (await self.conn.execute(query)).all():
+                found[card_id] = (pack_id, status)
+        return found
+
     async def insert_cards(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             await self.conn.execute(insert(Card), rows)

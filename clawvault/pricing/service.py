@@ -68,7 +68,8 @@ async def apply_quotes(
             report.applied += len(newest)
             packs.update(cards[card_id].pack_id for card_id in newest)
             await repo.record_history(known, now)
-            await repo.set_current(sorted(known, key=lambda q: q.as_of), now)
+            # card order: concurrent writers of many cards lock them in one order
+            await repo.set_current(sorted(known, key=lambda q: (q.card_id, q.as_of)), now)
             progress.advance(len(batch))
     for pack_id in sorted(packs):
         report.packs_refreshed += await refresh_ev(runtime, pack_id)

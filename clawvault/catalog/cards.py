@@ -132,10 +132,22 @@ def parse_card(record: dict[str, Any], default_source: str) -> tuple[CardSpec | 
     card_type = values["type"]
     if card_type is not None and card_type not in CARD_TYPES:
         reasons.append(f"type must be one of {', '.join(CARD_TYPES)}")
-    fmv = f.checked(reasons, lambda: f.money_cents(record, "fmv", minimum_cents=1))
-    as_of = f.checked(reasons, lambda: f.timestamp(record, "fmv_as_of"))
-    attributes = f.checked(reasons, lambda: parse_attributes(record))
-    if reasons:
+    fmv: int | None = None
+    as_of: datetime | None = None
+    attributes: list[dict[str, str]] | None = None
+    try:
+        fmv = f.money_cents(record, "fmv", minimum_cents=1)
+    except f.FieldError as exc:
+        reasons.append(str(exc))
+    try:
+        as_of = f.timestamp(record, "fmv_as_of")
+    except f.FieldError as exc:
+        reasons.append(str(exc))
+    try:
+        attributes = parse_attributes(record)
+    except f.FieldError as exc:
+        reasons.append(str(exc))
+    if reasons or fmv is None or attributes is None:
         return None, reasons
     return (
         CardSpec(
@@ -176,12 +188,11 @@ def parse_attributes(record: dict[str, Any]) -> list[dict[str, str]]:
             traits[entry["trait_type"]] = str(value)
     for column, trait in ATTRIBUTE_COLUMNS.items():
         value = record.get(column)
-        if value is None or value == "":
-            continue
-        text = str(value).strip()
-        if text:
-            traits.pop(trait, None)  # a column overrides the same trait given in attributes
-            traits[trait] = text
+        if value:  # a column overrides the same trait given in attributes
+            text = value.strip() if isinstance(value, str) else str(value)
+            if text:
+                traits.pop(trait, None)
+                traits[trait] = text
     missing = [t for t in REQUIRED_TRAITS if t not in traits]
     if missing:
         raise f.FieldError(f"attributes need {' and '.join(missing)}")

@@ -145,7 +145,8 @@ async def _write_batch(
     touched: set[str],
 ) -> None:
     catalog, prices = CatalogRepository(conn), PriceRepository(conn)
-    existing = await catalog.existing_cards(spec.id for _r, spec, _p in parsed)
+    places = await catalog.card_places(spec.id for _r, spec, _p in parsed)
+    existing = await catalog.existing_cards(places) if places else {}
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
     new_prices: list[PriceQuote] = []
@@ -181,7 +182,8 @@ async def _write_batch(
     await catalog.insert_cards(new_rows)
     await catalog.update_catalog(changed_rows, now)
     await prices.set_current(newer_prices, now)
-    await prices.record_history(new_prices + newer_prices, now)
+    await prices.record_first_prices(new_prices, now)
+    await prices.record_history(newer_prices, now)
 
 
 def _new_card(

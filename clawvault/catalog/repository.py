@@ -10,10 +10,22 @@ from sqlalchemy import RowMapping, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.catalog.cards import CATALOG_COLUMNS
+from clawvault.db.bulk import bulk_insert
 from clawvault.db.models import Card, CardStatus, Pack, PackTier
 from clawvault.packs.domain import Tier
 
 LOOKUP_CHUNK = 1_000
+NEW_CARD_COLUMNS = (
+    "id",
+    *CATALOG_COLUMNS,
+    "fmv_cents",
+    "fmv_source",
+    "fmv_as_of",
+    "tier_id",
+    "pool_key",
+    "status",
+    "updated_at",
+)
 
 
 def _tier_in_pack(pack_id: Any, fmv_cents: Any) -> Any:
@@ -103,8 +115,8 @@ class CatalogRepository:
         return found
 
     async def insert_cards(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.conn.execute(insert(Card), rows)
+        """New cards, each row with every column of NEW_CARD_COLUMNS."""
+        await bulk_insert(self.conn, Card.__table__, NEW_CARD_COLUMNS, rows)  # type: ignore[arg-type]
 
     async def update_catalog(self, rows: list[dict[str, Any]], now: datetime) -> None:
         """New catalog values (and pack) for cards by id; the tier follows the card's pack."""

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.timeutil import as_utc
+from clawvault.db.bulk import bulk_insert
 from clawvault.db.dialect import is_postgres
 from clawvault.db.models import Card, CardPrice, CardStatus, PackTier
 from clawvault.pricing.domain import PriceQuote
@@ -84,6 +85,21 @@ class PriceRepository:
         dialect = postgresql if is_postgres(self.conn) else sqlite
         statement = dialect.insert(CardPrice).on_conflict_do_nothing()
         await self.conn.execute(statement, rows)
+
+    async def record_first_prices(self, quotes: Sequence[PriceQuote], now: datetime) -> None:
+        """The first price of cards created in this transaction (nothing to conflict with)."""
+        rows = [
+            {
+                "card_id": q.card_id,
+                "fmv_cents": q.fmv_cents,
+                "source": q.source,
+                "as_of": q.as_of,
+                "recorded_at": now,
+            }
+            for q in quotes
+        ]
+        columns = ("card_id", "fmv_cents", "source", "as_of", "recorded_at")
+        await bulk_insert(self.conn, CardPrice.__table__, columns, rows)  # type: ignore[arg-type]
 
     async def set_current(self, quotes: Sequence[PriceQuote], now: datetime) -> None:
         """Makes each quote the card's current FMV unless the card already carries a price at

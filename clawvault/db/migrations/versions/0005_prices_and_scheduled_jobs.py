@@ -1,7 +1,7 @@
 """prices and scheduled jobs
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0007
 Create Date: 2026-11-27 12:49:13.923894
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0001"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -16,7 +17,8 @@ from clawvault.pricing.adapters.file import FilePriceSource
 from clawvault.pricing.adapters.http_feed import HttpFeedSource
 from clawvault.pricing.adapters.simulated import SimulatedMarket
 from clawvault.pricing.background import market_turn_once, poll_feed_once
-from clawvault.pricing.service import price_history, refresh_from
+from clawvault.pricing.domain import PriceQuote
+from clawvault.pricing.service import apply_quotes, price_history, refresh_from
 from clawvault.settings import Settings
 from tests.factories import FakeClock, make_pack, run
 from tests.operator import Feed, card_row, count, job_error, pack_cards, snapshot
@@ -164,3 +166,23 @@ def test_simulated_market_is_seeded_and_moves_prices(settings: Settings, clock: 
     assert len(moved) >= 25  # a few may round back to their old cent
     assert {after[card_id]["fmv_source"] for card_id in moved} == {"market-sim"}
     assert count(settings, "card_prices") == 30
+
+
+def test_a_late_older_price_never_replaces_a_newer_one(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """Sources may deliver out of order (a slow feed, a back-fill file): the current price is
+    always the newest by as-of time, and the history keeps both."""
+    pack_id = make_pack(settings, clock=clock)
+    card_id = pack_cards(settings, pack_id)[0]["id"]
+    clock.advance(hours=1)
+    newer = PriceQuote(card_id, 777, "feed", clock.now - timedelta(minutes=1))
+    older = PriceQuote(card_id, 555, "backfill", clock.now - timedelta(minutes=30))
+    first = run(settings, lambda rt: apply_quotes(rt, [newer], "feed"), clock)
+    late = run(settings, lambda rt: apply_quotes(rt, [older], "backfill"), clock)
+    assert (first.applied, late.applied) == (1, 0)
+    row = card_row(settings, card_id)
+    assert (row["fmv_cents"], row["fmv_source"]) == (777, "feed")
+    history = run(settings, lambda rt: price_history(rt, card_id, 10), clock)
+    assert history is not None
+    assert [h["fmv"] for h in history["history"]] == [7.77, 5.55]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from clawvault.core.runtime import Runtime
-from clawvault.jobs.service import run_if_due, run_periodically
+from clawvault.jobs.service import Work, run_if_due, run_periodically
 from clawvault.pricing.adapters.base import PriceSource
 from clawvault.pricing.adapters.http_feed import HttpFeedSource
 from clawvault.pricing.adapters.simulated import SimulatedMarket
@@ -34,7 +34,7 @@ def market_source(settings: Settings) -> SimulatedMarket:
     return SimulatedMarket(settings.market_seed, model, settings.market_cards_per_turn)
 
 
-def _work(source: PriceSource):  # type: ignore[no-untyped-def]
+def _work(source: PriceSource) -> Work:
     async def work(runtime: Runtime, turn: int) -> None:
         await refresh_from(runtime, source, turn)
 

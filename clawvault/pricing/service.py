@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from clawvault.catalog.common import BATCH, NoProgress, Progress, solvency_problems
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
@@ -53,24 +55,27 @@ async def apply_quotes(
     progress.start("applying prices", len(quotes))
     report = PriceReport(source, received=len(quotes))
     now = runtime.clock()
-    packs: set[str] = set()
-    async with runtime.db.write() as conn:
+
+    async def write(conn: AsyncConnection) -> tuple[int, int, set[str]]:
         repo = PriceRepository(conn)
+        applied, unknown = 0, 0
+        packs: set[str] = set()
         for start in range(0, len(quotes), BATCH):
             batch = quotes[start : start + BATCH]
             cards = await repo.cards(q.card_id for q in batch)
             known = [q for q in batch if q.card_id in cards]
-            report.unknown_cards += len(batch) - len(known)
-            newest: dict[str, datetime] = {}
-            for quote in known:
-                if quote.as_of > cards[quote.card_id].fmv_as_of:
-                    newest[quote.card_id] = max(quote.as_of, newest.get(quote.card_id, quote.as_of))
-            report.applied += len(newest)
-            packs.update(cards[card_id].pack_id for card_id in newest)
+            unknown += len(batch) - len(known)
+            moved = {q.card_id for q in known if q.as_of > cards[q.card_id].fmv_as_of}
+            applied += len(moved)
+            packs.update(cards[card_id].pack_id for card_id in moved)
             await repo.record_history(known, now)
             # card order: concurrent writers of many cards lock them in one order
             await repo.set_current(sorted(known, key=lambda q: (q.card_id, q.as_of)), now)
             progress.advance(len(batch))
+        return applied, unknown, packs
+
+    # retried from the start if PostgreSQL picks it as a deadlock victim (a pull holds a card)
+    report.applied, report.unknown_cards, packs = await runtime.db.transaction(write)
     for pack_id in sorted(packs):
         report.packs_refreshed += await refresh_ev(runtime, pack_id)
     if packs:

@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: install
-	$(BIN)/clawvault serve --print-demo-keys
+	$(BIN)/clawvault serve --demo
 
 test: install
 	$(BIN)/python -m pytest

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from clawvault.admin.router import router as admin_router
 from clawvault.buyback.router import router as buyback_router
 from clawvault.core.http import JsonResponse, install_error_handlers
 from clawvault.core.randomness import Randomness
@@ -20,6 +21,7 @@ from clawvault.inventory.router import router as inventory_router
 from clawvault.packs.router import router as packs_router
 from clawvault.packs.service import keep_ev_fresh
 from clawvault.partners.auth import KeyCache
+from clawvault.pricing.background import start_price_jobs
 from clawvault.pulls.router import router as pulls_router
 from clawvault.sandbox.router import CONTROL_PREFIX
 from clawvault.sandbox.router import router as sandbox_control_router
@@ -29,6 +31,8 @@ from clawvault.shipping.router import router as shipping_router
 
 API_PREFIX = "/api/v1"
 SANDBOX_API_PREFIX = "/_/api/v1"
+
+ADMIN_PREFIX = "/admin/v1"
 
 
 def partner_api() -> APIRouter:
@@ -68,6 +72,7 @@ def create_app(
         background = []
         if settings.ev_refresh_seconds > 0:
             background.append(asyncio.create_task(keep_ev_fresh(rt)))
+        background += start_price_jobs(rt)
         try:
             yield
         finally:
@@ -89,4 +94,5 @@ def create_app(
     app.include_router(partner_api(), prefix=API_PREFIX)
     app.include_router(partner_api(), prefix=SANDBOX_API_PREFIX)
     app.include_router(sandbox_control_router, prefix=CONTROL_PREFIX)
+    app.include_router(admin_router, prefix=ADMIN_PREFIX)
     return app

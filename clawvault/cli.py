@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from clawvault.catalog.cli import register as register_catalog_commands
 from clawvault.core.errors import ApiError
 from clawvault.core.runtime import Runtime
 from clawvault.db import migrate
@@ -137,15 +138,26 @@ def orders_advance(order_id: str, target: str, note: str | None) -> None:
     click.echo(f"{order['order_id']} is {order['status']}")
 
 
+register_catalog_commands(main, _run)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=1, show_default=True)
 @click.option("--print-demo-keys", is_flag=True, help="Create and print demo partner keys.")
 @click.option("--no-seed", is_flag=True, help="Do not seed the demo catalog into an empty db.")
-def serve(host: str, port: int, workers: int, print_demo_keys: bool, no_seed: bool) -> None:
+@click.option("--demo", is_flag=True, help="Demo: print demo keys, simulate a moving market.")
+def serve(
+    host: str, port: int, workers: int, print_demo_keys: bool, no_seed: bool, demo: bool
+) -> None:
     """Serve the Partner API (migrates the database and seeds the demo catalog when empty)."""
     import uvicorn
+
+    if demo:
+        os.environ["CLAWVAULT_MARKET_SIMULATION"] = "true"
+        get_settings.cache_clear()
+        print_demo_keys = True
 
     from clawvault.demo.service import catalog_is_empty
     from clawvault.partners.service import create_key, ensure_partner

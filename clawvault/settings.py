@@ -32,6 +32,21 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     tracking_url_template: str = "https://tracking.clawvault.dev/{carrier}/{tracking_number}"
 
+    # Catalog and prices (README "Catalog and prices").
+    admin_token: str = ""  # the operator's token for /admin/v1; empty: the admin API is off
+    price_max_age_hours: float = 168.0  # older prices are stale: no sellback on them; 0 = never
+    price_feed_url: str = ""  # an HTTP JSON price feed to poll; empty: no feed
+    price_feed_format: str = "records"  # "records" or "map"
+    price_feed_source: str = "feed"
+    price_feed_interval_seconds: float = 300.0
+    price_feed_timeout_seconds: float = 10.0
+    market_simulation: bool = False  # the demo's simulated market (`clawvault serve --demo`)
+    market_seed: int = 1
+    market_interval_seconds: float = 3.0
+    market_cards_per_turn: int = 250
+    market_volatility: float = 0.02
+    market_jump_probability: float = 0.01
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from clawvault.buyback.errors import BuybackInProgress, ItemExpired, ItemNotFound
+from clawvault.buyback.errors import (
+    BuybackInProgress,
+    ItemExpired,
+    ItemNotFound,
+    SettlementFailed,
+)
 from clawvault.buyback.repository import BuybackRepository, RowBusy
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
@@ -13,7 +19,10 @@ from clawvault.db.models import CardStatus, LedgerKind
 from clawvault.ledger.repository import LedgerRepository
 from clawvault.packs.domain import buyback_cents
 from clawvault.partners.auth import Caller
+from clawvault.pricing.domain import is_stale, max_price_age
 from clawvault.sandbox import holdings as sandbox
+
+log = logging.getLogger("clawvault.buyback")
 
 
 class InFlight:
@@ -72,6 +81,11 @@ async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, A
         expires_at = card["buyback_expires_at"]
         if expires_at is not None and now >= as_utc(expires_at):
             raise ItemExpired()
+        if is_stale(card["fmv_as_of"], now, max_price_age(runtime.settings.price_max_age_hours)):
+            # Never settle on an old price: refused as a sellback that could not be settled
+            # (§3.7 "Transaction failed"), and reported (log, GET /admin/v1/prices/stale).
+            log.warning("sellback of %s refused: its price is stale", item_id)
+            raise SettlementFailed()
         amount = buyback_cents(card["fmv_cents"], card["buyback_bps"])
         if not await repo.return_to_pool(
             item_id, card["session_id"], runtime.randomness.pool_key(), now

@@ -165,6 +165,7 @@ class Card(Base):
         Index("ix_cards_owner", "owner_partner_id", "owner_user_id", "status", "purchased_at"),
         Index("ix_cards_session_id", "session_id"),
         Index("ix_cards_order_id", "order_id"),
+        Index("ix_cards_fmv_as_of", "fmv_as_of"),
     )
 
 
@@ -489,3 +490,29 @@ SANDBOX_TABLES = tuple(
         SandboxOrderItem,
     )
 )
+
+
+class CardPrice(Base):
+    """Price history of a card: every FMV the oracle stored, with its provenance."""
+
+    __tablename__ = "card_prices"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    card_id: Mapped[str] = mapped_column(ForeignKey("cards.id"))
+    fmv_cents: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    # One price per card, source and as-of time: re-importing the same prices adds nothing.
+    __table_args__ = (UniqueConstraint("card_id", "as_of", "source"),)
+
+
+class ScheduledJob(Base):
+    """Background jobs that every server process runs: a process runs a job only after it
+    claims the row with a conditional update (next_run_at <= now), so one run per interval."""
+
+    __tablename__ = "scheduled_jobs"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_run_at: Mapped[datetime]
+    runs: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_started_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import insert_ignoring_conflicts
@@ -66,3 +66,38 @@ class PartnerRepository:
                 created_at=now,
             )
         )
+
+
+class PartnerAdminRepository:
+    """The operator's view of partners and keys (the admin API)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def partners(self) -> list[RowMapping]:
+        query = select(Partner.id, Partner.name, Partner.created_at).order_by(Partner.id)
+        return list((await self.conn.execute(query)).mappings().all())
+
+    async def keys(self, partner_id: int) -> list[RowMapping]:
+        query = (
+            select(
+                ApiKey.id,
+                ApiKey.key_prefix,
+                ApiKey.environment,
+                ApiKey.created_at,
+                ApiKey.revoked_at,
+            )
+            .where(ApiKey.partner_id == partner_id)
+            .order_by(ApiKey.id)
+        )
+        return list((await self.conn.execute(query)).mappings().all())
+
+    async def revoke_key(self, key_id: int, now: datetime) -> RowMapping | None:
+        """Revokes a key (once); the key's row, or None when there is no such key."""
+        await self.conn.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        query = select(ApiKey.id, ApiKey.partner_id, ApiKey.revoked_at).where(ApiKey.id == key_id)
+        return (await self.conn.execute(query)).mappings().first()

@@ -1,0 +1,162 @@
+"""/admin/v1: the operator's API (packs, cards, prices, partners and keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from clawvault.admin import service
+from clawvault.admin.auth import require_operator
+from clawvault.catalog import cards_service, packs_service
+from clawvault.catalog.errors import CatalogNotFound
+from clawvault.catalog.prices_service import validate_prices
+from clawvault.core.errors import InvalidJsonBody
+from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.partners.auth import KeyCache
+from clawvault.pricing import service as pricing
+
+router = APIRouter(dependencies=[Depends(require_operator)])
+ADMIN_PRICE_SOURCE = "admin"
+
+
+async def json_body(request: Request) -> Any:
+    try:
+        return orjson.loads(await request.body() or b"null")
+    except orjson.JSONDecodeError as exc:
+        raise InvalidJsonBody(f"Malformed JSON body: {exc.args[0]}") from exc
+
+
+def clamp(limit: int, maximum: int = 1000) -> int:
+    return max(1, min(maximum, limit))
+
+
+@router.get("/packs")
+async def list_packs(runtime: Runtime = Depends(get_runtime)) -> Response:
+    return JsonResponse(await packs_service.list_pack_records(runtime))
+
+
+@router.post("/packs")
+async def create_packs(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    records = service.body_records(await json_body(request), "packs")
+    report = await packs_service.import_packs(runtime, records)
+    return JsonResponse(report.as_json())
+
+
+@router.get("/packs/{pack_id}")
+async def get_pack(pack_id: str, runtime: Runtime = Depends(get_runtime)) -> Response:
+    return JsonResponse(await packs_service.get_pack_record(runtime, pack_id))
+
+
+@router.patch("/packs/{pack_id}")
+async def update_pack(
+    pack_id: str, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    changes = await json_object_body(request)
+    await packs_service.change_pack(runtime, pack_id, changes)
+    return JsonResponse(await packs_service.get_pack_record(runtime, pack_id))
+
+
+@router.put("/packs/{pack_id}/tiers")
+async def put_tiers(
+    pack_id: str, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    body = await json_body(request)
+    tiers = body.get("tiers") if isinstance(body, dict) else body
+    await packs_service.set_tiers(runtime, pack_id, tiers)
+    return JsonResponse(await packs_service.get_pack_record(runtime, pack_id))
+
+
+@router.post("/packs/{pack_id}/enable")
+async def enable_pack(pack_id: str, runtime: Runtime = Depends(get_runtime)) -> Response:
+    await packs_service.set_enabled(runtime, pack_id, True)
+    return JsonResponse(await packs_service.get_pack_record(runtime, pack_id))
+
+
+@router.post("/packs/{pack_id}/disable")
+async def disable_pack(pack_id: str, runtime: Runtime = Depends(get_runtime)) -> Response:
+    await packs_service.set_enabled(runtime, pack_id, False)
+    return JsonResponse(await packs_service.get_pack_record(runtime, pack_id))
+
+
+@router.post("/cards")
+async def add_cards(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    records = service.body_records(await json_body(request), "cards")
+    report = await cards_service.import_cards(runtime, records)
+    return JsonResponse(report.as_json())
+
+
+@router.post("/cards/{card_id}/move")
+async def move_card(
+    card_id: str, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    body = await json_object_body(request)
+    pack_ref = body.get("pack_id")
+    if not isinstance(pack_ref, str) or not pack_ref:
+        raise CatalogNotFound("Pack not found")
+    return JsonResponse(await cards_service.move_card(runtime, card_id, pack_ref))
+
+
+@router.post("/cards/{card_id}/retire")
+async def retire_card(card_id: str, runtime: Runtime = Depends(get_runtime)) -> Response:
+    return JsonResponse(await cards_service.retire_card(runtime, card_id))
+
+
+@router.post("/prices")
+async def push_prices(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    records = service.body_records(await json_body(request), "prices")
+    quotes = await validate_prices(runtime, records, ADMIN_PRICE_SOURCE)
+    report = await pricing.apply_quotes(runtime, quotes, ADMIN_PRICE_SOURCE)
+    return JsonResponse(report.as_json())
+
+
+@router.get("/prices/stale")
+async def stale_prices(limit: int = 100, runtime: Runtime = Depends(get_runtime)) -> Response:
+    return JsonResponse(await pricing.stale_prices(runtime, clamp(limit)))
+
+
+@router.get("/prices/{card_id}")
+async def price_history(
+    card_id: str, limit: int = 50, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    history = await pricing.price_history(runtime, card_id, clamp(limit))
+    if history is None:
+        raise CatalogNotFound("Card not found")
+    return JsonResponse(history)
+
+
+@router.get("/partners")
+async def list_partners(runtime: Runtime = Depends(get_runtime)) -> Response:
+    return JsonResponse(await service.list_partners(runtime))
+
+
+@router.post("/partners")
+async def create_partner(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
+    body = await json_object_body(request)
+    return JsonResponse(await service.create_partner(runtime, body.get("name")), status_code=201)
+
+
+@router.get("/partners/{name}/keys")
+async def list_keys(name: str, runtime: Runtime = Depends(get_runtime)) -> Response:
+    return JsonResponse(await service.list_keys(runtime, name))
+
+
+@router.post("/partners/{name}/keys")
+async def create_key(
+    name: str, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    body = await json_object_body(request)
+    key = await service.create_key(runtime, name, body.get("sandbox", False))
+    return JsonResponse(key, status_code=201)
+
+
+@router.post("/keys/{key_id}/revoke")
+async def revoke_key(
+    key_id: int, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    revoked = await service.revoke_key(runtime, key_id)
+    request.app.state.key_cache = KeyCache()  # this process forgets the key at once
+    return JsonResponse(revoked)

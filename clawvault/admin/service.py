@@ -1,0 +1,91 @@
+"""The admin API's partner and key operations, and request bodies holding one or many rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clawvault.catalog.errors import CatalogNotFound, ImportRejected, RowError
+from clawvault.catalog.records import Record
+from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import isoformat
+from clawvault.db.models import Environment
+from clawvault.partners import service as partners
+from clawvault.partners.repository import PartnerAdminRepository, PartnerRepository
+
+
+def body_records(body: Any, kind: str) -> list[Record]:
+    """One object, a list of objects, or {kind: [objects]}: rows numbered from 1."""
+    if isinstance(body, dict) and isinstance(body.get(kind), list):
+        body = body[kind]
+    if isinstance(body, dict):
+        return [(1, body)]
+    if isinstance(body, list) and body:
+        return list(enumerate(body, start=1))
+    raise ImportRejected([RowError(0, f"send one object, a list, or {{{kind!r}: [...]}}")])
+
+
+async def list_partners(runtime: Runtime) -> list[dict[str, Any]]:
+    async with runtime.db.read() as conn:
+        repo = PartnerAdminRepository(conn)
+        result = []
+        for partner in await repo.partners():
+            keys = await repo.keys(partner["id"])
+            result.append(
+                {
+                    "id": partner["id"],
+                    "name": partner["name"],
+                    "created_at": isoformat(partner["created_at"]),
+                    "active_keys": sum(1 for k in keys if k["revoked_at"] is None),
+                }
+            )
+    return result
+
+
+async def create_partner(runtime: Runtime, name: Any) -> dict[str, Any]:
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise ImportRejected([RowError(1, "name is required (at most 200 characters)")])
+    partner_id = await partners.create_partner(runtime.db, name.strip())
+    return {"id": partner_id, "name": name.strip()}
+
+
+async def _partner_id(runtime: Runtime, name: str) -> int:
+    async with runtime.db.read() as conn:
+        partner_id = await PartnerRepository(conn).partner_id_by_name(name)
+    if partner_id is None:
+        raise CatalogNotFound("Partner not found")
+    return partner_id
+
+
+async def create_key(runtime: Runtime, name: str, sandbox: Any) -> dict[str, Any]:
+    """The new key in plain text: the only time it is shown."""
+    if not isinstance(sandbox, bool):
+        raise ImportRejected([RowError(1, "sandbox must be true or false")])
+    environment = Environment.SANDBOX if sandbox else Environment.PRODUCTION
+    await _partner_id(runtime, name)
+    key = await partners.create_key(runtime.db, name, environment)
+    return {"partner": name, "environment": environment.value, "key": key}
+
+
+async def list_keys(runtime: Runtime, name: str) -> list[dict[str, Any]]:
+    partner_id = await _partner_id(runtime, name)
+    async with runtime.db.read() as conn:
+        keys = await PartnerAdminRepository(conn).keys(partner_id)
+    return [_key_json(k) for k in keys]
+
+
+def _key_json(key: Any) -> dict[str, Any]:
+    return {
+        "id": key["id"],
+        "prefix": key["key_prefix"],
+        "environment": key["environment"],
+        "created_at": isoformat(key["created_at"]),
+        "revoked_at": isoformat(key["revoked_at"]),
+    }
+
+
+async def revoke_key(runtime: Runtime, key_id: int) -> dict[str, Any]:
+    async with runtime.db.write() as conn:
+        key = await PartnerAdminRepository(conn).revoke_key(key_id, runtime.clock())
+    if key is None:
+        raise CatalogNotFound("Key not found")
+    return {"id": key_id, "revoked_at": isoformat(key["revoked_at"])}

@@ -13,6 +13,8 @@ from clawvault.db.models import CardStatus, LedgerKind
 from clawvault.ledger.repository import LedgerRepository
 from clawvault.packs.domain import buyback_cents
 from clawvault.partners.auth import Caller
+from clawvault.webhooks.domain import EventType
+from clawvault.webhooks.service import emit
 
 
 class InFlight:
@@ -91,4 +93,7 @@ async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, A
             card["owner_user_id"],
             now,
         )
+        event = {"item_id": item_id, "user_id": card["owner_user_id"], "claw_id": card["pack_id"]}
+        event["amount"] = cents_to_number(amount)
+        await emit(conn, caller.partner_id, EventType.BUYBACK_COMPLETED, event, now)
     return {"success": True, "amount": cents_to_number(amount)}

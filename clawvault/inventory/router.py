@@ -13,9 +13,15 @@ router = APIRouter()
 
 @router.get("/inventory/{user_id}")
 async def inventory(
-    user_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+    user_id: str,
+    limit: str | None = None,
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+    runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    return JsonResponse(await service.inventory(runtime, caller, user_id))
+    if limit is None and cursor is None:
+        return JsonResponse(await service.inventory(runtime, caller, user_id))
+    return JsonResponse(await service.inventory_page(runtime, caller, user_id, limit, cursor))
 
 
 @router.get("/card/{item_id}")

@@ -29,6 +29,8 @@ from clawvault.pulls.errors import (
     UserIdRequired,
 )
 from clawvault.pulls.repository import PullRepository
+from clawvault.webhooks.domain import EventType
+from clawvault.webhooks.service import emit
 
 
 async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +139,17 @@ async def _buy(
         user_id,
         now,
     )
-    return {"session_id": session_id, "nfts": [item_json(i) for i in claimed]}  # type: ignore[arg-type]
+    result = {"session_id": session_id, "nfts": [item_json(i) for i in claimed]}  # type: ignore[arg-type]
+    event = {"user_id": user_id, "claw_id": pack_id, "amount": amount, **result}
+    await emit(
+        conn,
+        caller.partner_id,
+        EventType.PULL_FULFILLED,
+        event,
+        now,
+        environment=caller.environment,
+    )
+    return result
 
 
 async def status(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import httpx
 import pytest
@@ -119,20 +120,19 @@ def test_racing_retries_do_the_work_once(settings: Settings, processes: int) -> 
 
     async def main() -> list[httpx.Response]:
         apps = [create_app(settings, randomness=SeededRandomness(i)) for i in range(processes)]
-        async with serving(apps[0]) as url_a, serving(apps[-1]) as url_b:
-            async with httpx.AsyncClient(timeout=60) as http:
-                calls = [
-                    http.post(
-                        f"{(url_a, url_b)[i % 2]}{API}/vm/buy/init", headers=headers, json=body
-                    )
-                    for i in range(12)
-                ]
-                answers = list(await asyncio.gather(*calls))
-                # Once the first has finished, every retry is a replay.
-                answers.append(
-                    await http.post(f"{url_b}{API}/vm/buy/init", headers=headers, json=body)
-                )
-                return answers
+        async with contextlib.AsyncExitStack() as stack:
+            urls = [await stack.enter_async_context(serving(app)) for app in apps]
+            http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
+            calls = [
+                http.post(f"{urls[i % len(urls)]}{API}/vm/buy/init", headers=headers, json=body)
+                for i in range(12)
+            ]
+            answers = list(await asyncio.gather(*calls))
+            # Once the first has finished, every retry is a replay.
+            answers.append(
+                await http.post(f"{urls[-1]}{API}/vm/buy/init", headers=headers, json=body)
+            )
+            return answers
 
     answers = asyncio.run(main())
     ok = [a for a in answers if a.status_code == 200]

@@ -12,7 +12,9 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
-def errors(status: int, *messages: str, schema: dict[str, Any] | None = None) -> dict[int, Any]:
+def errors(
+    status: int, *messages: str, schema: dict[str, Any] | None = None
+) -> dict[int | str, Any]:
     """One documented status with its exact error strings as examples."""
     body = schema or ERROR_SCHEMA
     examples = {f"e{i}": {"value": {"error": m}, "summary": m} for i, m in enumerate(messages)}
@@ -27,7 +29,7 @@ def errors(status: int, *messages: str, schema: dict[str, Any] | None = None) ->
     }
 
 
-def ok(schema: dict[str, Any], status: int = 200, description: str = "OK") -> dict[int, Any]:
+def ok(schema: dict[str, Any], status: int = 200, description: str = "OK") -> dict[int | str, Any]:
     return {
         status: {"description": description, "content": {"application/json": {"schema": schema}}}
     }
@@ -38,7 +40,7 @@ def json_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def merge(*parts: dict[int, Any]) -> dict[int | str, Any]:
+def merge(*parts: dict[int | str, Any]) -> dict[int | str, Any]:
     out: dict[int | str, Any] = {}
     for part in parts:
         for status, answer in part.items():
@@ -61,6 +63,10 @@ COMMON_RESPONSES: dict[int | str, Any] = merge(
     errors(401, "Invalid API key"),
     RATE_LIMITED,
     errors(500, "An unexpected error occurred"),
+)
+# Every route that reads a JSON body.
+MALFORMED_BODY = errors(
+    400, "Malformed JSON body: <parser message>", "Request body must be a JSON object"
 )
 # Every POST: an invalid Idempotency-Key, a key reused with another body, or one in flight.
 IDEMPOTENT_POST = merge(

@@ -61,23 +61,23 @@ class IdempotencyMiddleware:
         if isinstance(outcome, service.Replay):
             await send_json(send, outcome.status, outcome.body, [(b"idempotent-replayed", b"true")])
             return
-        status: int | None = None
-        chunks: list[bytes] = []
+        # The answer is stored before the client sees it, so a retry sent the moment the first
+        # answer arrives is already a replay.
+        held: list[Message] = []
 
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+        async def hold(message: Message) -> None:
+            held.append(message)
 
         reset = BEFORE_COMMIT.set(outcome.before_commit)
         try:
-            await self.app(scope, replaying(body, receive), capture)
+            await self.app(scope, replaying(body, receive), hold)
         except BaseException:
             BEFORE_COMMIT.reset(reset)
             await service.finish(runtime, outcome, None, b"")
             raise
         BEFORE_COMMIT.reset(reset)
-        await service.finish(runtime, outcome, status, b"".join(chunks))
+        status = next((int(m["status"]) for m in held if m["type"] == "http.response.start"), None)
+        answer = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        await service.finish(runtime, outcome, status, answer)
+        for message in held:
+            await send(message)

@@ -5,13 +5,13 @@ from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse
 from clawvault.core.runtime import Runtime, get_runtime
-from clawvault.inventory import service
+from clawvault.inventory import docs, service
 from clawvault.partners.auth import Caller, get_caller
 
 router = APIRouter()
 
 
-@router.get("/inventory/{user_id}")
+@router.get("/inventory/{user_id}", responses=docs.INVENTORY)
 async def inventory(
     user_id: str,
     limit: str | None = None,
@@ -24,7 +24,7 @@ async def inventory(
     return JsonResponse(await service.inventory_page(runtime, caller, user_id, limit, cursor))
 
 
-@router.get("/card/{item_id}")
+@router.get("/card/{item_id}", responses=docs.CARD_LOOKUP)
 async def card(
     item_id: str, _caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:

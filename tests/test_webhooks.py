@@ -272,3 +272,34 @@ def test_endpoint_validation_and_deletion(client: TestClient, settings: Settings
     deleted = client.delete(f"{API}/webhooks/endpoints/{created['id']}", headers=h)
     assert deleted.json() == {"id": created["id"], "deleted": True}
     assert client.get(f"{API}/webhooks/endpoints", headers=h).json() == {"endpoints": []}
+
+
+def test_operator_registers_an_endpoint_from_the_cli(settings: Settings) -> None:
+    from clawvault.db.models import Environment
+    from clawvault.partners.auth import Caller
+    from clawvault.webhooks.service import list_endpoints
+    from tests.test_cli import clawvault
+
+    partner = make_partner(settings)
+    url = settings.database_url
+    created = clawvault(
+        url,
+        "webhooks",
+        "create",
+        "--partner",
+        partner.name,
+        "--event",
+        "pull.fulfilled",
+        "https://hooks.example/x",
+    )
+    assert created.returncode == 0, created.stderr
+    endpoint_id, secret = created.stdout.split()
+    assert endpoint_id.startswith("we_") and secret.startswith("whsec_")
+    missing = clawvault(url, "webhooks", "create", "--partner", "nobody", "https://hooks.example/x")
+    assert missing.returncode != 0 and "Partner not found" in missing.stderr
+
+    async def listed(runtime: Runtime) -> list[tuple[str, list[str]]]:
+        out = await list_endpoints(runtime, Caller(1, Environment.PRODUCTION))
+        return [(e["url"], e["events"]) for e in out["endpoints"]]
+
+    assert run(settings, listed) == [("https://hooks.example/x", ["pull.fulfilled"])]

@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.core.errors import ApiError
 from clawvault.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db.models import Environment, WebhookDeliveryStatus
 from clawvault.partners.auth import Caller
+from clawvault.partners.repository import PartnerRepository
 from clawvault.webhooks.domain import (
     EVENT_TYPES,
     BadTarget,
@@ -219,3 +221,24 @@ async def replay_delivery(runtime: Runtime, caller: Caller, delivery_id: str) ->
         replayed = await repo.delivery(row["id"], caller.partner_id)
     assert replayed is not None
     return delivery_json(replayed)
+
+
+class PartnerNotFound(ApiError):
+    status_code = 404
+    message = "Partner not found"
+
+
+async def create_endpoint_for(
+    runtime: Runtime,
+    partner_name: str,
+    environment: Environment,
+    url: str,
+    events: list[str] | None,
+) -> dict[str, Any]:
+    """The operator's registration of an endpoint for a partner (CLI, admin API)."""
+    async with runtime.db.read() as conn:
+        partner_id = await PartnerRepository(conn).partner_id_by_name(partner_name)
+    if partner_id is None:
+        raise PartnerNotFound()
+    body: dict[str, Any] = {"url": url, "events": events or None}
+    return await create_endpoint(runtime, partner_id, environment, body)

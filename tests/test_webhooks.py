@@ -225,6 +225,11 @@ def test_shipment_and_expiring_events(
     assert types.count("shipment.status_changed") == 2
     statuses = [e["data"]["status"] for e in events if e["type"] == "shipment.status_changed"]
     assert sorted(statuses) == ["queued", "shipped"]
+    assert all(
+        e["data"]["items"] and e["data"]["user_id"] == "dan"
+        for e in events
+        if e["type"] == "shipment.status_changed"
+    )
     [expiring] = [e for e in events if e["type"] == "buyback.expiring"]
     assert expiring["data"]["item_id"] == items[1]["id"]
 

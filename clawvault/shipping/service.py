@@ -177,7 +177,12 @@ async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dic
             stored["user_id"],
             now,
         )
-        shipment = {"order_id": order_id, "user_id": stored["user_id"], "status": "queued"}
+        created = await repo.order(order_id)
+        assert created is not None
+        shipment = {
+            **order_json(created, await repo.order_items(order_id)),
+            "user_id": created["user_id"],
+        }
         await emit(conn, caller.partner_id, EventType.SHIPMENT_STATUS_CHANGED, shipment, now)
     return {"order_id": order_id, "status": "success"}
 

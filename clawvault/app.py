@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,27 +13,38 @@ from fastapi import APIRouter, FastAPI
 from clawvault.admin.router import router as admin_router
 from clawvault.buyback.router import router as buyback_router
 from clawvault.core.http import JsonResponse, install_error_handlers
+from clawvault.core.openapi import COMMON_RESPONSES
 from clawvault.core.randomness import Randomness
+from clawvault.core.request_id import RequestIdMiddleware
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import Clock
 from clawvault.db.engine import Database
 from clawvault.fairness.router import router as fairness_router
+from clawvault.idempotency.middleware import IdempotencyMiddleware
+from clawvault.idempotency.service import purge as purge_idempotency_keys
 from clawvault.inventory.router import router as inventory_router
+from clawvault.ledger.router import router as ledger_router
 from clawvault.packs.router import router as packs_router
 from clawvault.packs.service import keep_ev_fresh
 from clawvault.partners.auth import KeyCache
 from clawvault.pricing.background import start_price_jobs
 from clawvault.pulls.router import router as pulls_router
+from clawvault.ratelimit.middleware import RateLimitMiddleware
+from clawvault.ratelimit.service import purge as purge_rate_windows
 from clawvault.sandbox.router import CONTROL_PREFIX
 from clawvault.sandbox.router import router as sandbox_control_router
 from clawvault.sandbox.store import open_store
 from clawvault.settings import Settings, get_settings
 from clawvault.shipping.router import router as shipping_router
+from clawvault.webhooks.router import router as webhooks_router
+from clawvault.webhooks.worker import run_webhooks
 
 API_PREFIX = "/api/v1"
 SANDBOX_API_PREFIX = "/_/api/v1"
 
 ADMIN_PREFIX = "/admin/v1"
+
+log = logging.getLogger("clawvault")
 
 
 def partner_api() -> APIRouter:
@@ -44,10 +56,23 @@ def partner_api() -> APIRouter:
         buyback_router,
         shipping_router,
         fairness_router,
+        ledger_router,
+        webhooks_router,
     )
     for router in routers:
-        api.include_router(router)
+        api.include_router(router, responses=COMMON_RESPONSES)
     return api
+
+
+async def keep_tidy(runtime: Runtime, every_seconds: float = 600.0) -> None:
+    """Forgets idempotency keys past their retention and finished rate-limit windows."""
+    while True:
+        try:
+            await purge_idempotency_keys(runtime)
+            await purge_rate_windows(runtime)
+        except Exception:
+            log.exception("maintenance pass failed")
+        await asyncio.sleep(every_seconds)
 
 
 def create_app(
@@ -73,6 +98,10 @@ def create_app(
         if settings.ev_refresh_seconds > 0:
             background.append(asyncio.create_task(keep_ev_fresh(rt)))
         background += start_price_jobs(rt)
+
+        if settings.webhook_poll_seconds > 0:
+            background.append(asyncio.create_task(run_webhooks(rt)))
+        background.append(asyncio.create_task(keep_tidy(rt)))
         try:
             yield
         finally:
@@ -91,6 +120,10 @@ def create_app(
     )
     app.state.key_cache = KeyCache()
     install_error_handlers(app)
+    # Outermost last: every answer gets its request id, rate limits apply before any work.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(partner_api(), prefix=API_PREFIX)
     app.include_router(partner_api(), prefix=SANDBOX_API_PREFIX)
     app.include_router(sandbox_control_router, prefix=CONTROL_PREFIX)

@@ -141,6 +141,25 @@ def orders_advance(order_id: str, target: str, note: str | None) -> None:
 register_catalog_commands(main, _run)
 
 
+@main.group()
+def webhooks() -> None:
+    """Webhook endpoints of partners."""
+
+
+@webhooks.command("create")
+@click.option("--partner", "partner_name", required=True)
+@click.option("--event", "events", multiple=True, help="An event type (repeat; default: all).")
+@click.option("--sandbox", is_flag=True, help="For the partner's sandbox events.")
+@click.argument("url")
+def webhooks_create(partner_name: str, events: tuple[str, ...], sandbox: bool, url: str) -> None:
+    """Register an endpoint; prints its id and signing secret (shown once)."""
+    from clawvault.webhooks.service import create_endpoint_for
+
+    environment = Environment.SANDBOX if sandbox else Environment.PRODUCTION
+    created = _run(lambda rt: create_endpoint_for(rt, partner_name, environment, url, list(events)))
+    click.echo(f"{created['id']} {created['secret']}")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)

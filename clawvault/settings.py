@@ -29,6 +29,28 @@ class Settings(BaseSettings):
     sandbox_persist: bool = False
     sandbox_database_url: str | None = None
 
+    # Idempotency-Key: answers are kept this long; a claim older than the lock time whose work
+    # never committed may be taken over by a retry.
+    idempotency_retention_hours: float = 24.0
+    idempotency_lock_seconds: float = 60.0
+
+    # Requests per API key per window (0 = no limit); counted in the database, so shared by
+    # every process.
+    rate_limit_requests: int = 0
+    rate_limit_window_seconds: int = 60
+
+    # Webhooks: how often each process looks for due deliveries (0 = never), how long before a
+    # sellback window closes buyback.expiring is sent, the retry schedule, and whether private
+    # or loopback targets are allowed (never in production).
+    webhook_poll_seconds: float = 1.0
+    webhook_expiring_scan_seconds: float = 60.0
+    webhook_expiring_lead_hours: float = 24.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_base_seconds: float = 30.0
+    webhook_retry_max_delay_seconds: float = 4 * 3600.0
+    webhook_max_attempts: int = 15
+    webhook_allow_private_targets: bool = False
+
     public_base_url: str = "http://127.0.0.1:8000"
     tracking_url_template: str = "https://tracking.clawvault.dev/{carrier}/{tracking_number}"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from clawvault.buyback import service
+from clawvault.buyback import docs, service
 from clawvault.core.http import JsonResponse, json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import Caller, get_caller
@@ -11,7 +11,7 @@ from clawvault.partners.auth import Caller, get_caller
 router = APIRouter()
 
 
-@router.post("/vm/buyback")
+@router.post("/vm/buyback", responses=docs.BUYBACK, openapi_extra=docs.BUYBACK_BODY)
 async def buyback(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:

@@ -21,6 +21,8 @@ from clawvault.packs.domain import buyback_cents
 from clawvault.partners.auth import Caller
 from clawvault.pricing.domain import is_stale, max_price_age
 from clawvault.sandbox import holdings as sandbox
+from clawvault.webhooks.domain import EventType
+from clawvault.webhooks.service import emit
 
 log = logging.getLogger("clawvault.buyback")
 
@@ -112,4 +114,7 @@ async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, A
             card["owner_user_id"],
             now,
         )
+        event = {"item_id": item_id, "user_id": card["owner_user_id"], "claw_id": card["pack_id"]}
+        event["amount"] = cents_to_number(amount)
+        await emit(conn, caller.partner_id, EventType.BUYBACK_COMPLETED, event, now)
     return {"success": True, "amount": cents_to_number(amount)}

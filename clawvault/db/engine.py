@@ -11,6 +11,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -21,6 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from clawvault.settings import Settings
 
 T = TypeVar("T")
+
+# Work that must commit with every write transaction of the current request (the idempotency
+# record's "effects applied" mark). It is given the database and the connection.
+BeforeCommit = Callable[["Database", AsyncConnection], Awaitable[None]]
+BEFORE_COMMIT: ContextVar[BeforeCommit | None] = ContextVar("before_commit", default=None)
 
 
 def async_url(url: str) -> str:
@@ -106,9 +112,16 @@ class Database:
         if self._write_lock is None:
             async with self.engine.begin() as conn:
                 yield conn
+                await self._before_commit(conn)
             return
         async with self._write_lock, self.engine.begin() as conn:
             yield conn
+            await self._before_commit(conn)
+
+    async def _before_commit(self, conn: AsyncConnection) -> None:
+        hook = BEFORE_COMMIT.get()
+        if hook is not None:
+            await hook(self, conn)
 
     async def transaction(
         self, work: Callable[[AsyncConnection], Awaitable[T]], attempts: int = 4

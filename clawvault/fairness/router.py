@@ -5,20 +5,24 @@ from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse, json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
-from clawvault.fairness import service
+from clawvault.fairness import docs, service
 from clawvault.partners.auth import Caller, get_caller
 
 router = APIRouter()
 
 
-@router.get("/fairness/users/{user_id}")
+@router.get("/fairness/users/{user_id}", responses=docs.GET_COMMITMENT)
 async def commitment(
     user_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     return JsonResponse(await service.commitment(runtime, caller, user_id))
 
 
-@router.post("/fairness/users/{user_id}/client-seed")
+@router.post(
+    "/fairness/users/{user_id}/client-seed",
+    responses=docs.SET_CLIENT_SEED,
+    openapi_extra=docs.SET_CLIENT_SEED_BODY,
+)
 async def client_seed(
     user_id: str,
     request: Request,
@@ -29,21 +33,21 @@ async def client_seed(
     return JsonResponse(await service.set_client_seed(runtime, caller, user_id, body))
 
 
-@router.post("/fairness/users/{user_id}/rotate")
+@router.post("/fairness/users/{user_id}/rotate", responses=docs.ROTATE)
 async def rotate(
     user_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     return JsonResponse(await service.rotate(runtime, caller, user_id))
 
 
-@router.get("/fairness/receipts/{session_id}")
+@router.get("/fairness/receipts/{session_id}", responses=docs.RECEIPT)
 async def receipt(
     session_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     return JsonResponse(await service.receipt(runtime, caller, session_id))
 
 
-@router.get("/vm/{pack_id}/odds")
+@router.get("/vm/{pack_id}/odds", responses=docs.ODDS)
 async def odds(
     pack_id: str, _caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import RowMapping, Select, select
+from sqlalchemy import RowMapping, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import insert_ignoring_conflicts
@@ -59,6 +59,31 @@ class InventoryRepository:
             )
             .order_by(Card.purchased_at.desc(), Card.id)
         )
+        return (await self.conn.execute(query)).mappings().all()
+
+    async def held_items_page(
+        self, partner_id: int, user_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[RowMapping]:
+        """The same order as held_items, from a keyset position: an indexed range scan, so a
+        page costs the same however many items the user holds."""
+        query = (
+            item_select()
+            .where(
+                Card.owner_partner_id == partner_id,
+                Card.owner_user_id == user_id,
+                Card.status == CardStatus.HELD.value,
+            )
+            .order_by(Card.purchased_at.desc(), Card.id)
+            .limit(limit)
+        )
+        if after is not None:
+            purchased_at, card_id = after
+            query = query.where(
+                or_(
+                    Card.purchased_at < purchased_at,
+                    and_(Card.purchased_at == purchased_at, Card.id > card_id),
+                )
+            )
         return (await self.conn.execute(query)).mappings().all()
 
     async def card(self, card_id: str) -> RowMapping | None:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from clawvault.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import as_utc
 from clawvault.inventory.errors import CardNotFound, UserNotFound
 from clawvault.inventory.presenters import card_json, item_json
 from clawvault.inventory.repository import InventoryRepository
@@ -19,6 +22,33 @@ async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str,
             raise UserNotFound()
         items = await repo.held_items(caller.partner_id, user_id)
     return {"user_id": user_id, "items": [item_json(i) for i in items]}
+
+
+async def inventory_page(
+    runtime: Runtime, caller: Caller, user_id: str, limit_raw: str | None, cursor: str | None
+) -> dict[str, Any]:
+    """Our addition: a page of the inventory and the cursor of the next one (null at the end)."""
+    if caller.is_sandbox:  # sandbox inventories are small: one page holds them all
+        return {**await inventory(runtime, caller, user_id), "next_cursor": None}
+    limit = parse_limit(limit_raw, 100)
+    after = None
+    if cursor:
+        purchased_at, card_id = decode_cursor(cursor, 2)
+        try:
+            after = (as_utc(datetime.fromisoformat(str(purchased_at))), str(card_id))
+        except ValueError as exc:
+            raise InvalidCursor() from exc
+    async with runtime.db.read() as conn:
+        repo = InventoryRepository(conn)
+        if not await repo.user_exists(caller.partner_id, user_id):
+            raise UserNotFound()
+        rows = await repo.held_items_page(caller.partner_id, user_id, after, limit + 1)
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor([as_utc(last["purchased_at"]).isoformat(), last["id"]])
+    return {"user_id": user_id, "items": [item_json(i) for i in page], "next_cursor": next_cursor}
 
 
 async def card(runtime: Runtime, card_id: str, caller: Caller | None = None) -> dict[str, Any]:

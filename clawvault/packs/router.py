@@ -5,13 +5,13 @@ from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse
 from clawvault.core.runtime import Runtime, get_runtime
-from clawvault.packs import service
+from clawvault.packs import docs, service
 from clawvault.partners.auth import Caller, get_caller
 
 router = APIRouter()
 
 
-@router.get("/vm/available")
+@router.get("/vm/available", responses=docs.AVAILABLE)
 async def available(
     platform: str = "mainnet",
     caller: Caller = Depends(get_caller),
@@ -20,7 +20,7 @@ async def available(
     return JsonResponse(await service.list_available(runtime, platform, caller))
 
 
-@router.get("/vm/chase/{slug}")
+@router.get("/vm/chase/{slug}", responses=docs.CHASE)
 async def chase(
     slug: str, _caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:

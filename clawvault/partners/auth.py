@@ -52,18 +52,29 @@ def path_environment(path: str) -> Environment:
     return Environment.SANDBOX if path.startswith(SANDBOX_PATH_PREFIX) else Environment.PRODUCTION
 
 
-async def get_caller(request: Request, runtime: Runtime = Depends(get_runtime)) -> Caller:
-    key = request.headers.get("x-api-key", "")
-    environment = path_environment(request.url.path)
+async def find_caller(key_cache: KeyCache, runtime: Runtime, key: str, path: str) -> Caller | None:
+    """The caller behind a key on the environment of a path, or None for an invalid key."""
+    environment = path_environment(path)
     if not key or environment_of_key(key) is not environment:
-        raise InvalidApiKey()
+        return None
     key_hash = hash_api_key(key)
-    cache: KeyCache = request.app.state.key_cache
-    found, owner = cache.get(key_hash)
+    found, owner = key_cache.get(key_hash)
     if not found:
         async with runtime.db.read() as conn:
             owner = await PartnerRepository(conn).find_key_owner(key_hash)
-        cache.put(key_hash, owner)
+        key_cache.put(key_hash, owner)
     if owner is None or owner.environment != environment:
-        raise InvalidApiKey()
+        return None
     return Caller(partner_id=owner.partner_id, environment=environment, key_id=owner.key_id)
+
+
+async def get_caller(request: Request, runtime: Runtime = Depends(get_runtime)) -> Caller:
+    caller = await find_caller(
+        request.app.state.key_cache,
+        runtime,
+        request.headers.get("x-api-key", ""),
+        request.url.path,
+    )
+    if caller is None:
+        raise InvalidApiKey()
+    return caller

@@ -7,13 +7,13 @@ from clawvault.core.errors import unexpected_failures_as
 from clawvault.core.http import JsonResponse, json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import Caller, get_caller
-from clawvault.pulls import service
+from clawvault.pulls import docs, service
 from clawvault.pulls.errors import TransactionError
 
 router = APIRouter()
 
 
-@router.post("/vm/buy/init")
+@router.post("/vm/buy/init", responses=docs.BUY_INIT, openapi_extra=docs.BUY_INIT_BODY)
 async def buy_init(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -23,14 +23,14 @@ async def buy_init(
     return JsonResponse(result)
 
 
-@router.post("/vm/buy/status")
+@router.post("/vm/buy/status", responses=docs.BUY_STATUS, openapi_extra=docs.BUY_STATUS_BODY)
 async def buy_status(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     return JsonResponse(await service.status(runtime, caller, await json_object_body(request)))
 
 
-@router.get("/vm/recent-pulls")
+@router.get("/vm/recent-pulls", responses=docs.RECENT_PULLS)
 async def recent_pulls(
     claw_ids: list[str] | None = Query(default=None),
     limit: str | None = None,

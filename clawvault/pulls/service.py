@@ -30,6 +30,8 @@ from clawvault.pulls.errors import (
 )
 from clawvault.pulls.repository import PullRepository
 from clawvault.sandbox import pulls as sandbox
+from clawvault.webhooks.domain import EventType
+from clawvault.webhooks.service import emit
 
 PULL_ATTEMPTS = 10
 IMPATIENT_ATTEMPTS = 4
@@ -156,7 +158,17 @@ async def _buy(
         user_id,
         now,
     )
-    return {"session_id": session_id, "nfts": [item_json(i) for i in claimed]}  # type: ignore[arg-type]
+    result = {"session_id": session_id, "nfts": [item_json(i) for i in claimed]}  # type: ignore[arg-type]
+    event = {"user_id": user_id, "claw_id": pack_id, "amount": amount, **result}
+    await emit(
+        conn,
+        caller.partner_id,
+        EventType.PULL_FULFILLED,
+        event,
+        now,
+        environment=caller.environment,
+    )
+    return result
 
 
 async def status(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:

@@ -7,13 +7,13 @@ from clawvault.core.errors import unexpected_failures_as
 from clawvault.core.http import JsonResponse, json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import Caller, get_caller
-from clawvault.shipping import service
+from clawvault.shipping import docs, service
 from clawvault.shipping.errors import RatesUnavailable, ShippingRequestFailed
 
 router = APIRouter()
 
 
-@router.post("/ship/quote")
+@router.post("/ship/quote", responses=docs.QUOTE, openapi_extra=docs.QUOTE_BODY)
 async def ship_quote(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -23,7 +23,7 @@ async def ship_quote(
     return JsonResponse(result)
 
 
-@router.post("/ship/request")
+@router.post("/ship/request", responses=docs.REQUEST, openapi_extra=docs.REQUEST_BODY)
 async def ship_request(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -33,7 +33,7 @@ async def ship_request(
     return JsonResponse(result)
 
 
-@router.get("/ship/order/{order_id}")
+@router.get("/ship/order/{order_id}", responses=docs.ORDER)
 async def ship_order(
     order_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:

@@ -37,6 +37,8 @@ from clawvault.shipping.errors import (
 )
 from clawvault.shipping.presenters import order_json, quote_json
 from clawvault.shipping.repository import ShippingRepository
+from clawvault.webhooks.domain import EventType
+from clawvault.webhooks.service import emit
 
 IN_ORDER = {CardStatus.SHIPPING.value, CardStatus.SHIPPED.value}
 
@@ -152,6 +154,13 @@ async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dic
             stored["user_id"],
             now,
         )
+        created = await repo.order(order_id)
+        assert created is not None
+        shipment = {
+            **order_json(created, await repo.order_items(order_id)),
+            "user_id": created["user_id"],
+        }
+        await emit(conn, caller.partner_id, EventType.SHIPMENT_STATUS_CHANGED, shipment, now)
     return {"order_id": order_id, "status": "success"}
 
 
@@ -211,4 +220,6 @@ async def advance_order(
         order = await repo.order(order_id)
         assert order is not None
         items = await repo.order_items(order_id)
+        shipment = {**order_json(order, items), "user_id": order["user_id"]}
+        await emit(conn, order["partner_id"], EventType.SHIPMENT_STATUS_CHANGED, shipment, now)
     return order_json(order, items)

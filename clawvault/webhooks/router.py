@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.partners.auth import Caller, get_caller
+from clawvault.webhooks import docs, service
+
+router = APIRouter(tags=["webhooks"])
+
+
+@router.post(
+    "/webhooks/endpoints",
+    status_code=201,
+    responses=docs.CREATE_ENDPOINT,
+    openapi_extra=docs.CREATE_ENDPOINT_BODY,
+)
+async def create_endpoint(
+    request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    body = await json_object_body(request)
+    created = await service.create_endpoint(runtime, caller.partner_id, caller.environment, body)
+    return JsonResponse(created, status_code=201)
+
+
+@router.get("/webhooks/endpoints", responses=docs.LIST_ENDPOINTS)
+async def list_endpoints(
+    caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.list_endpoints(runtime, caller))
+
+
+@router.delete("/webhooks/endpoints/{endpoint_id}", responses=docs.DELETE_ENDPOINT)
+async def delete_endpoint(
+    endpoint_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.delete_endpoint(runtime, caller, endpoint_id))
+
+
+@router.get("/webhooks/deliveries", responses=docs.LIST_DELIVERIES)
+async def list_deliveries(
+    limit: str | None = None,
+    cursor: str | None = None,
+    event_id: str | None = None,
+    caller: Caller = Depends(get_caller),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    return JsonResponse(await service.list_deliveries(runtime, caller, limit, cursor, event_id))
+
+
+@router.post("/webhooks/deliveries/{delivery_id}/replay", responses=docs.REPLAY_DELIVERY)
+async def replay_delivery(
+    delivery_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await service.replay_delivery(runtime, caller, delivery_id))

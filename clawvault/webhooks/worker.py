@@ -1,0 +1,180 @@
+"""The delivery worker and the buyback.expiring scan: safe when every process runs them (a
+delivery is claimed by one worker at a time; an event is announced once by its dedupe key)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import socket
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from clawvault.core.money import cents_to_number
+from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import as_utc, isoformat
+from clawvault.db.models import WebhookDeliveryStatus
+from clawvault.packs.domain import buyback_cents
+from clawvault.webhooks.domain import (
+    DELIVERY_ID_HEADER,
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    SIGNATURE_HEADER,
+    EventType,
+    address_allowed,
+    retry_delay_seconds,
+    signature_header,
+)
+from clawvault.webhooks.repository import WebhookRepository
+from clawvault.webhooks.service import emit
+
+log = logging.getLogger("clawvault.webhooks")
+CLAIM_SECONDS = 120
+BATCH = 50
+
+
+class TargetRefused(Exception):
+    pass
+
+
+async def check_target(url: str, allow_private: bool) -> None:
+    """Resolves the host now (not at registration: DNS can change) and refuses any address
+    that is not public unless the operator allows it."""
+    if allow_private:
+        return
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise TargetRefused(f"cannot resolve {host}: {exc}") from exc
+    for info in infos:
+        if not address_allowed(str(info[4][0])):
+            raise TargetRefused(f"{host} resolves to a non-public address {info[4][0]}")
+
+
+async def deliver_due(runtime: Runtime, client: httpx.AsyncClient | None = None) -> int:
+    """One pass: claims due deliveries, sends them, records each outcome. Returns how many
+    were attempted."""
+    now = runtime.clock()
+    token = secrets.token_hex(16)
+    async with runtime.db.write() as conn:
+        repo = WebhookRepository(conn)
+        ids = await repo.claim_due(now, now + timedelta(seconds=CLAIM_SECONDS), token, BATCH)
+        work = await repo.claimed_work(ids) if ids else []
+    if not work:
+        return 0
+    own_client = client is None
+    http = client or httpx.AsyncClient(timeout=runtime.settings.webhook_timeout_seconds)
+    try:
+        outcomes = await asyncio.gather(*(_send(runtime, http, item) for item in work))
+    finally:
+        if own_client:
+            await http.aclose()
+    async with runtime.db.write() as conn:
+        repo = WebhookRepository(conn)
+        for item, (status_code, error) in zip(work, outcomes, strict=True):
+            await repo.record_attempt(
+                item["id"], token, _outcome(runtime, item, status_code, error)
+            )
+    return len(work)
+
+
+async def _send(
+    runtime: Runtime, http: httpx.AsyncClient, item: Any
+) -> tuple[int | None, str | None]:
+    body = orjson.dumps(item["payload"])
+    timestamp = int(runtime.clock().timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "clawvault-webhooks/1",
+        SIGNATURE_HEADER: signature_header(item["secret"], timestamp, body),
+        EVENT_ID_HEADER: item["event_id"],
+        EVENT_TYPE_HEADER: item["event_type"],
+        DELIVERY_ID_HEADER: item["id"],
+    }
+    try:
+        await check_target(item["url"], runtime.settings.webhook_allow_private_targets)
+        response = await http.post(item["url"], content=body, headers=headers)
+    except TargetRefused as exc:
+        return None, str(exc)[:500]
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500]
+    if 200 <= response.status_code < 300:
+        return response.status_code, None
+    return response.status_code, f"HTTP {response.status_code}"
+
+
+def _outcome(
+    runtime: Runtime, item: Any, status_code: int | None, error: str | None
+) -> dict[str, Any]:
+    now = runtime.clock()
+    attempts = item["attempts"] + 1
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_attempt_at": now,
+        "last_status_code": status_code,
+        "last_error": error,
+    }
+    settings = runtime.settings
+    if error is None:
+        values.update(status=WebhookDeliveryStatus.SUCCEEDED.value, delivered_at=now)
+    elif attempts >= settings.webhook_max_attempts:
+        values["status"] = WebhookDeliveryStatus.FAILED.value
+    else:
+        delay = retry_delay_seconds(
+            attempts, settings.webhook_retry_base_seconds, settings.webhook_retry_max_delay_seconds
+        )
+        values["next_attempt_at"] = now + timedelta(seconds=delay)
+    return values
+
+
+async def announce_expiring(runtime: Runtime) -> int:
+    """buyback.expiring for each held card whose window closes within the lead time, once."""
+    now = runtime.clock()
+    horizon = now + timedelta(hours=runtime.settings.webhook_expiring_lead_hours)
+    count = 0
+    async with runtime.db.write() as conn:
+        rows = await WebhookRepository(conn).expiring_holdings(now, horizon, 500)
+        for row in rows:
+            event_id = await emit(
+                conn,
+                row["owner_partner_id"],
+                EventType.BUYBACK_EXPIRING,
+                {
+                    "item_id": row["id"],
+                    "user_id": row["owner_user_id"],
+                    "claw_id": row["pack_id"],
+                    "buyback_price": cents_to_number(
+                        buyback_cents(row["fmv_cents"], row["buyback_bps"])
+                    ),
+                    "buyback_expires_at": isoformat(as_utc(row["buyback_expires_at"])),
+                },
+                now,
+                dedupe_key=f"buyback.expiring:{row['id']}:{row['session_id']}",
+            )
+            count += event_id is not None
+    return count
+
+
+async def run_webhooks(runtime: Runtime) -> None:
+    """The background loop every process runs."""
+    settings = runtime.settings
+    loop = asyncio.get_running_loop()
+    next_scan = loop.time()
+    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as http:
+        while True:
+            try:
+                if loop.time() >= next_scan:
+                    next_scan = loop.time() + settings.webhook_expiring_scan_seconds
+                    await announce_expiring(runtime)
+                while await deliver_due(runtime, http) == BATCH:
+                    pass
+            except Exception:  # a database hiccup must not stop the loop for good
+                log.exception("webhook worker pass failed")
+            await asyncio.sleep(settings.webhook_poll_seconds)

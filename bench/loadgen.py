@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", required=True, help="request file (see load_requests)")
     parser.add_argument("--rate", type=float, default=1.0, help="requests per second")
     parser.add_argument(
-        "--total", type=int, help="closed loop instead: send this many requests, as fast as answered"
+        "--total",
+        type=int,
+        help="closed loop instead: send this many requests, as fast as answered",
     )
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=64)

@@ -21,10 +21,14 @@ function init(args)
     local method, path, body = line:match("^([^\t]*)\t([^\t]*)\t?(.*)$")
     if method then
       n = n + 1
+      -- wrk.format uses the table it is given instead of wrk.headers (-H): copy them.
+      local headers = {}
+      for k, v in pairs(wrk.headers) do headers[k] = v end
       if body ~= nil and body ~= "" then
-        reqs[n] = wrk.format(method, path, {["Content-Type"] = "application/json"}, body)
+        headers["Content-Type"] = "application/json"
+        reqs[n] = wrk.format(method, path, headers, body)
       else
-        reqs[n] = wrk.format(method, path)
+        reqs[n] = wrk.format(method, path, headers)
       end
     end
   end

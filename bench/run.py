@@ -51,6 +51,10 @@ class Settings:
     workers: int
     cards: int
     workdir: Path
+    big_pool: int = 1_000_000
+    drain_pool: int = 50_000
+    big_inventory: int = 100_000
+    growth_pulls: int = 300
 
 
 def closed(
@@ -106,7 +110,8 @@ def measure_workload(
             server.url, fx.headers, w.make(fx, need), rate, s, f"{safe}_open{fraction}"
         )
     log(
-        f"  {w.name}: {result['rps']:.0f} req/s closed; "
+        f"  {w.name}: {result['rps']:.0f} req/s closed "
+        f"({result['status_errors'] + result['socket_errors']} errors); "
         + ", ".join(
             f"p99 {entry[k]['p99_ms']:.1f} ms at {entry[k]['target_rate']:.0f}/s"
             for k in entry
@@ -185,6 +190,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", help="comma-separated workload names")
     parser.add_argument("--no-growth", action="store_true", help="skip the growth checks")
+    parser.add_argument("--big-pool", type=int, help="cards of the big pool (growth)")
+    parser.add_argument("--big-inventory", type=int, help="items of the big inventory (growth)")
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # so servers are stopped
@@ -198,6 +205,10 @@ def main(argv: list[str] | None = None) -> None:
         workers=args.workers,
         cards=args.cards or (20_000 if args.quick else 50_000),
         workdir=workdir,
+        big_pool=args.big_pool or (100_000 if args.quick else 1_000_000),
+        big_inventory=args.big_inventory or (10_000 if args.quick else 100_000),
+        drain_pool=20_000 if args.quick else 50_000,
+        growth_pulls=150 if args.quick else 300,
     )
     only = set(args.only.split(",")) if args.only else None
     started = time.time()

@@ -28,7 +28,7 @@ def load_requests(path: Path, host: str, headers: dict[str, str]) -> list[bytes]
     for line in path.read_text().splitlines():
         if not line:
             continue
-        method, target, body = (line.split("\t", 2) + [""])[:3]
+        method, target, body = [*line.split("\t", 2), "", ""][:3]
         payload = body.encode()
         head = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n{common}"
         if payload:

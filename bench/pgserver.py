@@ -21,8 +21,17 @@ def start() -> PostgresServer:
         shutil.chown(base, "postgres")
     data = base / "data"
     subprocess.run(
-        [*_run_as(), _binary("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
-        + ["-E", "UTF8"],
+        [
+            *_run_as(),
+            _binary("initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+        ],
         check=True,
         capture_output=True,
     )
@@ -32,8 +41,11 @@ def start() -> PostgresServer:
         "-c shared_buffers=256MB"
     )
     subprocess.run(
-        [*_run_as(), _binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log")]
-        + ["-w", "-t", "60", "start"],
+        [
+            *_run_as(),
+            *(_binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log")),
+            *("-w", "-t", "60", "start"),
+        ],
         check=True,
         capture_output=True,
     )

@@ -74,9 +74,9 @@ def table(result: dict[str, Any]) -> str:
     out = []
     for db, data in result["databases"].items():
         base = data["baseline_rps"]
+        before, after = data["baseline_before"]["rps"], data["baseline_after"]["rps"]
         out.append(
-            f"\n### {db} — baseline {base:.0f} req/s "
-            f"(before {data['baseline_before']['rps']:.0f}, after {data['baseline_after']['rps']:.0f})\n"
+            f"\n### {db} — baseline {base:.0f} req/s (before {before:.0f}, after {after:.0f})\n"
         )
         out.append(
             "| workload | req/s | × baseline | cards/s | p50 / p99 / p99.9 ms at 50% "
@@ -87,7 +87,8 @@ def table(result: dict[str, Any]) -> str:
             c, h, e80 = e["closed"], e["open_50"], e.get("open_80")
             errs = f"{_errors(c)}/{_errors(h)}/{_errors(e80) if e80 else '-'}"
             out.append(
-                f"| {name} | {c['rps']:.0f} | {c['rps'] / base:.2f} | {_fmt(c['cards_per_s'], '.0f')} "
+                f"| {name} | {c['rps']:.0f} | {c['rps'] / base:.2f} "
+                f"| {_fmt(c['cards_per_s'], '.0f')} "
                 f"| {h['p50_ms']:.1f} / {h['p99_ms']:.1f} / {h['p999_ms']:.1f} "
                 f"| {_fmt(e80['p99_ms'] if e80 else None)} | {errs} |"
             )

@@ -75,7 +75,7 @@ class Server:
             "peak_rss_mib": [_status_kib(p, "VmHWM") / 1024 for p in pids],
         }
 
-    def wait_ready(self, timeout: float = 120) -> None:
+    def wait_ready(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -20,6 +20,7 @@ class Runtime:
     randomness: Randomness = field(default_factory=SystemRandomness)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, per request.
     runtime: Runtime = request.app.state.runtime
     return runtime

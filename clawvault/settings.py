@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     recent_pulls_default_limit: int = 20
     chase_count: int = 5
     ev_refresh_seconds: float = 2.0
+    # vm/available is answered from a per-process copy this old at most (0 = always fresh).
+    packs_cache_seconds: float = 1.0
 
     public_base_url: str = "http://127.0.0.1:8000"
     tracking_url_template: str = "https://tracking.clawvault.dev/{carrier}/{tracking_number}"

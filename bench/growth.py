@@ -71,7 +71,9 @@ async def _clone_pack(db: Database, source_id: str, new_id: str, cards: int) -> 
                 f"SELECT :new || ':' || CAST(seq.n AS VARCHAR(12)) || ':' || c.id, :new, "
                 f"{', '.join('c.' + col.strip() for col in CARD_COLUMNS.split(','))}, "
                 f"{_random_key(db)}, 'available', c.updated_at "
-                "FROM seq CROSS JOIN cards c WHERE c.pack_id = :src LIMIT :total"
+                # In pool order, so a partial copy holds every tier in the source's proportions.
+                "FROM seq CROSS JOIN cards c WHERE c.pack_id = :src "
+                "ORDER BY seq.n, c.pool_key LIMIT :total"
             ),
             {"k": copies - 1, "new": new_id, "src": source_id, "total": cards},
         )
@@ -167,7 +169,10 @@ def run(
     out: dict[str, Any] = {}
 
     async def setup() -> int:
-        log(f"{db_name} growth: building pools of 1,000 and {big:,} cards, 100 and 100,000 items")
+        log(
+            f"{db_name} growth: pools of 1,000 and {big:,} cards, "
+            f"inventories of 100 and {s.big_inventory:,} items"
+        )
         await _clone_pack(db, source, "bench-pool-small", 1_000)
         await _clone_pack(db, source, "bench-pool-big", big)
         await _clone_pack(db, source, "bench-drain", s.drain_pool)

@@ -189,6 +189,7 @@ def run(
         out["pool 1,000,000 vs 1,000 cards (pulls/s)"] = _pair(
             "pool", large, small, f"pool_{big}", "pool_1000"
         )
+        out["pool 1,000,000 vs 1,000 cards (pulls/s)"]["detail"] += f" ({big:,} vs 1,000 cards)"
         log(f"  pool: {out['pool 1,000,000 vs 1,000 cards (pulls/s)']['detail']}")
 
         first = _closed_total(server, fx, _pulls("bench-drain"), pulls, s, "first", 64)
@@ -216,7 +217,9 @@ def run(
         a = _closed_total(server, fx, inv_big, 8, s, "inv_big", 4)
         b = _closed_total(server, fx, inv_small, 200, s, "inv_small", 4)
         check = _pair("inventory", a, b, "items_100000", "items_100")
-        check["detail"] += " (full inventory answers: no pagination on main yet)"
+        check["detail"] += (
+            f" ({s.big_inventory:,} vs 100 items, whole inventories: no pagination on main yet)"
+        )
         out["inventory 100 vs 100,000 items (req/s of 100,000 / of 100)"] = check
         log(f"  inventory: {check['detail']}")
     finally:

@@ -10,8 +10,8 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 
@@ -20,6 +20,7 @@ from bench.fixtures import API, Fixture, line
 from clawvault.db.engine import Database
 from clawvault.settings import Settings as AppSettings
 
+T = TypeVar("T")
 KEY_SPACE = 1 << 62
 CARD_COLUMNS = (
     "name, image, back_image, attributes, type, custodian, mint_address, collection_address, "
@@ -79,8 +80,8 @@ async def _clone_pack(db: Database, source_id: str, new_id: str, cards: int) -> 
         )
     if db.is_postgres:
         async with db.engine.connect() as conn:
-            await conn.execute(text("COMMIT"))
-            await conn.execute(text("ANALYZE cards"))
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text("ANALYZE cards"))
 
 
 async def _give_cards(db: Database, partner_id: int, pack_id: str, user: str, count: int) -> None:
@@ -163,12 +164,23 @@ def _pair(
 def run(
     db_name: str, url: str, server: Any, fx: Fixture, s: Any, log: Callable[[str], None]
 ) -> dict[str, Any]:
-    db = Database(url, AppSettings(database_url=url))
+    def with_db(work: Callable[[Database], Awaitable[T]]) -> T:
+        """One event loop per call, so one Database (its pool is bound to the loop)."""
+
+        async def main() -> T:
+            db = Database(url, AppSettings(database_url=url))
+            try:
+                return await work(db)
+            finally:
+                await db.dispose()
+
+        return asyncio.run(main())
+
     big = s.big_pool
     source = fx.buy_packs[0]["id"]
     out: dict[str, Any] = {}
 
-    async def setup() -> int:
+    async def setup(db: Database) -> int:
         log(
             f"{db_name} growth: pools of 1,000 and {big:,} cards, "
             f"inventories of 100 and {s.big_inventory:,} items"
@@ -182,7 +194,7 @@ def run(
         return partner
 
     try:
-        asyncio.run(setup())
+        with_db(setup)
         pulls = s.growth_pulls
         small = _closed_total(server, fx, _pulls("bench-pool-small"), pulls, s, "small", 64)
         large = _closed_total(server, fx, _pulls("bench-pool-big"), pulls, s, "big", 64)
@@ -193,7 +205,7 @@ def run(
         log(f"  pool: {out['pool 1,000,000 vs 1,000 cards (pulls/s)']['detail']}")
 
         first = _closed_total(server, fx, _pulls("bench-drain"), pulls, s, "first", 64)
-        drained = asyncio.run(_drain(db, "bench-drain", 100))
+        drained = with_db(lambda db: _drain(db, "bench-drain", 100))
         last = _closed_total(server, fx, _pulls("bench-drain"), pulls, s, "last", 64)
         out["last 1% vs first 1% of a pool (pulls/s)"] = _pair(
             "drain", last, first, "last_1pct", "first_1pct"
@@ -222,6 +234,7 @@ def run(
         )
         out["inventory 100 vs 100,000 items (req/s of 100,000 / of 100)"] = check
         log(f"  inventory: {check['detail']}")
-    finally:
-        asyncio.run(db.dispose())
+    except Exception as exc:  # a failed check is reported, the rest of the run is kept
+        log(f"  growth checks stopped: {exc!r}")
+        out["error"] = {"detail": repr(exc)}
     return out

@@ -104,6 +104,9 @@ def table(result: dict[str, Any]) -> str:
                 )
             )
         )
+        workers = data.get("workers", {})
+        if workers and workers["start"] != workers["end"]:
+            out.append(f"\nworker processes replaced during the run: {workers}")
         if data.get("growth"):
             out.append("\n| growth check | measured | detail |\n|---|---:|---|")
             for name, g in data["growth"].items():

@@ -151,6 +151,7 @@ def run_database(
             log(f"{db}: fixtures ready; baseline")
             out: dict[str, Any] = {"baseline_before": baseline_rps(baseline, s, f"{db}_1")}
             memory_start = server.memory()
+            workers_start = server.workers()
             out["workloads"] = {}
             for w in [*WORKLOADS, MIXED]:
                 if only and w.name not in only:
@@ -159,6 +160,8 @@ def run_database(
             out["baseline_after"] = baseline_rps(baseline, s, f"{db}_2")
             out["baseline_rps"] = (out["baseline_before"]["rps"] + out["baseline_after"]["rps"]) / 2
             out["memory"] = {"after_warmup": memory_start, "end": server.memory()}
+            # uvicorn kills a worker that misses its 5 s health check and starts another.
+            out["workers"] = {"start": workers_start, "end": server.workers()}
             if do_growth:
                 out["growth"] = growth.run(db, url, server, fx, s, log)
                 out["memory"]["after_growth"] = server.memory()

@@ -107,7 +107,11 @@ def _start(name: str, command: list[str], env: dict[str, str], workdir: Path) ->
             command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
         )
     server = Server(name, port, process, log, env)
-    server.wait_ready()
+    try:
+        server.wait_ready()
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 

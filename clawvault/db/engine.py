@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -43,7 +44,9 @@ def backend_name(url: str) -> str:
 
 
 def _sqlite_engine(url: str, settings: Settings, begin_sql: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=20)
+    engine = create_async_engine(
+        url, pool_size=settings.db_pool_size, max_overflow=20, json_deserializer=orjson.loads
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -214,7 +217,11 @@ class Database:
             self._writer = _SqliteWriter(self.engine, None if in_memory else path)
         else:
             self.engine = create_async_engine(
-                driver_url, pool_size=settings.db_pool_size, max_overflow=20, pool_pre_ping=False
+                driver_url,
+                pool_size=settings.db_pool_size,
+                max_overflow=20,
+                pool_pre_ping=False,
+                json_deserializer=orjson.loads,
             )
             self.read_engine = self.engine
 

@@ -226,6 +226,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for db in args.db.split(","):
             result["databases"][db] = run_database(db, baseline, s, only, not args.no_growth)
+            partial = Path(args.out).with_suffix(".partial.json")
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps(result, indent=2) + "\n")  # kept if a later one fails
     finally:
         baseline.stop()
     result["elapsed_s"] = time.time() - started

@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres check lint typecheck format lock clean
+.PHONY: install run test test-sqlite test-postgres check lint typecheck format lock clean bench bench-quick
 
 install: $(STAMP)
 
@@ -33,6 +33,12 @@ typecheck: install
 format: install
 	$(BIN)/ruff format clawvault tests bench
 	$(BIN)/ruff check --fix clawvault tests bench
+
+bench: install
+	$(BIN)/python -m bench.run
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick
 
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock

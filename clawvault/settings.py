@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     recent_pulls_default_limit: int = 20
     chase_count: int = 5
     ev_refresh_seconds: float = 2.0
+    # vm/available is answered from a per-process copy this old at most (0 = always fresh).
+    packs_cache_seconds: float = 1.0
 
     # Sandbox state (/_/api/v1): by default in a throwaway SQLite database on memory-backed
     # storage, gone after a restart; CLAWVAULT_SANDBOX_PERSIST=1 keeps it in the main database.

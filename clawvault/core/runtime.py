@@ -22,6 +22,7 @@ class Runtime:
     sandbox_db: Database | None = None
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, per request.
     runtime: Runtime = request.app.state.runtime
     return runtime

@@ -18,9 +18,10 @@ async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str,
         return await sandbox.inventory(runtime, caller, user_id)
     async with runtime.db.read() as conn:
         repo = InventoryRepository(conn)
-        if not await repo.user_exists(caller.partner_id, user_id):
-            raise UserNotFound()
         items = await repo.held_items(caller.partner_id, user_id)
+        # Someone holding items is known: only an empty inventory needs the second question.
+        if not items and not await repo.user_exists(caller.partner_id, user_id):
+            raise UserNotFound()
     return {"user_id": user_id, "items": [item_json(i) for i in items]}
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from datetime import timedelta
 from typing import Any
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.engine import Database
 from clawvault.packs.domain import ev_band, expected_value_cents
 from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.packs.presenters import chase_json, pack_json
@@ -20,15 +22,40 @@ log = logging.getLogger("clawvault.packs")
 EV_WINDOW = timedelta(hours=24)
 
 
+# Each process keeps the listing for `packs_cache_seconds` (keyed weakly by database, so an app
+# that is gone takes its entries with it). Stock is still checked exactly by every pull.
+_LISTINGS: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, list[dict[str, Any]]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def list_available(
     runtime: Runtime, platform: str, caller: Caller | None = None
 ) -> list[dict[str, Any]]:
+    sandbox = caller is not None and caller.is_sandbox
+    ttl = runtime.settings.packs_cache_seconds
+    if ttl <= 0:
+        return await _list_available(runtime, platform, sandbox)
+    cached = _LISTINGS.setdefault(runtime.db, {})
+    cache_key = f"{'sandbox' if sandbox else 'production'}:{platform}"
+    entry = cached.get(cache_key)
+    now = time.monotonic()
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    listing = await _list_available(runtime, platform, sandbox)
+    if len(cached) > 100:  # platforms are a handful; a flood of made-up ones is not kept
+        cached.clear()
+    cached[cache_key] = (now + ttl, listing)
+    return listing
+
+
+async def _list_available(runtime: Runtime, platform: str, sandbox: bool) -> list[dict[str, Any]]:
     async with runtime.db.read() as conn:
         repo = PackRepository(conn)
         packs = await repo.list_packs(platform)
         ids = [p["id"] for p in packs]
         tiers = await repo.tiers_by_pack(ids)
-        if caller is not None and caller.is_sandbox:  # the looser sandbox rule
+        if sandbox:  # the looser sandbox rule
             stocked = await CatalogRepository(conn).packs_with_any_stock(ids)
             short = set(ids) - stocked
         else:

@@ -104,7 +104,13 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, ev_refresh_seconds=0, sqlite_synchronous="NORMAL")
+    # packs_cache_seconds=0: tests see a price or pack change in vm/available at once
+    return Settings(
+        database_url=database_url,
+        ev_refresh_seconds=0,
+        sqlite_synchronous="NORMAL",
+        packs_cache_seconds=0,
+    )
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI
 from clawvault.admin.router import router as admin_router
 from clawvault.buyback.router import router as buyback_router
 from clawvault.core.http import JsonResponse, install_error_handlers
-from clawvault.core.openapi import COMMON_RESPONSES
+from clawvault.core.openapi import COMMON_RESPONSES, OPERATOR_ERRORS
 from clawvault.core.randomness import Randomness
 from clawvault.core.request_id import RequestIdMiddleware
 from clawvault.core.runtime import Runtime
@@ -126,6 +126,6 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.include_router(partner_api(), prefix=API_PREFIX)
     app.include_router(partner_api(), prefix=SANDBOX_API_PREFIX)
-    app.include_router(sandbox_control_router, prefix=CONTROL_PREFIX)
-    app.include_router(admin_router, prefix=ADMIN_PREFIX)
+    app.include_router(sandbox_control_router, prefix=CONTROL_PREFIX, responses=OPERATOR_ERRORS)
+    app.include_router(admin_router, prefix=ADMIN_PREFIX, responses=OPERATOR_ERRORS)
     return app

@@ -22,6 +22,7 @@ from clawvault.app import create_app
 from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner
 from tests.live import serving
+from tests.operator import ADMIN_TOKEN
 
 CHECKS = [
     not_a_server_error,
@@ -94,7 +95,7 @@ def fuzz(operation: schemathesis.APIOperation, url: str, headers: dict[str, str]
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(settings: Settings) -> None:
     partner = make_partner(settings)
     make_pack(settings, slug="fuzz-pack")
-    quiet = settings.model_copy(update={"webhook_poll_seconds": 0})
+    quiet = settings.model_copy(update={"webhook_poll_seconds": 0, "admin_token": ADMIN_TOKEN})
     schema = schemathesis.openapi.from_dict(create_app(quiet).openapi())
     failures: list[str] = []
     with server_thread(quiet) as url:
@@ -103,11 +104,16 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(settings: Se
             headers = {"X-API-Key": partner.key}
             if operation.path.startswith("/_/"):
                 headers = {"X-API-Key": partner.sandbox_key}
+            if operation.path.startswith("/admin/"):
+                headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
             check = fuzz(operation, url, headers)
             try:
                 check()
-            except Exception as exc:  # collect every operation's failure, then report
+            except (
+                Exception,
+                BaseExceptionGroup,
+            ) as exc:  # collect every operation's failure, then report
                 failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
     if failures:
         pytest.fail("\n\n".join(failures))

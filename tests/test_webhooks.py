@@ -308,3 +308,40 @@ def test_operator_registers_an_endpoint_from_the_cli(settings: Settings) -> None
         return [(e["url"], e["events"]) for e in out["endpoints"]]
 
     assert run(settings, listed) == [("https://hooks.example/x", ["pull.fulfilled"])]
+
+
+def test_operator_manages_endpoints_through_the_admin_api(
+    settings: Settings, clock: FakeClock
+) -> None:
+    from tests.operator import ADMIN, ADMIN_API, operator_client, operator_settings
+
+    admin_settings = operator_settings(settings)
+    partner = make_partner(admin_settings)
+    base = f"{ADMIN_API}/partners/{partner.name}/webhooks/endpoints"
+    with operator_client(admin_settings, clock) as client:
+        created = client.post(
+            base, headers=ADMIN, json={"url": "https://hooks.example/a", "sandbox": True}
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["environment"] == "sandbox"
+        assert created.json()["secret"].startswith("whsec_")
+        production = client.post(
+            base,
+            headers=ADMIN,
+            json={"url": "https://hooks.example/b", "events": ["buyback.expiring"]},
+        ).json()
+        listed = client.get(base, headers=ADMIN).json()["endpoints"]
+        assert {(e["url"], e["environment"]) for e in listed} == {
+            ("https://hooks.example/a", "sandbox"),
+            ("https://hooks.example/b", "production"),
+        }
+        # The partner sees its production endpoint on its own route.
+        mine = client.get(f"{API}/webhooks/endpoints", headers=partner.headers).json()
+        assert [e["id"] for e in mine["endpoints"]] == [production["id"]]
+        assert client.post(base, headers=ADMIN, json={"url": "x"}).status_code == 400
+        unknown = client.get(f"{ADMIN_API}/partners/nobody/webhooks/endpoints", headers=ADMIN)
+        assert unknown.status_code == 404 and unknown.json() == {"error": "Partner not found"}
+        assert client.get(base).status_code == 401
+        deleted = client.delete(f"{base}/{production['id']}", headers=ADMIN)
+        assert deleted.json() == {"id": production["id"], "deleted": True}
+        assert client.delete(f"{base}/{production['id']}", headers=ADMIN).status_code == 404

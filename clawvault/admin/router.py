@@ -18,6 +18,7 @@ from clawvault.core.http import JsonResponse, json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import KeyCache
 from clawvault.pricing import service as pricing
+from clawvault.webhooks import service as webhooks
 
 router = APIRouter(dependencies=[Depends(require_operator)])
 ADMIN_PRICE_SOURCE = "admin"
@@ -160,3 +161,27 @@ async def revoke_key(
     revoked = await service.revoke_key(runtime, key_id)
     request.app.state.key_cache = KeyCache()  # this process forgets the key at once
     return JsonResponse(revoked)
+
+
+@router.get("/partners/{name}/webhooks/endpoints")
+async def list_webhook_endpoints(name: str, runtime: Runtime = Depends(get_runtime)) -> Response:
+    return JsonResponse(await webhooks.list_endpoints_for(runtime, name))
+
+
+@router.post("/partners/{name}/webhooks/endpoints")
+async def create_webhook_endpoint(
+    name: str, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    body = await json_object_body(request)
+    environment = webhooks.environment_of(body.get("sandbox", False))
+    created = await webhooks.create_endpoint_for(
+        runtime, name, environment, body.get("url"), body.get("events")
+    )
+    return JsonResponse(created, status_code=201)
+
+
+@router.delete("/partners/{name}/webhooks/endpoints/{endpoint_id}")
+async def delete_webhook_endpoint(
+    name: str, endpoint_id: str, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    return JsonResponse(await webhooks.delete_endpoint_for(runtime, name, endpoint_id))

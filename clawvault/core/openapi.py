@@ -77,3 +77,13 @@ IDEMPOTENT_POST = merge(
         "A request with this Idempotency-Key is still being processed; retry later",
     ),
 )
+
+# The operator's routes (admin API, sandbox controls): every failure is an error body.
+OPERATOR_ERRORS: dict[int | str, Any] = merge(
+    errors(400, "<what is wrong with the input>"),
+    errors(401, "Invalid admin token", "Invalid API key"),
+    errors(404, "<what was not found>"),
+    errors(409, "<why the change is refused>"),
+    errors(422, "<why the change is refused>"),
+    errors(500, "An unexpected error occurred"),
+)

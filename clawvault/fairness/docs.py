@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, json_body, merge, ok
-from clawvault.fairness.errors import InvalidClientSeed, ReceiptNotFound
+from clawvault.fairness.errors import InvalidClientSeed, NotInSandbox, ReceiptNotFound
 
 COMMITMENT: dict[str, Any] = {
     "type": "object",
@@ -18,9 +18,16 @@ COMMITMENT: dict[str, Any] = {
         "next_nonce": {"type": "integer"},
     },
 }
-GET_COMMITMENT = ok(COMMITMENT, description="The user's current commitment (made on first use)")
+SANDBOX = errors(404, NotInSandbox.message)
+GET_COMMITMENT = merge(
+    ok(COMMITMENT, description="The user's current commitment (made on first use)"), SANDBOX
+)
 SET_CLIENT_SEED = merge(
-    ok(COMMITMENT), errors(400, InvalidClientSeed.message), MALFORMED_BODY, IDEMPOTENT_POST
+    ok(COMMITMENT),
+    errors(400, InvalidClientSeed.message),
+    MALFORMED_BODY,
+    IDEMPOTENT_POST,
+    SANDBOX,
 )
 SET_CLIENT_SEED_BODY = json_body(
     {
@@ -39,6 +46,7 @@ ROTATE = merge(
         description="The revealed seed and the new commitment",
     ),
     IDEMPOTENT_POST,
+    SANDBOX,
 )
 RECEIPT = merge(
     ok(

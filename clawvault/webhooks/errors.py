@@ -22,3 +22,7 @@ class EndpointNotFound(ApiError):
 class DeliveryNotFound(ApiError):
     status_code = 404
     message = "Webhook delivery not found"
+
+
+class InvalidSandboxFlag(ApiError):
+    message = "sandbox must be true or false"

@@ -30,6 +30,7 @@ from clawvault.webhooks.errors import (
     DeliveryNotFound,
     EndpointNotFound,
     InvalidEventTypes,
+    InvalidSandboxFlag,
     InvalidWebhookUrl,
 )
 from clawvault.webhooks.repository import WebhookRepository
@@ -228,17 +229,53 @@ class PartnerNotFound(ApiError):
     message = "Partner not found"
 
 
-async def create_endpoint_for(
-    runtime: Runtime,
-    partner_name: str,
-    environment: Environment,
-    url: str,
-    events: list[str] | None,
-) -> dict[str, Any]:
-    """The operator's registration of an endpoint for a partner (CLI, admin API)."""
+async def _partner_id(runtime: Runtime, partner_name: str) -> int:
     async with runtime.db.read() as conn:
         partner_id = await PartnerRepository(conn).partner_id_by_name(partner_name)
     if partner_id is None:
         raise PartnerNotFound()
+    return partner_id
+
+
+def environment_of(sandbox: Any) -> Environment:
+    if not isinstance(sandbox, bool):
+        raise InvalidSandboxFlag()
+    return Environment.SANDBOX if sandbox else Environment.PRODUCTION
+
+
+async def create_endpoint_for(
+    runtime: Runtime,
+    partner_name: str,
+    environment: Environment,
+    url: Any,
+    events: Any,
+) -> dict[str, Any]:
+    """The operator's registration of an endpoint for a partner (CLI, admin API)."""
+    partner_id = await _partner_id(runtime, partner_name)
     body: dict[str, Any] = {"url": url, "events": events or None}
-    return await create_endpoint(runtime, partner_id, environment, body)
+    created = await create_endpoint(runtime, partner_id, environment, body)
+    return {**created, "environment": environment.value}
+
+
+async def list_endpoints_for(runtime: Runtime, partner_name: str) -> dict[str, Any]:
+    """Both environments' endpoints of a partner, for the operator."""
+    partner_id = await _partner_id(runtime, partner_name)
+    out = []
+    async with runtime.db.read() as conn:
+        repo = WebhookRepository(conn)
+        for environment in Environment:
+            for row in await repo.endpoints(partner_id, environment.value):
+                out.append({**endpoint_json(row), "environment": environment.value})
+    return {"endpoints": out}
+
+
+async def delete_endpoint_for(
+    runtime: Runtime, partner_name: str, endpoint_id: str
+) -> dict[str, Any]:
+    partner_id = await _partner_id(runtime, partner_name)
+    async with runtime.db.write() as conn:
+        repo = WebhookRepository(conn)
+        if await repo.endpoint(endpoint_id, partner_id) is None:
+            raise EndpointNotFound()
+        await repo.delete_endpoint(endpoint_id, runtime.clock())
+    return {"id": endpoint_id, "deleted": True}

@@ -26,7 +26,7 @@ from clawvault.core.timeutil import as_utc
 from clawvault.db.models import CardStatus
 from clawvault.packs.domain import Tier, tier_for_fmv
 from clawvault.packs.repository import PackRepository
-from clawvault.packs.service import refresh_ev
+from clawvault.packs.service import forget_listings, refresh_ev
 from clawvault.pricing.domain import PriceQuote
 from clawvault.pricing.repository import PriceRepository
 
@@ -132,6 +132,7 @@ async def import_cards(
             raise ImportRejected([RowError(0, problem) for problem in problems.values()])
     for pack_id in sorted(touched):
         await refresh_ev(runtime, pack_id)
+    forget_listings(runtime)
     return report
 
 
@@ -225,6 +226,7 @@ async def move_card(runtime: Runtime, card_id: str, pack_ref: str) -> dict[str, 
             raise ImportRejected([RowError(1, problems[pack_id])])
     for touched in {card["pack_id"], pack_id}:
         await refresh_ev(runtime, touched)
+    forget_listings(runtime)
     return {"id": card_id, "pack_id": pack_id, "from_pack_id": card["pack_id"]}
 
 
@@ -241,4 +243,5 @@ async def retire_card(runtime: Runtime, card_id: str) -> dict[str, Any]:
         if not await catalog.retire_available_card(card_id, now):
             raise CardNotAvailable(f"Card is {card['status']}: only a card in a pool can retire")
     await refresh_ev(runtime, card["pack_id"])
+    forget_listings(runtime)
     return {"id": card_id, "status": CardStatus.RETIRED.value}

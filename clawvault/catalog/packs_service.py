@@ -15,7 +15,7 @@ from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
 from clawvault.packs.repository import PackRepository
-from clawvault.packs.service import refresh_ev
+from clawvault.packs.service import forget_listings, refresh_ev
 
 
 def parse_packs(
@@ -73,6 +73,7 @@ async def import_packs(
             )
     for pack_id in changed:
         await refresh_ev(runtime, pack_id)
+    forget_listings(runtime)
     return report
 
 
@@ -142,6 +143,7 @@ async def set_enabled(runtime: Runtime, pack_id: str, enable: bool) -> None:
         problems = await solvency_problems(conn, [pack_id]) if enable else {}
         if problems:
             raise SolvencyRefused(problems[pack_id])
+    forget_listings(runtime)
 
 
 async def list_pack_records(runtime: Runtime) -> list[dict[str, Any]]:

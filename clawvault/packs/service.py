@@ -29,6 +29,12 @@ _LISTINGS: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, list[dict[
 )
 
 
+def forget_listings(runtime: Runtime) -> None:
+    """After a catalog or price change: this process lists packs afresh at once (other
+    processes within packs_cache_seconds)."""
+    _LISTINGS.pop(runtime.db, None)
+
+
 async def list_available(
     runtime: Runtime, platform: str, caller: Caller | None = None
 ) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from clawvault.catalog.common import BATCH, NoProgress, Progress, solvency_probl
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
-from clawvault.packs.service import refresh_ev
+from clawvault.packs.service import forget_listings, refresh_ev
 from clawvault.pricing.adapters.base import PriceSource
 from clawvault.pricing.domain import PriceQuote, is_stale, max_price_age
 from clawvault.pricing.repository import PriceRepository
@@ -76,6 +76,7 @@ async def apply_quotes(
 
     # retried from the start if PostgreSQL picks it as a deadlock victim (a pull holds a card)
     report.applied, report.unknown_cards, packs = await runtime.db.transaction(write)
+    forget_listings(runtime)
     for pack_id in sorted(packs):
         report.packs_refreshed += await refresh_ev(runtime, pack_id)
     if packs:

@@ -64,7 +64,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start() -> PostgresServer:
+def start(durable: bool = False) -> PostgresServer:
+    """durable: fsync and synchronous commits on, as in production (the benchmark); the test
+    suite runs without them."""
     base = Path(tempfile.mkdtemp(prefix="clawvault-pg-"))
     os.chmod(base, 0o755)
     if os.geteuid() == 0:
@@ -82,7 +84,7 @@ def start() -> PostgresServer:
             "--auth=trust",
             "-E",
             "UTF8",
-            "--no-sync",
+            *([] if durable else ["--no-sync"]),
         ],
         check=True,
         capture_output=True,
@@ -90,9 +92,10 @@ def start() -> PostgresServer:
     port = _free_port()
     options = (
         f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=400 "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
         "-c shared_buffers=256MB"
     )
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(
         [
             *_run_as(),

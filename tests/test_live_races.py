@@ -69,14 +69,21 @@ def test_concurrent_sellbacks_of_one_item_pay_once(
     pack_id = make_pack(settings)
     for round_number in range(3):
         body = {"id": pack_id, "amount": 1, "user_id": f"seller-{round_number}"}
-        item_id = post(servers[0], partner.key, "/vm/buy/init", body)["nfts"][0]["id"]
+        pulled = post(servers[0], partner.key, "/vm/buy/init", body)
+        item_id, session_id = pulled["nfts"][0]["id"], pulled["session_id"]
 
         replies = answers(servers, partner.key, [("/vm/buyback", {"item_id": item_id})] * CLIENTS)
 
         outcomes = Counter((status, body.get("error")) for status, body in replies)
         assert outcomes[(200, None)] == 1, outcomes
         assert set(outcomes) <= {(200, None), (429, IN_FLIGHT), (400, ITEM_NOT_FOUND)}, outcomes
-        sold = query(settings, f"SELECT COUNT(*) FROM buybacks WHERE card_id = '{item_id}'")
+        # A card sold back returns to the pool, so a later round may pull it again: count the
+        # sellbacks of this holding (this round's purchase session).
+        sold = query(
+            settings,
+            f"SELECT COUNT(*) FROM buybacks WHERE card_id = '{item_id}' "
+            f"AND session_id = '{session_id}'",
+        )
         assert sold == [(1,)]
         again = answers(servers, partner.key, [("/vm/buyback", {"item_id": item_id})])
         assert again == [(400, {"error": ITEM_NOT_FOUND})]

@@ -58,11 +58,12 @@ def db_upgrade() -> None:
 
 
 def _seed(runtime: Runtime, cards: int, seed: int) -> Awaitable[int | None]:
-    from clawvault.demo.service import expected_cards, seed_demo
+    from clawvault.demo.catalog import count_cards
+    from clawvault.demo.service import seed_demo
 
     async def work() -> int | None:
         with click.progressbar(
-            length=expected_cards(cards), label="seeding cards", file=sys.stderr
+            length=count_cards(cards), label="seeding cards", file=sys.stderr
         ) as bar:
             return await seed_demo(runtime, cards, seed, progress=bar.update)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clawvault.demo.service import expected_cards
+from clawvault.demo.catalog import count_cards
 from clawvault.settings import Settings
 from tests.invariants import query
 from tests.live import LiveServer, stop_all
@@ -36,7 +36,7 @@ def test_processes_started_together_on_an_empty_database_migrate_and_seed_once(
     finally:
         stop_all(servers)
     settings = Settings(database_url=empty_database_url)
-    assert query(settings, "SELECT COUNT(*) FROM cards") == [(expected_cards(DEMO_CARDS),)]
+    assert query(settings, "SELECT COUNT(*) FROM cards") == [(count_cards(DEMO_CARDS),)]
     assert query(settings, "SELECT COUNT(*) FROM alembic_version") == [(1,)]
     assert query(settings, "SELECT name FROM partners") == [("demo",)]
     keys = query(settings, "SELECT COUNT(*) FROM api_keys")

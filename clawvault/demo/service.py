@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 from clawvault.core.runtime import Runtime
 from clawvault.db.dialect import serialize_setup
 from clawvault.db.models import Card, Pack, PackTier
-from clawvault.demo.catalog import card_rows, count_cards, pack_rows, tier_rows
+from clawvault.demo.catalog import card_rows, pack_rows, tier_rows
 from clawvault.packs.service import refresh_all_ev
 
 BATCH = 5_000
@@ -48,7 +48,3 @@ async def seed_demo(
                 progress(len(batch))
     await refresh_all_ev(runtime)
     return written
-
-
-def expected_cards(cards: int) -> int:
-    return count_cards(cards)

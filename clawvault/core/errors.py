@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from starlette.requests import ClientDisconnect
+
 log = logging.getLogger("clawvault")
 
 
@@ -51,7 +53,7 @@ def unexpected_failures_as(error: type[ApiError]) -> Iterator[None]:
     """A route that names its own 500 string: an unexpected failure inside answers with it."""
     try:
         yield
-    except ApiError:
+    except (ApiError, ClientDisconnect):
         raise
     except Exception as exc:
         log.exception("unexpected error", exc_info=exc)

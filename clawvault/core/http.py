@@ -9,6 +9,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
 from clawvault.core.errors import ApiError, InvalidJsonBody, UnexpectedError
@@ -61,6 +62,11 @@ def install_error_handlers(app: FastAPI) -> None:
         message = f"Invalid request: {where} {first.get('msg', '')}".strip()
         return JsonResponse({"error": message}, status_code=400)
 
+    async def client_gone(_request: Request, exc: Exception) -> Response:
+        # Nobody reads this answer; the request ran no further than reading its body.
+        log.info("client disconnected before the request body was complete")
+        return JsonResponse({"error": "Request body incomplete"}, status_code=400)
+
     async def unexpected(_request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
         return error_response(UnexpectedError())
@@ -68,4 +74,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     app.add_exception_handler(Exception, unexpected)

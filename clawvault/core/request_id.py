@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+from starlette.requests import ClientDisconnect
+
 from clawvault.core.asgi import ASGIApp, Message, Receive, Scope, Send, header, send_json
 from clawvault.core.errors import UnexpectedError
 
@@ -40,6 +42,9 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, with_id)
+        except ClientDisconnect:
+            # The client left before its request was complete: nobody to answer, nothing ran.
+            log.info("client disconnected before the request was complete (request %s)", request_id)
         except Exception as exc:
             if started:
                 raise

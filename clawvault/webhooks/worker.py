@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import socket
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -19,43 +17,23 @@ from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db.models import WebhookDeliveryStatus
 from clawvault.packs.domain import buyback_cents
+from clawvault.settings import Settings
 from clawvault.webhooks.domain import (
     DELIVERY_ID_HEADER,
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
     SIGNATURE_HEADER,
     EventType,
-    address_allowed,
     retry_delay_seconds,
     signature_header,
 )
 from clawvault.webhooks.repository import WebhookRepository
 from clawvault.webhooks.service import emit
+from clawvault.webhooks.transport import webhook_client
 
 log = logging.getLogger("clawvault.webhooks")
 CLAIM_SECONDS = 120
 BATCH = 50
-
-
-class TargetRefused(Exception):
-    pass
-
-
-async def check_target(url: str, allow_private: bool) -> None:
-    """Resolves the host now (not at registration: DNS can change) and refuses any address
-    that is not public unless the operator allows it."""
-    if allow_private:
-        return
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise TargetRefused(f"cannot resolve {host}: {exc}") from exc
-    for info in infos:
-        if not address_allowed(str(info[4][0])):
-            raise TargetRefused(f"{host} resolves to a non-public address {info[4][0]}")
 
 
 async def deliver_due(runtime: Runtime, client: httpx.AsyncClient | None = None) -> int:
@@ -70,7 +48,7 @@ async def deliver_due(runtime: Runtime, client: httpx.AsyncClient | None = None)
     if not work:
         return 0
     own_client = client is None
-    http = client or httpx.AsyncClient(timeout=runtime.settings.webhook_timeout_seconds)
+    http = client or _client(runtime.settings)
     try:
         outcomes = await asyncio.gather(*(_send(runtime, http, item) for item in work))
     finally:
@@ -99,15 +77,16 @@ async def _send(
         DELIVERY_ID_HEADER: item["id"],
     }
     try:
-        await check_target(item["url"], runtime.settings.webhook_allow_private_targets)
         response = await http.post(item["url"], content=body, headers=headers)
-    except TargetRefused as exc:
-        return None, str(exc)[:500]
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
     if 200 <= response.status_code < 300:
         return response.status_code, None
     return response.status_code, f"HTTP {response.status_code}"
+
+
+def _client(settings: Settings) -> httpx.AsyncClient:
+    return webhook_client(settings.webhook_timeout_seconds, settings.webhook_allow_private_targets)
 
 
 def _outcome(
@@ -167,7 +146,7 @@ async def run_webhooks(runtime: Runtime) -> None:
     settings = runtime.settings
     loop = asyncio.get_running_loop()
     next_scan = loop.time()
-    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as http:
+    async with _client(settings) as http:
         while True:
             try:
                 if loop.time() >= next_scan:

@@ -36,6 +36,7 @@ from clawvault.sandbox.router import router as sandbox_control_router
 from clawvault.sandbox.store import open_store
 from clawvault.settings import Settings, get_settings
 from clawvault.shipping.router import router as shipping_router
+from clawvault.shipping.simulation import start_fulfilment_simulation
 from clawvault.webhooks.router import router as webhooks_router
 from clawvault.webhooks.worker import run_webhooks
 
@@ -98,6 +99,7 @@ def create_app(
         if settings.ev_refresh_seconds > 0:
             background.append(asyncio.create_task(keep_ev_fresh(rt)))
         background += start_price_jobs(rt)
+        background += start_fulfilment_simulation(rt)
 
         if settings.webhook_poll_seconds > 0:
             background.append(asyncio.create_task(run_webhooks(rt)))

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 15
     webhook_allow_private_targets: bool = False
 
+    # Simulated fulfilment (demos, staging): each open order moves one status forward after
+    # waiting this many minutes in its status (0 = off: the operator or a carrier moves orders).
+    fulfilment_simulation_minutes: float = 0.0
+
     public_base_url: str = "http://127.0.0.1:8000"
     tracking_url_template: str = "https://tracking.clawvault.dev/{carrier}/{tracking_number}"
 

@@ -16,11 +16,17 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 API = "/api/v1"
 
 
-def advance(settings: Settings, order_id: str, status: OrderStatus, note: str | None = None):
+def advance(
+    settings: Settings,
+    order_id: str,
+    status: OrderStatus,
+    note: str | None = None,
+    clock: FakeClock | None = None,
+):  # type: ignore[no-untyped-def]
     async def work(runtime: Runtime):  # type: ignore[no-untyped-def]
         return await advance_order(runtime, order_id, status, note)
 
-    return run(settings, work)
+    return run(settings, work, clock)
 
 
 def test_whole_flow(client: TestClient, settings: Settings, clock: FakeClock) -> None:

@@ -164,6 +164,14 @@ def transition_path(current: OrderStatus, target: OrderStatus) -> list[OrderStat
     return list(MAIN_PATH[here + 1 : there + 1])
 
 
+def next_status(current: str) -> OrderStatus | None:
+    """The next status along the main path; None once delivered or stopped."""
+    status = OrderStatus(current)
+    if status in TERMINAL:
+        return None
+    return MAIN_PATH[MAIN_PATH.index(status) + 1]
+
+
 def tracking_number(order_id: str) -> str:
     digits = "".join(str(ord(c) % 10) for c in order_id[len("order_") :])
     return ("9400" + digits + "0" * 22)[:22]

@@ -10,7 +10,17 @@ from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import is_postgres
-from clawvault.db.models import Card, CardStatus, Order, OrderEvent, OrderItem, Quote
+from clawvault.db.models import Card, CardStatus, Order, OrderEvent, OrderItem, OrderStatus, Quote
+
+OPEN_STATUSES = [
+    status.value
+    for status in (
+        OrderStatus.QUEUED,
+        OrderStatus.PROCESSING,
+        OrderStatus.LABEL_CREATED,
+        OrderStatus.SHIPPED,
+    )
+]
 
 
 class ShippingRepository:
@@ -76,6 +86,16 @@ class ShippingRepository:
         if lock and is_postgres(self.conn):
             query = query.with_for_update()
         return (await self.conn.execute(query)).mappings().first()
+
+    async def orders_waiting_since(self, before: datetime, limit: int) -> Sequence[RowMapping]:
+        """Open orders whose last change is at or before `before`, the longest-waiting first."""
+        query = (
+            select(Order.id, Order.status)
+            .where(Order.status.in_(OPEN_STATUSES), Order.updated_at <= before)
+            .order_by(Order.updated_at, Order.id)
+            .limit(limit)
+        )
+        return (await self.conn.execute(query)).mappings().all()
 
     async def order_items(self, order_id: str) -> Sequence[RowMapping]:
         query = (

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi.testclient import TestClient
 
+from clawvault.app import create_app
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import OrderStatus
 from clawvault.settings import Settings
@@ -90,3 +93,18 @@ def test_an_order_the_operator_moved_waits_again(
     clock.advance(minutes=10)
     assert run(simulated, work, clock) == (True, False)
     assert status() == "shipped"
+
+
+def test_the_server_runs_it_when_configured(settings: Settings) -> None:
+    simulated = settings.model_copy(update={"fulfilment_simulation_minutes": 0.01})
+    partner = make_partner(simulated)
+    pack_id = make_pack(simulated)
+    with TestClient(create_app(simulated), raise_server_exceptions=False) as live:
+        order_id = place_order(live, partner.headers, pack_id, "dave")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            order = live.get(f"{API}/ship/order/{order_id}", headers=partner.headers).json()
+            if order["status"] != "queued":
+                break
+            time.sleep(0.2)
+    assert order["status"] in {"processing", "label_created", "shipped", "delivered"}

@@ -30,6 +30,7 @@ from clawvault.pulls.errors import (
 )
 from clawvault.pulls.repository import PullRepository
 from clawvault.sandbox import pulls as sandbox
+from clawvault.sandbox.events import announce
 from clawvault.webhooks.domain import EventType
 from clawvault.webhooks.service import emit
 
@@ -39,7 +40,11 @@ IMPATIENT_ATTEMPTS = 4
 
 async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     if caller.is_sandbox:
-        return await sandbox.buy(runtime, caller, body)
+        result = await sandbox.buy(runtime, caller, body)
+        pulled = {"user_id": parse_user_id(body.get("user_id")), "claw_id": body.get("id")}
+        event = {**pulled, "amount": len(result["nfts"]), **result}
+        await announce(runtime, caller, EventType.PULL_FULFILLED, event)
+        return result
     user_id = parse_user_id(body.get("user_id"))
     if user_id is None:
         raise UserIdRequired()

@@ -17,10 +17,12 @@ from clawvault.sandbox import holdings
 from clawvault.sandbox.context import sandbox_read, sandbox_write
 from clawvault.sandbox.domain import FORCEABLE_ERRORS
 from clawvault.sandbox.errors import IllegalSandboxOrderMove, InvalidControl
+from clawvault.sandbox.events import announce
 from clawvault.shipping.domain import RELEASES_ITEMS, IllegalTransition, transition_path
 from clawvault.shipping.domain import tracking_number as make_tracking_number
 from clawvault.shipping.errors import OrderNotFound
 from clawvault.shipping.presenters import order_json
+from clawvault.webhooks.domain import EventType
 
 SECONDS_PER = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 MAX_ADVANCE_SECONDS = 10 * 365 * 86400
@@ -142,4 +144,7 @@ async def advance_order(
         order = await tx.shipping.order(order_id)
         assert order is not None
         items = await tx.shipping.order_items(order_id)
-    return order_json(order, items)
+    moved = order_json(order, items)
+    shipment = {**moved, "user_id": order["user_id"]}
+    await announce(runtime, caller, EventType.SHIPMENT_STATUS_CHANGED, shipment)
+    return moved

@@ -16,7 +16,9 @@ from clawvault.partners.auth import Caller
 from clawvault.sandbox.catalog_repository import CatalogRepository
 from clawvault.sandbox.context import sandbox_read, sandbox_write
 from clawvault.sandbox.domain import FORCEABLE_ERRORS
+from clawvault.sandbox.events import announce
 from clawvault.sandbox.presenters import items_json
+from clawvault.webhooks.domain import EventType
 
 
 async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
@@ -59,4 +61,7 @@ async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> d
             raise ItemNotFound()
     if forced is not None:
         raise FORCEABLE_ERRORS[forced]()
-    return {"success": True, "amount": cents_to_number(holding["buyback_price_cents"])}
+    amount = cents_to_number(holding["buyback_price_cents"])
+    sold = {"item_id": item_id, "user_id": holding["user_id"], "claw_id": holding["pack_id"]}
+    await announce(runtime, caller, EventType.BUYBACK_COMPLETED, {**sold, "amount": amount})
+    return {"success": True, "amount": amount}

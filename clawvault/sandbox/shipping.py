@@ -15,6 +15,7 @@ from clawvault.sandbox.catalog_repository import CatalogRepository
 from clawvault.sandbox.context import sandbox_read, sandbox_write
 from clawvault.sandbox.domain import QUOTE_TTL, country_supported, shipping_zone
 from clawvault.sandbox.errors import SandboxShippingRequestFailed
+from clawvault.sandbox.events import announce
 from clawvault.shipping.address import check_address
 from clawvault.shipping.domain import parse_item_ids, rates_for
 from clawvault.shipping.errors import (
@@ -29,6 +30,7 @@ from clawvault.shipping.errors import (
     QuoteIdRequired,
 )
 from clawvault.shipping.presenters import order_json, quote_json
+from clawvault.webhooks.domain import EventType
 
 IN_ORDER = {SandboxItemStatus.SHIPPING.value, SandboxItemStatus.SHIPPED.value}
 
@@ -136,6 +138,8 @@ async def _request(
                 for card_id in item_ids
             ],
         )
+    shipment = {**await get_order(runtime, caller, order_id), "user_id": stored["user_id"]}
+    await announce(runtime, caller, EventType.SHIPMENT_STATUS_CHANGED, shipment)
     return {"order_id": order_id, "status": "success"}
 
 

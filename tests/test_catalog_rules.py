@@ -22,10 +22,13 @@ def test_money_is_exact_cents() -> None:
     assert f.money_cents({"p": "12.30"}, "p") == 1230
     assert f.money_cents({"p": "$7"}, "p") == 700
     assert f.money_cents({"p": 0.1}, "p") == 10
+    assert f.money_cents({"p": "10000000000"}, "p") == 10**12
     for bad, reason in (
         ("1.001", "more than 2 decimals"),
         ("x", "must be a number"),
         (True, "must be a number"),
+        ("1e308", "must be at most 10000000000"),
+        (1.27e308, "must be at most 10000000000"),
     ):
         with pytest.raises(f.FieldError, match=reason):
             f.money_cents({"p": bad}, "p")

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from clawvault.core.money import BASIS_POINTS
+from clawvault.core.money import BASIS_POINTS, MAX_CENTS
 
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 TRUE = {"true", "1", "yes", "y", "on"}
@@ -84,6 +84,8 @@ def money_cents(
         raise FieldError(f"{name} has more than 2 decimals: {value!r}")
     if cents < minimum_cents:
         raise FieldError(f"{name} must be at least {Decimal(minimum_cents) / 100}")
+    if cents > MAX_CENTS:
+        raise FieldError(f"{name} must be at most {MAX_CENTS // 100}")
     return int(cents)
 
 

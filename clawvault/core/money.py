@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 BASIS_POINTS = 10_000
+# No single amount (a price, a charge) above 10 billion USD: sums of many stay far inside a
+# 64-bit integer column on every database.
+MAX_CENTS = 10**12
 
 
 def cents_to_number(cents: int) -> float | int:
@@ -20,6 +23,8 @@ def number_to_cents(value: float | int | str | Decimal) -> int:
         raise ValueError(f"not a number: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
+    if abs(amount) * 100 > MAX_CENTS:
+        raise ValueError(f"more than {MAX_CENTS // 100} USD: {value!r}")
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 

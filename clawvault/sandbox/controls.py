@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from clawvault.buyback.errors import ItemNotFound
-from clawvault.core.money import number_to_cents
+from clawvault.core.money import MAX_CENTS, number_to_cents
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
 from clawvault.db.models import OrderStatus, SandboxItemStatus
@@ -24,6 +24,7 @@ from clawvault.shipping.errors import OrderNotFound
 from clawvault.shipping.presenters import order_json
 from clawvault.webhooks.domain import EventType
 
+FMV_RANGE = f"fmv must be a number of USD from 0 to {MAX_CENTS // 100}"
 SECONDS_PER = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 MAX_ADVANCE_SECONDS = 10 * 365 * 86400
 
@@ -66,13 +67,13 @@ async def set_fmv(
 ) -> dict[str, Any]:
     fmv = body.get("fmv")
     if isinstance(fmv, bool) or not isinstance(fmv, int | float | str):
-        raise InvalidControl("fmv must be a number of USD >= 0")
+        raise InvalidControl(FMV_RANGE)
     try:
         cents = number_to_cents(fmv)
     except ValueError as exc:
-        raise InvalidControl("fmv must be a number of USD >= 0") from exc
+        raise InvalidControl(FMV_RANGE) from exc
     if cents < 0:
-        raise InvalidControl("fmv must be a number of USD >= 0")
+        raise InvalidControl(FMV_RANGE)
     async with runtime.db.read() as conn:
         if await InventoryRepository(conn).card(card_id) is None:
             raise CardNotFound()

@@ -9,27 +9,27 @@ from starlette.responses import Response
 from clawvault.core.http import JsonResponse, json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import Caller, get_caller
-from clawvault.sandbox import controls
+from clawvault.sandbox import controls, docs
 
 CONTROL_PREFIX = "/_/control"
 router = APIRouter()
 
 
-@router.post("/reset")
+@router.post("/reset", responses=docs.RESET)
 async def reset(
     caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     return JsonResponse(await controls.reset(runtime, caller))
 
 
-@router.get("/clock")
+@router.get("/clock", responses=docs.READ_CLOCK)
 async def clock(
     caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     return JsonResponse(await controls.clock(runtime, caller))
 
 
-@router.post("/clock/advance")
+@router.post("/clock/advance", responses=docs.ADVANCE_CLOCK, openapi_extra=docs.ADVANCE_CLOCK_BODY)
 async def advance_clock(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -37,7 +37,7 @@ async def advance_clock(
     return JsonResponse(await controls.advance_clock(runtime, caller, body))
 
 
-@router.post("/card/{item_id}/fmv")
+@router.post("/card/{item_id}/fmv", responses=docs.SET_FMV, openapi_extra=docs.SET_FMV_BODY)
 async def set_fmv(
     item_id: str,
     request: Request,
@@ -48,7 +48,9 @@ async def set_fmv(
     return JsonResponse(await controls.set_fmv(runtime, caller, item_id, body))
 
 
-@router.post("/order/{order_id}/advance")
+@router.post(
+    "/order/{order_id}/advance", responses=docs.ADVANCE_ORDER, openapi_extra=docs.ADVANCE_ORDER_BODY
+)
 async def advance_order(
     order_id: str,
     request: Request,
@@ -59,7 +61,7 @@ async def advance_order(
     return JsonResponse(await controls.advance_order(runtime, caller, order_id, body))
 
 
-@router.post("/buyback/fail-next")
+@router.post("/buyback/fail-next", responses=docs.FAIL_NEXT, openapi_extra=docs.FAIL_NEXT_BODY)
 async def fail_next_sellback(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:

@@ -132,66 +132,65 @@ REQUEST = merge(
 REQUEST_BODY = json_body(
     {"type": "object", "required": ["quote_id"], "properties": {"quote_id": {"type": "string"}}}
 )
-ORDER = merge(
-    ok(
-        {
-            "type": "object",
-            "required": [
-                "order_id",
-                "status",
-                "carrier",
-                "service",
-                "tracking_number",
-                "tracking_url",
-                "amount",
-                "currency",
-                "destination",
-                "items",
-                "created_at",
-                "shipped_at",
-                "delivered_at",
-                "error_message",
+ORDER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "order_id",
+        "status",
+        "carrier",
+        "service",
+        "tracking_number",
+        "tracking_url",
+        "amount",
+        "currency",
+        "destination",
+        "items",
+        "created_at",
+        "shipped_at",
+        "delivered_at",
+        "error_message",
+    ],
+    "properties": {
+        "order_id": {"type": "string"},
+        "status": {
+            "type": "string",
+            "enum": [
+                "queued",
+                "processing",
+                "label_created",
+                "shipped",
+                "delivered",
+                "cancelled",
+                "failed",
             ],
-            "properties": {
-                "order_id": {"type": "string"},
-                "status": {
-                    "type": "string",
-                    "enum": [
-                        "queued",
-                        "processing",
-                        "label_created",
-                        "shipped",
-                        "delivered",
-                        "cancelled",
-                        "failed",
-                    ],
+        },
+        "carrier": {"type": "string"},
+        "service": {"type": "string"},
+        "tracking_number": NULLABLE_STR,
+        "tracking_url": NULLABLE_STR,
+        "amount": {"type": "number"},
+        "currency": {"const": "USD"},
+        "destination": {"type": "object"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["item_id", "name", "image", "back_image"],
+                "properties": {
+                    "item_id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "image": {"type": "string"},
+                    "back_image": NULLABLE_STR,
                 },
-                "carrier": {"type": "string"},
-                "service": {"type": "string"},
-                "tracking_number": NULLABLE_STR,
-                "tracking_url": NULLABLE_STR,
-                "amount": {"type": "number"},
-                "currency": {"const": "USD"},
-                "destination": {"type": "object"},
-                "items": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["item_id", "name", "image", "back_image"],
-                        "properties": {
-                            "item_id": {"type": "string"},
-                            "name": {"type": "string"},
-                            "image": {"type": "string"},
-                            "back_image": NULLABLE_STR,
-                        },
-                    },
-                },
-                "created_at": {"type": "string"},
-                "shipped_at": NULLABLE_STR,
-                "delivered_at": NULLABLE_STR,
-                "error_message": NULLABLE_STR,
             },
-        }
-    ),
+        },
+        "created_at": {"type": "string"},
+        "shipped_at": NULLABLE_STR,
+        "delivered_at": NULLABLE_STR,
+        "error_message": NULLABLE_STR,
+    },
+}
+ORDER = merge(
+    ok(ORDER_SCHEMA),
     errors(404, OrderNotFound.message),
 )

@@ -126,9 +126,14 @@ def test_set_fmv_changes_this_sandbox_only_and_moves_tiers(
 
     unknown = sandbox.post(f"{CONTROL}/card/nope/fmv", headers=headers(key), json={"fmv": 1})
     assert (unknown.status_code, unknown.json()) == (404, {"error": "Card not found"})
-    for fmv in (-1, "abc", None, True):
+    for fmv in (-1, "abc", None, True, 1.27e308, "1e30", 10_000_000_000.01):
         bad = sandbox.post(f"{CONTROL}/card/{first}/fmv", headers=headers(key), json={"fmv": fmv})
         assert bad.status_code == 400
+        assert bad.json() == {"error": "fmv must be a number of USD from 0 to 10000000000"}
+    top = sandbox.post(
+        f"{CONTROL}/card/{first}/fmv", headers=headers(key), json={"fmv": 10_000_000_000}
+    )
+    assert top.status_code == 200 and top.json()["fmv"] == 10_000_000_000
 
 
 def test_orders_move_through_every_status(sandbox: TestClient, settings: Settings) -> None:

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from clawvault.admin import service
+from clawvault.admin import docs, service
 from clawvault.admin.auth import require_operator
 from clawvault.catalog import cards_service, packs_service
 from clawvault.catalog.errors import CatalogNotFound
@@ -35,24 +35,24 @@ def clamp(limit: int, maximum: int = 1000) -> int:
     return max(1, min(maximum, limit))
 
 
-@router.get("/packs")
+@router.get("/packs", responses=docs.LIST_PACKS)
 async def list_packs(runtime: Runtime = Depends(get_runtime)) -> Response:
     return JsonResponse(await packs_service.list_pack_records(runtime))
 
 
-@router.post("/packs")
+@router.post("/packs", responses=docs.CREATE_PACKS, openapi_extra=docs.ROWS_BODY)
 async def create_packs(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
     records = service.body_records(await json_body(request), "packs")
     report = await packs_service.import_packs(runtime, records)
     return JsonResponse(report.as_json())
 
 
-@router.get("/packs/{pack_id}")
+@router.get("/packs/{pack_id}", responses=docs.GET_PACK)
 async def get_pack(pack_id: str, runtime: Runtime = Depends(get_runtime)) -> Response:
     return JsonResponse(await packs_service.get_pack_record(runtime, pack_id))
 
 
-@router.patch("/packs/{pack_id}")
+@router.patch("/packs/{pack_id}", responses=docs.GET_PACK, openapi_extra=docs.PATCH_PACK_BODY)
 async def update_pack(
     pack_id: str, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -61,7 +61,7 @@ async def update_pack(
     return JsonResponse(await packs_service.get_pack_record(runtime, pack_id))
 
 
-@router.put("/packs/{pack_id}/tiers")
+@router.put("/packs/{pack_id}/tiers", responses=docs.GET_PACK, openapi_extra=docs.PUT_TIERS_BODY)
 async def put_tiers(
     pack_id: str, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -71,26 +71,26 @@ async def put_tiers(
     return JsonResponse(await packs_service.get_pack_record(runtime, pack_id))
 
 
-@router.post("/packs/{pack_id}/enable")
+@router.post("/packs/{pack_id}/enable", responses=docs.GET_PACK)
 async def enable_pack(pack_id: str, runtime: Runtime = Depends(get_runtime)) -> Response:
     await packs_service.set_enabled(runtime, pack_id, True)
     return JsonResponse(await packs_service.get_pack_record(runtime, pack_id))
 
 
-@router.post("/packs/{pack_id}/disable")
+@router.post("/packs/{pack_id}/disable", responses=docs.GET_PACK)
 async def disable_pack(pack_id: str, runtime: Runtime = Depends(get_runtime)) -> Response:
     await packs_service.set_enabled(runtime, pack_id, False)
     return JsonResponse(await packs_service.get_pack_record(runtime, pack_id))
 
 
-@router.post("/cards")
+@router.post("/cards", responses=docs.ADD_CARDS, openapi_extra=docs.ROWS_BODY)
 async def add_cards(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
     records = service.body_records(await json_body(request), "cards")
     report = await cards_service.import_cards(runtime, records)
     return JsonResponse(report.as_json())
 
 
-@router.post("/cards/{card_id}/move")
+@router.post("/cards/{card_id}/move", responses=docs.MOVE_CARD, openapi_extra=docs.MOVE_CARD_BODY)
 async def move_card(
     card_id: str, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -101,12 +101,12 @@ async def move_card(
     return JsonResponse(await cards_service.move_card(runtime, card_id, pack_ref))
 
 
-@router.post("/cards/{card_id}/retire")
+@router.post("/cards/{card_id}/retire", responses=docs.RETIRE_CARD)
 async def retire_card(card_id: str, runtime: Runtime = Depends(get_runtime)) -> Response:
     return JsonResponse(await cards_service.retire_card(runtime, card_id))
 
 
-@router.post("/prices")
+@router.post("/prices", responses=docs.PUSH_PRICES, openapi_extra=docs.ROWS_BODY)
 async def push_prices(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
     records = service.body_records(await json_body(request), "prices")
     quotes = await validate_prices(runtime, records, ADMIN_PRICE_SOURCE)
@@ -114,12 +114,12 @@ async def push_prices(request: Request, runtime: Runtime = Depends(get_runtime))
     return JsonResponse(report.as_json())
 
 
-@router.get("/prices/stale")
+@router.get("/prices/stale", responses=docs.STALE_PRICES)
 async def stale_prices(limit: int = 100, runtime: Runtime = Depends(get_runtime)) -> Response:
     return JsonResponse(await pricing.stale_prices(runtime, clamp(limit)))
 
 
-@router.get("/prices/{card_id}")
+@router.get("/prices/{card_id}", responses=docs.PRICE_HISTORY)
 async def price_history(
     card_id: str, limit: int = 50, runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -129,23 +129,23 @@ async def price_history(
     return JsonResponse(history)
 
 
-@router.get("/partners")
+@router.get("/partners", responses=docs.LIST_PARTNERS)
 async def list_partners(runtime: Runtime = Depends(get_runtime)) -> Response:
     return JsonResponse(await service.list_partners(runtime))
 
 
-@router.post("/partners")
+@router.post("/partners", responses=docs.CREATE_PARTNER, openapi_extra=docs.CREATE_PARTNER_BODY)
 async def create_partner(request: Request, runtime: Runtime = Depends(get_runtime)) -> Response:
     body = await json_object_body(request)
     return JsonResponse(await service.create_partner(runtime, body.get("name")), status_code=201)
 
 
-@router.get("/partners/{name}/keys")
+@router.get("/partners/{name}/keys", responses=docs.LIST_KEYS)
 async def list_keys(name: str, runtime: Runtime = Depends(get_runtime)) -> Response:
     return JsonResponse(await service.list_keys(runtime, name))
 
 
-@router.post("/partners/{name}/keys")
+@router.post("/partners/{name}/keys", responses=docs.CREATE_KEY, openapi_extra=docs.CREATE_KEY_BODY)
 async def create_key(
     name: str, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -154,7 +154,7 @@ async def create_key(
     return JsonResponse(key, status_code=201)
 
 
-@router.post("/keys/{key_id}/revoke")
+@router.post("/keys/{key_id}/revoke", responses=docs.REVOKE_KEY)
 async def revoke_key(
     key_id: int, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -163,12 +163,16 @@ async def revoke_key(
     return JsonResponse(revoked)
 
 
-@router.get("/partners/{name}/webhooks/endpoints")
+@router.get("/partners/{name}/webhooks/endpoints", responses=docs.LIST_ENDPOINTS)
 async def list_webhook_endpoints(name: str, runtime: Runtime = Depends(get_runtime)) -> Response:
     return JsonResponse(await webhooks.list_endpoints_for(runtime, name))
 
 
-@router.post("/partners/{name}/webhooks/endpoints")
+@router.post(
+    "/partners/{name}/webhooks/endpoints",
+    responses=docs.CREATE_ENDPOINT,
+    openapi_extra=docs.CREATE_ENDPOINT_BODY,
+)
 async def create_webhook_endpoint(
     name: str, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> Response:
@@ -180,7 +184,7 @@ async def create_webhook_endpoint(
     return JsonResponse(created, status_code=201)
 
 
-@router.delete("/partners/{name}/webhooks/endpoints/{endpoint_id}")
+@router.delete("/partners/{name}/webhooks/endpoints/{endpoint_id}", responses=docs.DELETE_ENDPOINT)
 async def delete_webhook_endpoint(
     name: str, endpoint_id: str, runtime: Runtime = Depends(get_runtime)
 ) -> Response:

@@ -19,6 +19,8 @@ from clawvault.core.request_id import RequestIdMiddleware
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import Clock
 from clawvault.db.engine import Database
+from clawvault.demo.router import DEMO_PREFIX
+from clawvault.demo.router import router as demo_router
 from clawvault.fairness.router import router as fairness_router
 from clawvault.idempotency.middleware import IdempotencyMiddleware
 from clawvault.idempotency.service import purge as purge_idempotency_keys
@@ -130,4 +132,5 @@ def create_app(
     app.include_router(partner_api(), prefix=SANDBOX_API_PREFIX)
     app.include_router(sandbox_control_router, prefix=CONTROL_PREFIX, responses=OPERATOR_ERRORS)
     app.include_router(admin_router, prefix=ADMIN_PREFIX, responses=OPERATOR_ERRORS)
+    app.include_router(demo_router, prefix=DEMO_PREFIX)
     return app

@@ -182,6 +182,10 @@ def serve(
     from clawvault.demo.service import catalog_is_empty
     from clawvault.partners.service import create_key, ensure_partner
 
+    if not os.environ.get("CLAWVAULT_PUBLIC_BASE_URL"):  # links (demo pictures) to this server
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        os.environ["CLAWVAULT_PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
+        get_settings.cache_clear()
     settings = get_settings()
     migrate.upgrade(settings.database_url)
 

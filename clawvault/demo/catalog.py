@@ -3,18 +3,16 @@ slabs with plausible names, FMVs spread so that every tier of every pack has sto
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from clawvault.core.ids import address_from_bytes, base58_encode
 from clawvault.core.randomness import POOL_KEY_SPACE
-
-CDN = "https://cdn.clawvault.dev"
 
 # (name, color, lower × mint price, upper × mint price, weight)
 TIER_SHAPE = (
@@ -242,7 +240,8 @@ def pack_id_for(seed: int, slug: str) -> str:
     return address_from_bytes(f"clawvault-demo:{seed}:pack:{slug}".encode())
 
 
-def pack_rows(seed: int, now: datetime) -> list[dict[str, Any]]:
+def pack_rows(seed: int, now: datetime, pictures: str) -> list[dict[str, Any]]:
+    """`pictures`: the base URL of the demo's pictures (clawvault serves them under /demo)."""
     return [
         {
             "id": pack_id_for(seed, spec.slug),
@@ -256,7 +255,7 @@ def pack_rows(seed: int, now: datetime) -> list[dict[str, Any]]:
             "categories": list(spec.categories),
             "buyback_bps": 8500,
             "buyback_window_seconds": 7 * 24 * 3600,
-            "claw_image_url": f"{CDN}/claws/{spec.slug}.png",
+            "claw_image_url": f"{pictures}/claws/{spec.slug}.svg",
             "ev_cents": 0,
             "min_ev_cents": 0,
             "max_ev_cents": 0,
@@ -314,6 +313,7 @@ def _card(
     fmv_cents: int,
     tier_id: int,
     now: datetime,
+    pictures: str,
 ) -> dict[str, Any]:
     category = rng.choice(spec.categories)
     subject = rng.choice(SUBJECTS[category])
@@ -349,14 +349,13 @@ def _card(
         attributes.append(
             {"trait_type": "Serial", "value": f"{rng.randint(1, print_run)}/{print_run}"}
         )
-    digest = hashlib.sha1(card_id.encode()).hexdigest()
     on_chain = card_type == "enft"
     return {
         "id": card_id,
         "pack_id": pack_id_for(seed, spec.slug),
         "name": " ".join(parts),
-        "image": f"{CDN}/cards/{digest}/front.jpg",
-        "back_image": f"{CDN}/cards/{digest}/back.jpg",
+        "image": f"{pictures}/cards/{quote(card_id, safe='')}/front.svg",
+        "back_image": f"{pictures}/cards/{quote(card_id, safe='')}/back.svg",
         "attributes": attributes,
         "type": card_type,
         "custodian": CUSTODIANS[card_type],
@@ -375,7 +374,9 @@ def _card(
     }
 
 
-def card_rows(seed: int, total_cards: int, now: datetime) -> Iterator[dict[str, Any]]:
+def card_rows(
+    seed: int, total_cards: int, now: datetime, pictures: str
+) -> Iterator[dict[str, Any]]:
     """Cards in deterministic order; FMVs log-uniform inside each tier's band."""
     rng = random.Random(seed)
     serial = 0
@@ -390,7 +391,7 @@ def card_rows(seed: int, total_cards: int, now: datetime) -> Iterator[dict[str, 
                 fmv = math.exp(rng.uniform(math.log(lower), math.log(upper)))
                 fmv_cents = min(upper - 1, max(lower, round(fmv)))
                 serial += 1
-                yield _card(rng, seed, spec, serial, fmv_cents, tier_id, now)
+                yield _card(rng, seed, spec, serial, fmv_cents, tier_id, now, pictures)
 
 
 def count_cards(total_cards: int) -> int:

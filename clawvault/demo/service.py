@@ -12,6 +12,9 @@ from clawvault.core.runtime import Runtime
 from clawvault.db.dialect import serialize_setup
 from clawvault.db.models import Card, Pack, PackTier
 from clawvault.demo.catalog import card_rows, pack_rows, tier_rows
+from clawvault.demo.images import card_svg
+from clawvault.inventory.errors import CardNotFound
+from clawvault.inventory.repository import InventoryRepository
 from clawvault.packs.service import refresh_all_ev
 
 BATCH = 5_000
@@ -39,12 +42,28 @@ async def seed_demo(
         await serialize_setup(conn)
         if (await conn.execute(select(func.count()).select_from(Pack))).scalar_one():
             return None
-        await conn.execute(insert(Pack), pack_rows(seed, now))
+        pictures = demo_pictures_url(runtime.settings.public_base_url)
+        await conn.execute(insert(Pack), pack_rows(seed, now, pictures))
         await conn.execute(insert(PackTier), tier_rows(seed))
-        for batch in _batches(card_rows(seed, cards, now), BATCH):
+        for batch in _batches(card_rows(seed, cards, now, pictures), BATCH):
             await conn.execute(insert(Card), batch)
             written += len(batch)
             if progress is not None:
                 progress(len(batch))
     await refresh_all_ev(runtime)
     return written
+
+
+DEMO_PREFIX = "/demo"
+
+
+def demo_pictures_url(public_base_url: str) -> str:
+    return public_base_url.rstrip("/") + DEMO_PREFIX
+
+
+async def card_picture(runtime: Runtime, card_id: str, side: str) -> str:
+    async with runtime.db.read() as conn:
+        card = await InventoryRepository(conn).card(card_id)
+    if card is None:
+        raise CardNotFound()
+    return card_svg(card["name"], card["attributes"], side)

@@ -125,9 +125,12 @@ def verify_receipt(receipt: dict[str, Any]) -> list[CardCheck]:
             if pool_key(raw) != int(card["drawn_key"]):
                 problems.append("drawn pool key differs from the recomputed one")
             odds = [(tier_id, weight) for tier_id, (weight, _, _) in tiers.items()]
-            tier = pick_tier(unit_number(raw), odds)
-            if tier != int(card["tier_id"]):
-                problems.append(f"tier {card['tier_id']} recorded, {tier} recomputed")
+            if not any(weight > 0 for _, weight in odds):
+                problems.append("the odds table has no tier with a positive weight")
+            else:
+                tier = pick_tier(unit_number(raw), odds)
+                if tier != int(card["tier_id"]):
+                    problems.append(f"tier {card['tier_id']} recorded, {tier} recomputed")
         _, lower, upper = tiers.get(int(card["tier_id"]), (0.0, 0, 0))
         if not lower <= int(card["fmv_cents"]) < upper:
             problems.append("the card's FMV at the pull is outside the tier's band")

@@ -69,16 +69,14 @@ async def _draw_one(
     tier = TierTable(candidates).draw(draw.u)
     choices = [c for c in moved if c.tier_id == tier.tier_id]
     if tier.tier_id in from_pool:
-        for lower_bound in (draw.key, 0):
-            row = await catalog.first_card(
-                pack_id, tier.tier_id, lower_bound, excluded | overridden
-            )
-            if row is not None:
-                choices.append(
-                    Candidate(row["id"], int(row["fmv_cents"]), tier.tier_id, int(row["pool_key"]))
-                )
-                if row["pool_key"] >= draw.key:
-                    break
+        # the pool's first candidate at or after the drawn key, else its first one (wrapping)
+        left_out = excluded | overridden
+        row = await catalog.first_card(pack_id, tier.tier_id, draw.key, left_out)
+        if row is None:
+            row = await catalog.first_card(pack_id, tier.tier_id, 0, left_out)
+        if row is not None:
+            key = int(row["pool_key"])
+            choices.append(Candidate(row["id"], int(row["fmv_cents"]), tier.tier_id, key))
     chosen = pick_by_key(draw.key, choices)
     if chosen is None:
         return None

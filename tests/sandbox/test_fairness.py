@@ -4,6 +4,8 @@ production ones (FMV overrides, clock and forced errors included), reset, indepe
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import json
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clawvault.fairness.verify import odds_hash, verify_receipt
+from clawvault.sandbox.domain import Candidate, pick_by_key
 from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner
 from tests.invariants import query
@@ -44,6 +47,32 @@ def tier_one_cards(settings: Settings, pack_id: str) -> list[str]:
         settings, f"SELECT id FROM cards WHERE pack_id = '{pack_id}' AND tier_id = 1 ORDER BY id"
     )
     return [row[0] for row in rows]
+
+
+def readme_audit(card: dict[str, Any]) -> bool:
+    """An auditor's own check of a sandbox card from the README's steps alone (the card's own
+    odds table, step 7)."""
+    seed = bytes.fromhex(card["server_seed"])
+    digest = hmac.new(
+        seed, f"{card['client_seed']}:{card['nonce']}".encode(), hashlib.sha256
+    ).digest()
+    u = (int.from_bytes(digest[:8], "big") >> 11) / 2**53
+    drawn_key = int.from_bytes(digest[8:16], "big") >> 2
+    table = json.loads(card["odds_canonical"])
+    tiers = sorted((t["id"], t["weight"]) for t in table if t["weight"] > 0)
+    target, running, drawn = u * sum(w for _, w in tiers), 0.0, tiers[-1][0]
+    for tier_id, weight in tiers:
+        running += weight
+        if target < running:
+            drawn = tier_id
+            break
+    band = next(t for t in table if t["id"] == drawn)
+    return (
+        hashlib.sha256(seed).hexdigest() == card["server_seed_hash"]
+        and hashlib.sha256(card["odds_canonical"].encode()).hexdigest() == card["odds_hash"]
+        and (u, str(drawn_key), drawn) == (card["u"], card["drawn_key"], card["tier_id"])
+        and band["lower_cents"] <= card["fmv_cents"] < band["upper_cents"]
+    )
 
 
 def verifies(found: dict[str, Any]) -> bool:
@@ -125,6 +154,7 @@ def test_receipt_fails_when_a_field_is_altered_and_with_the_command(
     rotate(sandbox, key, "bo")
     genuine = receipt(sandbox, key, session)
     assert verifies(genuine)
+    assert all(readme_audit(card) for card in genuine["cards"])
 
     def reweigh(r: dict[str, Any]) -> None:
         card = r["cards"][0]
@@ -243,3 +273,11 @@ def test_sandbox_odds_are_the_keys_own(sandbox: TestClient, settings: Settings) 
     assert [t["available"] for t in production["tiers"]] == [5, 5, 0]
     assert all(t["realized"]["all"]["pulls"] == 0 for t in production["tiers"])
     assert production["odds_hash"] == odds["odds_hash"]
+
+
+def test_card_rule_takes_the_first_pool_key_at_or_after_the_drawn_key_wrapping() -> None:
+    cards = [Candidate(f"c{k}", 100, 1, k) for k in (40, 10, 70)]
+    assert pick_by_key(10, cards) == cards[1]
+    assert pick_by_key(41, cards) == cards[2]
+    assert pick_by_key(71, cards) == cards[1]  # wraps to the smallest key
+    assert pick_by_key(5, []) is None

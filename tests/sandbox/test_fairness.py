@@ -102,8 +102,13 @@ def test_seed_hash_before_pull_then_every_card_verifies_after_rotation(
     assert not any(r.passed for r in verify_receipt(sealed))
     seen.append(json.dumps(commitment(sandbox, key, "ann")))
 
-    # controls that change outcomes: the clock, a forced sellback error, a sellback
+    # controls that change outcomes: an FMV set after the pull, the clock, a forced sellback
+    # error, a sellback
     first_item = sealed["cards"][0]["item_id"]
+    later_fmv = sandbox.post(
+        f"{CONTROL}/card/{sealed['cards'][1]['item_id']}/fmv", headers=headers(key), json={"fmv": 0}
+    )
+    assert later_fmv.status_code == 200
     sandbox.post(f"{CONTROL}/clock/advance", headers=headers(key), json={"days": 3})
     forced = sandbox.post(
         f"{CONTROL}/buyback/fail-next",

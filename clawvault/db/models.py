@@ -377,7 +377,35 @@ class SandboxSession(Base):
     amount: Mapped[int] = mapped_column(Integer)
     public_id: Mapped[str] = mapped_column(String(16))
     tx_hash: Mapped[str] = mapped_column(String(128))
+    # The pack's odds table at the pull (a receipt's odds_canonical).
+    odds_canonical: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class SandboxFairnessSeed(Base):
+    """A committed server seed of one (sandbox key, user): the sandbox twin of FairnessSeed."""
+
+    __tablename__ = "sandbox_fairness_seeds"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(String(256))
+    server_seed: Mapped[str] = mapped_column(String(64))
+    server_seed_hash: Mapped[str] = mapped_column(String(64))
+    client_seed: Mapped[str] = mapped_column(String(64))
+    next_nonce: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime]
+    revealed_at: Mapped[datetime | None]
+    __table_args__ = (
+        Index(
+            "uq_sandbox_fairness_seeds_active",
+            "key_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("revealed_at IS NULL"),
+            postgresql_where=text("revealed_at IS NULL"),
+        ),
+        Index("ix_sandbox_fairness_seeds_user", "key_id", "user_id", "id"),
+    )
 
 
 class SandboxItem(Base):
@@ -400,7 +428,17 @@ class SandboxItem(Base):
     buyback_expires_at: Mapped[datetime]
     order_id: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime]
+    # clawvault-fair-v1, as on production pulls: the seed (sandbox_fairness_seeds.id) and nonce
+    # that drew the item, the drawn number and pool key, the card's pool key, and the odds table
+    # the draw used (the pack's tiers that had a candidate for this key at that moment).
+    seed_id: Mapped[int | None] = mapped_column(BigInteger)
+    nonce: Mapped[int | None] = mapped_column(BigInteger)
+    draw: Mapped[float | None] = mapped_column(Float)
+    drawn_key: Mapped[int | None] = mapped_column(BigInteger)
+    card_key: Mapped[int | None] = mapped_column(BigInteger)
+    odds_canonical: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
+        UniqueConstraint("seed_id", "nonce", name="uq_sandbox_items_seed_nonce"),
         Index("ix_sandbox_items_owner", "key_id", "user_id", "status"),
         Index("ix_sandbox_items_session", "session_id", "position"),
         Index("ix_sandbox_items_order", "order_id"),
@@ -489,6 +527,7 @@ SANDBOX_TABLES = tuple(
         SandboxQuote,
         SandboxOrder,
         SandboxOrderItem,
+        SandboxFairnessSeed,
     )
 )
 

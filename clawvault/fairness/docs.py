@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, json_body, merge, ok
-from clawvault.fairness.errors import InvalidClientSeed, NotInSandbox, ReceiptNotFound
+from clawvault.fairness.errors import InvalidClientSeed, ReceiptNotFound
 
 COMMITMENT: dict[str, Any] = {
     "type": "object",
@@ -18,16 +18,14 @@ COMMITMENT: dict[str, Any] = {
         "next_nonce": {"type": "integer"},
     },
 }
-SANDBOX = errors(404, NotInSandbox.message)
-GET_COMMITMENT = merge(
-    ok(COMMITMENT, description="The user's current commitment (made on first use)"), SANDBOX
-)
+# Sandbox keys (/_/api/v1) get the same answers: seeds of (sandbox key, user), independent of
+# production's; receipts of the key's own sandbox pulls.
+GET_COMMITMENT = ok(COMMITMENT, description="The user's current commitment (made on first use)")
 SET_CLIENT_SEED = merge(
     ok(COMMITMENT),
     errors(400, InvalidClientSeed.message),
     MALFORMED_BODY,
     IDEMPOTENT_POST,
-    SANDBOX,
 )
 SET_CLIENT_SEED_BODY = json_body(
     {
@@ -46,8 +44,42 @@ ROTATE = merge(
         description="The revealed seed and the new commitment",
     ),
     IDEMPOTENT_POST,
-    SANDBOX,
 )
+RECEIPT_CARD: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "position",
+        "item_id",
+        "server_seed_hash",
+        "server_seed",
+        "client_seed",
+        "nonce",
+        "u",
+        "tier_id",
+        "drawn_key",
+        "card_key",
+        "wrapped",
+        "fmv_cents",
+    ],
+    "properties": {
+        "position": {"type": "integer"},
+        "item_id": {"type": "string"},
+        "server_seed_hash": {"type": "string"},
+        "server_seed": {"type": ["string", "null"]},
+        "client_seed": {"type": "string"},
+        "nonce": {"type": "integer"},
+        "u": {"type": "number"},
+        "tier_id": {"type": "integer"},
+        "drawn_key": {"type": "string"},
+        "card_key": {"type": "string"},
+        "wrapped": {"type": "boolean"},
+        "fmv_cents": {"type": "integer"},
+        # Sandbox cards: the odds table this card's tier was drawn from (the pack's tiers that
+        # had a candidate for the key), when it is not the receipt's.
+        "odds_canonical": {"type": "string"},
+        "odds_hash": {"type": "string"},
+    },
+}
 RECEIPT = merge(
     ok(
         {
@@ -61,7 +93,7 @@ RECEIPT = merge(
                 "odds_canonical": {"type": "string"},
                 "odds_hash": {"type": "string"},
                 "created_at": {"type": "string"},
-                "cards": {"type": "array", "items": {"type": "object"}},
+                "cards": {"type": "array", "items": RECEIPT_CARD},
             },
         }
     ),

@@ -4,54 +4,73 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import RowMapping, func, select, update
+from sqlalchemy import RowMapping, Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import insert_ignoring_conflicts, is_postgres
 from clawvault.db.models import Card, CardStatus, FairnessSeed, Pull, PurchaseSession
 
 
-class FairnessRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+class SeedRepository:
+    """The committed seeds of one owner, by user: a partner's in fairness_seeds, a sandbox
+    key's in sandbox_fairness_seeds (same columns, the owner column differs)."""
 
-    async def active_seed(
-        self, partner_id: int, user_id: str, *, lock: bool = False
-    ) -> RowMapping | None:
-        query = select(FairnessSeed.__table__).where(
-            FairnessSeed.partner_id == partner_id,
-            FairnessSeed.user_id == user_id,
-            FairnessSeed.revealed_at.is_(None),
+    def __init__(self, conn: AsyncConnection, table: Table, owner_column: str, owner_id: int):
+        self.conn = conn
+        self.table = table
+        self.owner = table.c[owner_column]
+        self.owner_id = owner_id
+
+    @classmethod
+    def of_partner(cls, conn: AsyncConnection, partner_id: int) -> SeedRepository:
+        return cls(conn, FairnessSeed.__table__, "partner_id", partner_id)  # type: ignore[arg-type]
+
+    async def active_seed(self, user_id: str, *, lock: bool = False) -> RowMapping | None:
+        query = select(self.table).where(
+            self.owner == self.owner_id,
+            self.table.c.user_id == user_id,
+            self.table.c.revealed_at.is_(None),
         )
         if lock and is_postgres(self.conn):
             query = query.with_for_update()
         return (await self.conn.execute(query)).mappings().first()
 
-    async def add_seed(self, values: dict[str, object]) -> None:
+    async def add_seed(self, user_id: str, values: dict[str, Any]) -> None:
         """Ignored when the user already has an active seed (a concurrent request made it)."""
-        await insert_ignoring_conflicts(self.conn, FairnessSeed.__table__, values)  # type: ignore[arg-type]
+        row = {self.owner.name: self.owner_id, "user_id": user_id, **values}
+        await insert_ignoring_conflicts(self.conn, self.table, row)
 
     async def reserve_nonces(self, seed_id: int, count: int) -> int:
         """Takes `count` consecutive nonces; returns the first. The row stays locked until the
         transaction ends, so two pulls of one user never share a nonce."""
         result = await self.conn.execute(
-            update(FairnessSeed)
-            .where(FairnessSeed.id == seed_id)
-            .values(next_nonce=FairnessSeed.next_nonce + count)
-            .returning(FairnessSeed.next_nonce)
+            update(self.table)
+            .where(self.table.c.id == seed_id, self.owner == self.owner_id)
+            .values(next_nonce=self.table.c.next_nonce + count)
+            .returning(self.table.c.next_nonce)
         )
         return int(result.scalar_one()) - count
 
     async def set_client_seed(self, seed_id: int, client_seed: str) -> None:
         await self.conn.execute(
-            update(FairnessSeed).where(FairnessSeed.id == seed_id).values(client_seed=client_seed)
+            update(self.table)
+            .where(self.table.c.id == seed_id, self.owner == self.owner_id)
+            .values(client_seed=client_seed)
         )
 
     async def reveal(self, seed_id: int, now: datetime) -> None:
         await self.conn.execute(
-            update(FairnessSeed).where(FairnessSeed.id == seed_id).values(revealed_at=now)
+            update(self.table)
+            .where(self.table.c.id == seed_id, self.owner == self.owner_id)
+            .values(revealed_at=now)
         )
+
+
+class FairnessRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
 
     async def session(self, session_id: str, partner_id: int) -> RowMapping | None:
         query = select(PurchaseSession.__table__).where(

@@ -49,6 +49,6 @@ async def receipt(
 
 @router.get("/vm/{pack_id}/odds", responses=docs.ODDS)
 async def odds(
-    pack_id: str, _caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+    pack_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.published_odds(runtime, pack_id))
+    return JsonResponse(await service.published_odds(runtime, caller, pack_id))

@@ -12,6 +12,9 @@ server. The algorithm (also in the README):
     card   = the available card of that tier with the smallest pool key >= key (wrapping to the
              smallest pool key of the tier when there is none)
 
+The odds table is the receipt's odds_canonical, or a card's own odds_canonical when it has one
+(sandbox cards: the receipt's table less the tiers that had no candidate for that draw).
+
 The server seed is committed by publishing sha256(server_seed) before it is used, and revealed
 when the user rotates to a new seed. The nonce counts every card drawn with one server seed.
 """
@@ -74,20 +77,42 @@ class CardCheck:
     problems: tuple[str, ...]
 
 
+def _table(canonical: str) -> dict[int, tuple[float, int, int]]:
+    """An odds table's tiers: id -> (weight, lower_cents, upper_cents)."""
+    return {
+        int(t["id"]): (float(t["weight"]), int(t["lower_cents"]), int(t["upper_cents"]))
+        for t in json.loads(canonical)
+    }
+
+
+def _odds_problems(receipt: dict[str, Any], card: dict[str, Any]) -> tuple[str, list[str]]:
+    """The odds table a card's tier was drawn from (its own when it has one, as sandbox cards
+    do, else the receipt's) and what is wrong with it."""
+    problems = []
+    if odds_hash(receipt["odds_canonical"]) != receipt["odds_hash"]:
+        problems.append("odds_hash does not match the odds table")
+    if "odds_canonical" not in card and "odds_hash" not in card:
+        return receipt["odds_canonical"], problems
+    canonical = card.get("odds_canonical", "")
+    if odds_hash(canonical) != card.get("odds_hash"):
+        problems.append("the card's odds_hash does not match its odds table")
+    try:
+        own, published = _table(canonical), _table(receipt["odds_canonical"])
+    except (ValueError, KeyError, TypeError):
+        return receipt["odds_canonical"], [*problems, "the card's odds table is not readable"]
+    if any(published.get(tier_id) != tier for tier_id, tier in own.items()):
+        problems.append("the card's odds table is not the receipt's table less some tiers")
+    return canonical, problems
+
+
 def verify_receipt(receipt: dict[str, Any]) -> list[CardCheck]:
     """Recomputes every card of a receipt from its revealed server seed."""
     results = []
-    canonical = receipt["odds_canonical"]
-    odds_ok = odds_hash(canonical) == receipt["odds_hash"]
-    tiers = json.loads(canonical)
-    odds = [(int(t["id"]), float(t["weight"])) for t in tiers]
-    bands = {int(t["id"]): (int(t["lower_cents"]), int(t["upper_cents"])) for t in tiers}
     for card in receipt["cards"]:
-        problems: list[str] = []
+        canonical, problems = _odds_problems(receipt, card)
+        tiers = _table(canonical)
         if receipt.get("algorithm") != ALGORITHM:
             problems.append(f"unknown algorithm {receipt.get('algorithm')!r}")
-        if not odds_ok:
-            problems.append("odds_hash does not match the odds table")
         server_seed = card.get("server_seed")
         if not server_seed:
             problems.append("server seed not revealed yet: rotate the seed, then verify")
@@ -99,12 +124,18 @@ def verify_receipt(receipt: dict[str, Any]) -> list[CardCheck]:
                 problems.append("drawn number differs from the recomputed one")
             if pool_key(raw) != int(card["drawn_key"]):
                 problems.append("drawn pool key differs from the recomputed one")
-            tier = pick_tier(unit_number(raw), odds)
-            if tier != int(card["tier_id"]):
-                problems.append(f"tier {card['tier_id']} recorded, {tier} recomputed")
-        lower, upper = bands.get(int(card["tier_id"]), (0, 0))
+            odds = [(tier_id, weight) for tier_id, (weight, _, _) in tiers.items()]
+            if not any(weight > 0 for _, weight in odds):
+                problems.append("the odds table has no tier with a positive weight")
+            else:
+                tier = pick_tier(unit_number(raw), odds)
+                if tier != int(card["tier_id"]):
+                    problems.append(f"tier {card['tier_id']} recorded, {tier} recomputed")
+        _, lower, upper = tiers.get(int(card["tier_id"]), (0.0, 0, 0))
         if not lower <= int(card["fmv_cents"]) < upper:
             problems.append("the card's FMV at the pull is outside the tier's band")
+        if (int(card["card_key"]) < int(card["drawn_key"])) != bool(card["wrapped"]):
+            problems.append("wrapped does not match the drawn and card pool keys")
         results.append(
             CardCheck(int(card["position"]), str(card["item_id"]), not problems, tuple(problems))
         )

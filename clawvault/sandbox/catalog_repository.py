@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import RowMapping, and_, exists, select
+from sqlalchemy import RowMapping, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.models import Card, CardStatus, Pack, PackTier
@@ -37,16 +37,16 @@ class CatalogRepository:
         query = select(*CARD_COLUMNS).join(Pack, Pack.id == Card.pack_id).where(Card.id.in_(ids))
         return {row["id"]: row for row in (await self.conn.execute(query)).mappings()}
 
-    async def pool_cards(self, pack_id: str, card_ids: Collection[str]) -> list[str]:
-        """Which of these cards are in the pack's pool right now."""
+    async def pool_cards(self, pack_id: str, card_ids: Collection[str]) -> list[tuple[str, int]]:
+        """Which of these cards are in the pack's pool right now, with their pool keys."""
         if not card_ids:
             return []
-        query = select(Card.id).where(
+        query = select(Card.id, Card.pool_key).where(
             Card.pack_id == pack_id,
             Card.status == CardStatus.AVAILABLE.value,
             Card.id.in_(list(card_ids)),
         )
-        return sorted((await self.conn.execute(query)).scalars().all())
+        return sorted((card_id, int(key)) for card_id, key in (await self.conn.execute(query)))
 
     async def tiers_with_candidates(self, pack_id: str, excluded: Collection[str]) -> set[int]:
         """Tiers with a positive weight that hold an available card not in `excluded`."""
@@ -63,28 +63,38 @@ class CatalogRepository:
         )
         return set((await self.conn.execute(query)).scalars().all())
 
-    async def pick_card(
-        self, pack_id: str, tier_id: int, key: int, excluded: Collection[str]
+    async def first_card(
+        self, pack_id: str, tier_id: int, lower_bound: int, excluded: Collection[str]
     ) -> RowMapping | None:
-        """The first available card of the tier at or after `key` in pool order (wrapping
-        around), leaving out `excluded`. Read only: nothing is reserved."""
-        for lower_bound in (key, 0):
-            query = (
-                select(Card.id, Card.fmv_cents)
-                .where(
-                    Card.pack_id == pack_id,
-                    Card.status == CardStatus.AVAILABLE.value,
-                    Card.tier_id == tier_id,
-                    Card.pool_key >= lower_bound,
-                    Card.id.not_in(list(excluded)),
-                )
-                .order_by(Card.pool_key)
-                .limit(1)
+        """The available card of the tier with the smallest pool key >= `lower_bound`, leaving
+        out `excluded` (one index probe). Read only: nothing is reserved."""
+        query = (
+            select(Card.id, Card.fmv_cents, Card.pool_key)
+            .where(
+                Card.pack_id == pack_id,
+                Card.status == CardStatus.AVAILABLE.value,
+                Card.tier_id == tier_id,
+                Card.pool_key >= lower_bound,
+                Card.id.not_in(list(excluded)),
             )
-            row = (await self.conn.execute(query)).mappings().first()
-            if row is not None:
-                return row
-        return None
+            .order_by(Card.pool_key)
+            .limit(1)
+        )
+        return (await self.conn.execute(query)).mappings().first()
+
+    async def available_by_tier(self, pack_id: str, excluded: Collection[str]) -> dict[int, int]:
+        """Available cards of the pack by tier, leaving out `excluded`."""
+        query = (
+            select(Card.tier_id, func.count())
+            .where(
+                Card.pack_id == pack_id,
+                Card.status == CardStatus.AVAILABLE.value,
+                Card.id.not_in(list(excluded)),
+            )
+            .group_by(Card.tier_id)
+        )
+        rows = (await self.conn.execute(query)).all()
+        return {int(tier): int(count) for tier, count in rows if tier is not None}
 
     async def packs_with_any_stock(self, pack_ids: Sequence[str]) -> set[str]:
         """Packs where at least one tier with a positive weight has an available card (the

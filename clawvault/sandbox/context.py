@@ -15,6 +15,7 @@ from clawvault.db.engine import Database
 from clawvault.partners.auth import Caller
 from clawvault.sandbox.domain import sandbox_now
 from clawvault.sandbox.errors import SandboxStateUnavailable
+from clawvault.sandbox.fairness_repository import SandboxFairnessRepository
 from clawvault.sandbox.repository import SandboxRepository
 from clawvault.sandbox.shipping_repository import SandboxShippingRepository
 
@@ -28,6 +29,10 @@ class SandboxTx:
     @property
     def repo(self) -> SandboxRepository:
         return SandboxRepository(self.conn, self.key_id)
+
+    @property
+    def fairness(self) -> SandboxFairnessRepository:
+        return SandboxFairnessRepository(self.conn, self.key_id)
 
     @property
     def shipping(self) -> SandboxShippingRepository:

@@ -66,31 +66,39 @@ def sandbox_now(real_now: datetime, offset_seconds: float) -> datetime:
 
 
 @dataclass(frozen=True)
-class OverrideCandidate:
+class Candidate:
+    """A card a sandbox draw may take: its FMV for this key, its tier, its pool key."""
+
     card_id: str
     fmv_cents: int
     tier_id: int
+    pool_key: int
 
 
 def override_candidates(
     tiers: Sequence[Tier],
     overrides: Mapping[str, int],
-    available_in_pack: Sequence[str],
+    available_in_pack: Sequence[tuple[str, int]],
     excluded: set[str],
-) -> list[OverrideCandidate]:
-    """Cards of the pack's pool whose FMV this sandbox overrides: they count in the tier their
-    sandbox FMV falls in (or in none)."""
+) -> list[Candidate]:
+    """Cards of the pack's pool (id, pool key) whose FMV this sandbox overrides: they count in
+    the tier their sandbox FMV falls in (or in none)."""
     found = []
-    for card_id in available_in_pack:
+    for card_id, key in available_in_pack:
         if card_id in excluded:
             continue
         fmv = overrides[card_id]
         tier_id = tier_for_fmv(tiers, fmv)
         if tier_id is not None:
-            found.append(OverrideCandidate(card_id, fmv, tier_id))
+            found.append(Candidate(card_id, fmv, tier_id, key))
     return found
 
 
-def pick_index(u: float, choices: int) -> int:
-    """One of `choices` options for a uniform number u in [0, 1)."""
-    return min(int(u * choices), choices - 1)
+def pick_by_key(key: int, candidates: Sequence[Candidate]) -> Candidate | None:
+    """clawvault-fair-v1's card rule: the candidate with the smallest pool key >= key, else
+    (wrapping) the one with the smallest pool key."""
+    ordered = sorted(candidates, key=lambda c: (c.pool_key, c.card_id))
+    for candidate in ordered:
+        if candidate.pool_key >= key:
+            return candidate
+    return ordered[0] if ordered else None

@@ -1,5 +1,6 @@
-"""Sandbox pulls: drawn from the production catalog by the same tier draw, recorded only in
-the sandbox store (no stock reserved, no money moved), synchronous."""
+"""Sandbox pulls: drawn from the production catalog by clawvault-fair-v1 from the user's committed
+sandbox seed, recorded only in the sandbox store (no stock reserved, no money moved),
+synchronous."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from clawvault.core.ids import new_public_id, new_session_id
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import SandboxItemStatus
-from clawvault.packs.domain import Tier, TierTable, buyback_cents
+from clawvault.fairness import seeds
+from clawvault.fairness.domain import Draw
+from clawvault.packs.domain import Tier, TierTable, buyback_cents, odds_canonical
 from clawvault.packs.errors import PackNotFound
 from clawvault.packs.repository import PackRepository
 from clawvault.partners.auth import Caller
@@ -26,10 +29,11 @@ from clawvault.pulls.errors import (
 from clawvault.sandbox.catalog_repository import CatalogRepository
 from clawvault.sandbox.context import sandbox_read, sandbox_write
 from clawvault.sandbox.domain import (
+    Candidate,
     buyback_expiry,
     new_tx_hash,
     override_candidates,
-    pick_index,
+    pick_by_key,
 )
 from clawvault.sandbox.presenters import items_json, recent_pull_json
 
@@ -38,21 +42,22 @@ PULL_ATTEMPTS = 4
 
 @dataclass(frozen=True)
 class Drawn:
-    card_id: str
-    tier_id: int
-    fmv_cents: int
+    card: Candidate
+    odds_canonical: str
 
 
 async def _draw_one(
-    runtime: Runtime,
     catalog: CatalogRepository,
     pack_id: str,
     tiers: list[Tier],
     overrides: dict[str, int],
     excluded: set[str],
+    draw: Draw,
 ) -> Drawn | None:
-    """One card by the pack's odds among the tiers that still have a candidate (the sandbox
-    rule); cards with a sandbox FMV count in the tier that FMV falls in."""
+    """One card by clawvault-fair-v1 among this key's candidates (the sandbox rule): the odds
+    table is the pack's tiers that still have a candidate, cards with a sandbox FMV count in the
+    tier that FMV falls in, and the card is the candidate of the tier with the smallest pool key
+    at or after the drawn key (wrapping). At most two index probes on the pool."""
     overridden = set(overrides)
     in_pool = await catalog.pool_cards(pack_id, overridden - excluded)
     moved = override_candidates(tiers, overrides, in_pool, excluded)
@@ -61,22 +66,21 @@ async def _draw_one(
     candidates = [t for t in tiers if t.tier_id in stocked and t.weight > 0]
     if not candidates:
         return None
-    tier = TierTable(candidates).draw(runtime.randomness.uniform())
+    tier = TierTable(candidates).draw(draw.u)
     choices = [c for c in moved if c.tier_id == tier.tier_id]
-    production = None
     if tier.tier_id in from_pool:
-        production = await catalog.pick_card(
-            pack_id, tier.tier_id, runtime.randomness.pool_key(), excluded | overridden
-        )
-    options = len(choices) + (production is not None)
-    if options == 0:
+        # the pool's first candidate at or after the drawn key, else its first one (wrapping)
+        left_out = excluded | overridden
+        row = await catalog.first_card(pack_id, tier.tier_id, draw.key, left_out)
+        if row is None:
+            row = await catalog.first_card(pack_id, tier.tier_id, 0, left_out)
+        if row is not None:
+            key = int(row["pool_key"])
+            choices.append(Candidate(row["id"], int(row["fmv_cents"]), tier.tier_id, key))
+    chosen = pick_by_key(draw.key, choices)
+    if chosen is None:
         return None
-    index = pick_index(runtime.randomness.uniform(), options) if options > 1 else 0
-    if index < len(choices):
-        chosen = choices[index]
-        return Drawn(chosen.card_id, tier.tier_id, chosen.fmv_cents)
-    assert production is not None
-    return Drawn(production["id"], tier.tier_id, int(production["fmv_cents"]))
+    return Drawn(chosen, odds_canonical(candidates))
 
 
 async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
@@ -116,29 +120,41 @@ async def _buy_once(
         await tx.repo.lock_key()
         overrides = await tx.repo.fmv_overrides()
         excluded = await tx.repo.active_card_ids(pack_id)
+        # Every draw comes from the user's committed sandbox seed (clawvault-fair-v1).
+        draws = await seeds.draw_stream(
+            tx.fairness.seeds, runtime.randomness, user_id, amount, tx.now
+        )
         session_id = new_session_id()
         expires_at = buyback_expiry(tx.now)
         rows: list[dict[str, Any]] = []
         for position in range(amount):
-            drawn = await _draw_one(runtime, catalog, pack_id, tiers, overrides, excluded)
+            draw = draws.next()
+            drawn = await _draw_one(catalog, pack_id, tiers, overrides, excluded, draw)
             if drawn is None:
                 raise OutOfStock()  # nothing is written: all items or none
-            excluded.add(drawn.card_id)
+            card = drawn.card
+            excluded.add(card.card_id)
             rows.append(
                 {
                     "session_id": session_id,
                     "position": position,
-                    "card_id": drawn.card_id,
+                    "card_id": card.card_id,
                     "pack_id": pack_id,
                     "user_id": user_id,
                     "status": SandboxItemStatus.HELD.value,
-                    "tier_id": drawn.tier_id,
-                    "fmv_cents": drawn.fmv_cents,
+                    "tier_id": card.tier_id,
+                    "fmv_cents": card.fmv_cents,
                     "buyback_bps": pack["buyback_bps"],
-                    "buyback_price_cents": buyback_cents(drawn.fmv_cents, pack["buyback_bps"]),
+                    "buyback_price_cents": buyback_cents(card.fmv_cents, pack["buyback_bps"]),
                     "purchased_at": tx.now,
                     "buyback_expires_at": expires_at,
                     "updated_at": tx.now,
+                    "seed_id": draws.seed_id,
+                    "nonce": draw.nonce,
+                    "draw": draw.u,
+                    "drawn_key": draw.key,
+                    "card_key": card.pool_key,
+                    "odds_canonical": drawn.odds_canonical,
                 }
             )
         await tx.repo.add_session(
@@ -149,6 +165,7 @@ async def _buy_once(
                 "amount": amount,
                 "public_id": new_public_id(),
                 "tx_hash": new_tx_hash(),
+                "odds_canonical": odds_canonical(tiers),
                 "created_at": tx.now,
             }
         )

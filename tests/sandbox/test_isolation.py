@@ -67,18 +67,18 @@ def test_long_sandbox_session_leaves_production_byte_for_byte(
     assert expired.json() == {"error": "Item has expired"}
     sandbox.post(f"{CONTROL}/reset", headers=headers(key))
     last = buy(sandbox, key, packs[0], amount=3)
-    # the provably-fair additions write seeds: not for sandbox callers
-    not_here = {"error": "Provably fair seeds are not available in the sandbox"}
+    # the provably-fair additions: the key's own seeds and receipts, never production's
     for method, path, body in (
         ("GET", "/fairness/users/alice", None),
         ("POST", "/fairness/users/alice/client-seed", {"client_seed": "abc"}),
         ("POST", "/fairness/users/alice/rotate", None),
     ):
         answer = sandbox.request(method, f"{SB}{path}", headers=headers(key), json=body)
-        assert (answer.status_code, answer.json()) == (404, not_here)
-    for session_id in (last["session_id"], prod_session):
-        receipt = sandbox.get(f"{SB}/fairness/receipts/{session_id}", headers=headers(key))
-        assert (receipt.status_code, receipt.json()) == (404, {"error": "Receipt not found"})
+        assert answer.status_code == 200, answer.text
+    own = sandbox.get(f"{SB}/fairness/receipts/{last['session_id']}", headers=headers(key))
+    assert own.status_code == 200 and len(own.json()["cards"]) == 3
+    receipt = sandbox.get(f"{SB}/fairness/receipts/{prod_session}", headers=headers(key))
+    assert (receipt.status_code, receipt.json()) == (404, {"error": "Receipt not found"})
     odds = sandbox.get(f"{SB}/vm/{packs[0]}/odds", headers=headers(key))
     assert odds.status_code == 200
 

@@ -160,7 +160,7 @@ def run_database(
             out["baseline_after"] = baseline_rps(baseline, s, f"{db}_2")
             out["baseline_rps"] = (out["baseline_before"]["rps"] + out["baseline_after"]["rps"]) / 2
             out["memory"] = {"after_warmup": memory_start, "end": server.memory()}
-            # uvicorn kills a worker that misses its 5 s health check and starts another.
+            # uvicorn kills a worker that misses its health check (30 s here) and starts another.
             out["workers"] = {"start": workers_start, "end": server.workers()}
             if do_growth:
                 out["growth"] = growth.run(db, url, server, fx, s, log)

@@ -222,6 +222,9 @@ def serve(
         click.echo(f"  sandbox API:    {base}/_/api/v1 demo key:  {demo_keys[1]}")
         click.echo(f"  try: curl -H 'X-API-Key: {demo_keys[0]}' {base}/api/v1/vm/available")
     os.environ["CLAWVAULT_DATABASE_URL"] = settings.database_url
+    # Worker processes start with this (glibc reads it at start): without it each SQLite
+    # connection's thread gets its own malloc arena, which keeps what it once used.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     with shared_sandbox_store(settings):
         uvicorn.run(
             "clawvault.app:create_app",

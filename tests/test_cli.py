@@ -151,6 +151,9 @@ def test_serve_passes_the_worker_healthcheck_timeout_to_uvicorn(
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
     monkeypatch.setenv("CLAWVAULT_DATABASE_URL", f"sqlite:///{tmp_path / 'hc.db'}")
+    for name in ("CLAWVAULT_SANDBOX_DATABASE_URL", "MALLOC_ARENA_MAX"):  # serve sets them
+        monkeypatch.setenv(name, "")  # so that monkeypatch puts back what was there
+        monkeypatch.delenv(name)
     get_settings.cache_clear()
     try:
         runner = CliRunner()
@@ -159,9 +162,11 @@ def test_serve_passes_the_worker_healthcheck_timeout_to_uvicorn(
             main, ["serve", "--no-seed", "--workers", "2", "--worker-healthcheck-timeout", "90"]
         )
         refused = runner.invoke(main, ["serve", "--worker-healthcheck-timeout", "0"])
+        arenas = os.environ.get("MALLOC_ARENA_MAX")  # what the workers start with
     finally:
         get_settings.cache_clear()
     assert default.exit_code == 0 and chosen.exit_code == 0, (default.output, chosen.output)
     assert [call["timeout_worker_healthcheck"] for call in calls] == [30, 90]
     assert all(call["workers"] == 2 for call in calls)
     assert refused.exit_code != 0 and len(calls) == 2
+    assert arenas == "2"

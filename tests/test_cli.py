@@ -151,7 +151,8 @@ def test_serve_passes_the_worker_healthcheck_timeout_to_uvicorn(
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
     monkeypatch.setenv("CLAWVAULT_DATABASE_URL", f"sqlite:///{tmp_path / 'hc.db'}")
-    for name in ("CLAWVAULT_SANDBOX_DATABASE_URL", "MALLOC_ARENA_MAX"):  # serve sets them
+    serve_sets = ("CLAWVAULT_SANDBOX_DATABASE_URL", "CLAWVAULT_PUBLIC_BASE_URL", "MALLOC_ARENA_MAX")
+    for name in serve_sets:
         monkeypatch.setenv(name, "")  # so that monkeypatch puts back what was there
         monkeypatch.delenv(name)
     get_settings.cache_clear()

@@ -1,7 +1,7 @@
 """inventory page index: owner, status, purchased_at DESC, id
 
-Revision ID: 0008
-Revises: 0006
+Revision ID: 0009
+Revises: 0008_sandbox_fairness
 Create Date: 2026-11-27 16:20:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0006"
+revision: str = "0009"
+down_revision: str | None = "0008_sandbox_fairness"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

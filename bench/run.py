@@ -4,6 +4,7 @@ FastAPI baseline under the same server, in one run. `python -m bench.run --help`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -87,6 +88,30 @@ def open_loop(
     return dict(json.loads(out.stdout))
 
 
+def drain(server_url: str, headers: dict[str, str], lines: list[str]) -> None:
+    """Waits until the requests a closed-loop run left in flight are answered: wrk stops
+    reading at its deadline, but the server still works through them (slow writes queued
+    behind the write lock took seconds), and the next run would measure that backlog. A few
+    requests of the same kind, each on a new connection, queue behind it."""
+    import concurrent.futures
+
+    import httpx
+
+    def send(raw: str) -> None:
+        method, path, body = [*raw.split("\t"), "", ""][:3]
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.request(
+                method,
+                server_url + path,
+                content=body.encode() or None,
+                headers={**headers, "Content-Type": "application/json", "Connection": "close"},
+                timeout=120,
+            )
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(send, lines[:4]))
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -97,9 +122,12 @@ def measure_workload(
     safe = w.name.replace("/", "_").replace(" ", "_")
     # Warm-up run (discarded); it also tells how much unique data the measured run will need.
     warm_n = int(1500 * s.warmup) + 500 if w.unique else 0
-    warm = closed(server.url, fx.headers, w.make(fx, warm_n), s, s.warmup, f"{safe}_warm")
+    warm_lines = w.make(fx, warm_n)
+    warm = closed(server.url, fx.headers, warm_lines, s, s.warmup, f"{safe}_warm")
+    drain(server.url, fx.headers, warm_lines)
     need = int(max(warm["rps"], 100) * s.duration * 1.5) + 500 if w.unique else 0
     result = closed(server.url, fx.headers, w.make(fx, need), s, s.duration, safe)
+    drain(server.url, fx.headers, warm_lines)  # before the open-loop runs
     result["cards_per_s"] = result["rps"] * w.cards if w.cards else None
     entry: dict[str, Any] = {"kind": w.kind, "closed": result}
     fractions = (0.5,) if w.kind == "mixed" else (0.5, 0.8)
@@ -160,7 +188,7 @@ def run_database(
             out["baseline_after"] = baseline_rps(baseline, s, f"{db}_2")
             out["baseline_rps"] = (out["baseline_before"]["rps"] + out["baseline_after"]["rps"]) / 2
             out["memory"] = {"after_warmup": memory_start, "end": server.memory()}
-            # uvicorn kills a worker that misses its 5 s health check and starts another.
+            # uvicorn kills a worker that misses its health check (30 s here) and starts another.
             out["workers"] = {"start": workers_start, "end": server.workers()}
             if do_growth:
                 out["growth"] = growth.run(db, url, server, fx, s, log)

@@ -123,10 +123,11 @@ def start_clawvault(database_url: str, workers: int, workdir: Path) -> Server:
 
 
 def start_baseline(workers: int, workdir: Path) -> Server:
-    # The same uvicorn settings `clawvault serve` passes (cli.py): factory, workers, no access log.
+    # The same uvicorn settings `clawvault serve` passes (cli.py): factory, workers, no access
+    # log, the worker health-check timeout.
     command = [str(BIN / "python"), "-m", "uvicorn", "bench.baseline:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(free_port()), "--workers", str(workers)]
-    command += ["--log-level", "warning", "--no-access-log"]
+    command += ["--log-level", "warning", "--no-access-log", "--timeout-worker-healthcheck", "30"]
     return _start("baseline", command, {}, workdir)
 
 

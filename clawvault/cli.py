@@ -168,8 +168,22 @@ def webhooks_create(partner_name: str, events: tuple[str, ...], sandbox: bool, u
 @click.option("--print-demo-keys", is_flag=True, help="Create and print demo partner keys.")
 @click.option("--no-seed", is_flag=True, help="Do not seed the demo catalog into an empty db.")
 @click.option("--demo", is_flag=True, help="Demo: print demo keys, simulate a moving market.")
+@click.option(
+    "--worker-healthcheck-timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds a worker may take to answer the supervisor's health check before it is "
+    "killed and restarted (uvicorn's default, 5, kills workers of a saturated machine).",
+)
 def serve(
-    host: str, port: int, workers: int, print_demo_keys: bool, no_seed: bool, demo: bool
+    host: str,
+    port: int,
+    workers: int,
+    print_demo_keys: bool,
+    no_seed: bool,
+    demo: bool,
+    worker_healthcheck_timeout: int,
 ) -> None:
     """Serve the Partner API (migrates the database and seeds the demo catalog when empty)."""
     import uvicorn
@@ -208,6 +222,9 @@ def serve(
         click.echo(f"  sandbox API:    {base}/_/api/v1 demo key:  {demo_keys[1]}")
         click.echo(f"  try: curl -H 'X-API-Key: {demo_keys[0]}' {base}/api/v1/vm/available")
     os.environ["CLAWVAULT_DATABASE_URL"] = settings.database_url
+    # Worker processes start with this (glibc reads it at start): without it each SQLite
+    # connection's thread gets its own malloc arena, which keeps what it once used.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     with shared_sandbox_store(settings):
         uvicorn.run(
             "clawvault.app:create_app",
@@ -217,6 +234,7 @@ def serve(
             workers=workers,
             log_level="warning",
             access_log=False,
+            timeout_worker_healthcheck=worker_healthcheck_timeout,
         )
 
 

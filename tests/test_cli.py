@@ -135,3 +135,39 @@ def test_serve_seeds_prints_a_working_key_and_answers(tmp_path: Path) -> None:
 def test_db_upgrade_is_idempotent(database_url: str) -> None:
     assert clawvault(database_url, "db", "upgrade").returncode == 0
     assert clawvault(database_url, "db", "upgrade").returncode == 0
+
+
+def test_serve_passes_the_worker_healthcheck_timeout_to_uvicorn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under saturation a worker may answer uvicorn's health check late: the operator chooses
+    how late before the supervisor kills it (default 30 s, not uvicorn's 5)."""
+    import uvicorn
+    from click.testing import CliRunner
+
+    from clawvault.cli import main
+    from clawvault.settings import get_settings
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setenv("CLAWVAULT_DATABASE_URL", f"sqlite:///{tmp_path / 'hc.db'}")
+    serve_sets = ("CLAWVAULT_SANDBOX_DATABASE_URL", "CLAWVAULT_PUBLIC_BASE_URL", "MALLOC_ARENA_MAX")
+    for name in serve_sets:
+        monkeypatch.setenv(name, "")  # so that monkeypatch puts back what was there
+        monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        default = runner.invoke(main, ["serve", "--no-seed", "--workers", "2"])
+        chosen = runner.invoke(
+            main, ["serve", "--no-seed", "--workers", "2", "--worker-healthcheck-timeout", "90"]
+        )
+        refused = runner.invoke(main, ["serve", "--worker-healthcheck-timeout", "0"])
+        arenas = os.environ.get("MALLOC_ARENA_MAX")  # what the workers start with
+    finally:
+        get_settings.cache_clear()
+    assert default.exit_code == 0 and chosen.exit_code == 0, (default.output, chosen.output)
+    assert [call["timeout_worker_healthcheck"] for call in calls] == [30, 90]
+    assert all(call["workers"] == 2 for call in calls)
+    assert refused.exit_code != 0 and len(calls) == 2
+    assert arenas == "2"

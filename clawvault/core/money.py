@@ -13,7 +13,7 @@ MAX_CENTS = 10**12
 def cents_to_number(cents: int) -> float | int:
     if cents % 100 == 0:
         return cents // 100
-    return float(Decimal(cents) / 100)
+    return cents / 100  # IEEE division is correctly rounded: the nearest float, as via Decimal
 
 
 def number_to_cents(value: float | int | str | Decimal) -> int:

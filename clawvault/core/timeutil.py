@@ -20,5 +20,7 @@ def as_utc(value: datetime) -> datetime:
 def isoformat(value: datetime | None) -> str | None:
     if value is None:
         return None
-    value = as_utc(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    # isoformat, not strftime: a third of the time, and the same text for years 1000-9999.
+    return value.isoformat(timespec="milliseconds") + "Z"

@@ -2,12 +2,16 @@
 
 SQLite: WAL mode; every write transaction starts with BEGIN IMMEDIATE (so two writers never
 deadlock on a lock upgrade) behind a per-process lock, with a busy timeout for other processes.
+Writers that queue up behind that lock share one commit (group commit, see `_SqliteWriter`).
 Reads use a second engine whose transactions start deferred, so they never wait for a writer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,9 +24,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from clawvault.db import sqlite_driver
 from clawvault.settings import Settings
 
 T = TypeVar("T")
+
+sqlite_driver.install()
 
 # Work that must commit with every write transaction of the current request (the idempotency
 # record's "effects applied" mark). It is given the database and the connection.
@@ -46,9 +53,12 @@ def backend_name(url: str) -> str:
     return "postgresql" if backend == "postgres" else backend
 
 
-def _sqlite_engine(url: str, settings: Settings, begin_sql: str) -> AsyncEngine:
+def _sqlite_engine(url: str, settings: Settings, begin_sql: str, pool_size: int) -> AsyncEngine:
+    # No overflow: an overflow connection is closed after each use, and the next request opens
+    # it again (a thread, a file open, five PRAGMAs); each kept connection also holds its own
+    # page cache (up to 2 MiB) and thread.
     engine = create_async_engine(
-        url, pool_size=settings.db_pool_size, max_overflow=20, json_deserializer=orjson.loads
+        url, pool_size=pool_size, max_overflow=0, json_deserializer=orjson.loads
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -89,16 +99,151 @@ def is_retryable(exc: Exception) -> bool:
     return code in RETRYABLE_SQLSTATES
 
 
+class _FileLock:
+    """An exclusive lock between processes (flock on a file beside the database). SQLite's own
+    busy handler polls, sleeping up to 100 ms between tries, so a process that commits again
+    and again starves the others; the kernel hands a flock over as soon as it is released."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    async def acquire(self) -> None:
+        if self.fd is None:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self.fd
+        taking = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
+        try:
+            await asyncio.shield(taking)
+        except asyncio.CancelledError:
+            # The thread may still get the lock: give it back when it does.
+            taking.add_done_callback(lambda done: None if done.exception() else self._unlock(fd))
+            raise
+
+    @staticmethod
+    def _unlock(fd: int) -> None:
+        with contextlib.suppress(OSError):  # closed meanwhile (disposed of): the lock went with it
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class _SqliteWriter:
+    """Group commit for SQLite. Writes of one process run one at a time, each in its own
+    SAVEPOINT of a shared transaction. The first write of a batch queues a closer behind the
+    writes already waiting; when the closer's turn comes it commits the batch. A write's block
+    returns only after that commit, so what a request acknowledges is durable, and a failed
+    write rolls back to its savepoint alone. With synchronous=FULL a commit is an fsync
+    (milliseconds): writes that arrive together share it instead of paying one each."""
+
+    def __init__(self, engine: AsyncEngine, path: str | None) -> None:
+        self.engine = engine
+        self.lock = asyncio.Lock()
+        self.file_lock = _FileLock(path + ".writer-lock") if path else None
+        self.conn: AsyncConnection | None = None
+        self.transaction: Any = None
+        self.committed: asyncio.Future[None] | None = None
+        self._closers: set[asyncio.Task[None]] = set()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        async with self.lock:
+            if self.conn is None:
+                await self._open()
+            assert self.conn is not None and self.committed is not None
+            conn, committed = self.conn, self.committed
+            try:
+                savepoint = await conn.begin_nested()
+            except BaseException as exc:
+                await self._finish(committed, exc)
+                raise
+            try:
+                yield conn
+            except BaseException:
+                try:
+                    await savepoint.rollback()
+                except BaseException as exc:
+                    await self._finish(committed, exc)
+                    raise
+                raise
+            try:
+                await savepoint.commit()
+            except BaseException as exc:
+                await self._finish(committed, exc)
+                raise
+        await asyncio.shield(committed)
+
+    async def _open(self) -> None:
+        if self.file_lock is not None:
+            await self.file_lock.acquire()
+        try:
+            conn = await self.engine.connect()
+            try:
+                self.transaction = await conn.begin()
+            except BaseException:
+                await conn.close()
+                raise
+        except BaseException:
+            if self.file_lock is not None:
+                self.file_lock.release()
+            raise
+        self.conn = conn
+        self.committed = asyncio.get_running_loop().create_future()
+        closer = asyncio.get_running_loop().create_task(self._close(self.committed))
+        self._closers.add(closer)
+        closer.add_done_callback(self._closers.discard)
+
+    async def _close(self, committed: asyncio.Future[None]) -> None:
+        async with self.lock:  # after every write that was waiting when the batch began
+            await self._finish(committed, None)
+
+    async def _finish(self, committed: asyncio.Future[None], failure: BaseException | None) -> None:
+        """Commits the batch (or, after `failure`, rolls it back) and tells its writes."""
+        if self.committed is not committed:
+            return  # that batch has ended already
+        conn, transaction = self.conn, self.transaction
+        self.conn = self.transaction = self.committed = None
+        assert conn is not None
+        try:
+            if failure is None:
+                await transaction.commit()
+            else:
+                await transaction.rollback()
+        except BaseException as exc:
+            failure = exc
+        finally:
+            await conn.close()
+            if self.file_lock is not None:
+                self.file_lock.release()
+        if failure is None:
+            committed.set_result(None)
+        else:
+            committed.set_exception(
+                failure if isinstance(failure, Exception) else RuntimeError("write interrupted")
+            )
+            committed.exception()  # a write that has left already need not hear of it
+
+
 class Database:
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
         self.backend = backend_name(url)
         driver_url = async_url(url)
-        self._write_lock: asyncio.Lock | None = None
+        self._writer: _SqliteWriter | None = None
         if self.backend == "sqlite":
-            self.engine = _sqlite_engine(driver_url, settings, "BEGIN IMMEDIATE")
-            self.read_engine = _sqlite_engine(driver_url, settings, "BEGIN")
-            self._write_lock = asyncio.Lock()
+            # Writes of a process run one at a time (group commit: one shared connection).
+            self.engine = _sqlite_engine(driver_url, settings, "BEGIN IMMEDIATE", 2)
+            self.read_engine = _sqlite_engine(driver_url, settings, "BEGIN", settings.db_pool_size)
+            path = make_url(url).database
+            in_memory = not path or path == ":memory:" or path.startswith("file:")
+            self._writer = _SqliteWriter(self.engine, None if in_memory else path)
         else:
             # At most db_pool_size + 20 connections, as SQLite's engines, but all kept open:
             # an overflow connection is closed after each use, and opening one to PostgreSQL
@@ -120,12 +265,12 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """One write transaction: commits when the block ends, rolls back when it raises."""
-        if self._write_lock is None:
+        if self._writer is None:
             async with self.engine.begin() as conn:
                 yield conn
                 await self._before_commit(conn)
             return
-        async with self._write_lock, self.engine.begin() as conn:
+        async with self._writer.write() as conn:  # this block runs in the write's savepoint
             yield conn
             await self._before_commit(conn)
 
@@ -156,6 +301,8 @@ class Database:
             yield conn
 
     async def dispose(self) -> None:
+        if self._writer is not None and self._writer.file_lock is not None:
+            self._writer.file_lock.close()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

@@ -162,7 +162,16 @@ class Card(Base):
     __table_args__ = (
         Index("ix_cards_pool", "pack_id", "status", "tier_id", "pool_key"),
         Index("ix_cards_value", "pack_id", "status", "fmv_cents", "tier_id"),
-        Index("ix_cards_owner", "owner_partner_id", "owner_user_id", "status", "purchased_at"),
+        # The inventory page's order (newest first, then id): a page is an index range scan
+        # that stops after `limit` rows, however many items share a purchase time.
+        Index(
+            "ix_cards_owner_page",
+            "owner_partner_id",
+            "owner_user_id",
+            "status",
+            text("purchased_at DESC"),
+            "id",
+        ),
         Index("ix_cards_session_id", "session_id"),
         Index("ix_cards_order_id", "order_id"),
         Index("ix_cards_fmv_as_of", "fmv_as_of"),

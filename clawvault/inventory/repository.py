@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import RowMapping, Select, and_, or_, select
+from sqlalchemy import RowMapping, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import insert_ignoring_conflicts
@@ -34,13 +34,34 @@ def item_select() -> Select[tuple[object, ...]]:
     return select(*ITEM_COLUMNS).join(Pack, Pack.id == Card.pack_id)
 
 
+def _held_by_user() -> Select[tuple[object, ...]]:
+    return (
+        item_select()
+        .where(
+            Card.owner_partner_id == bindparam("partner_id"),
+            Card.owner_user_id == bindparam("user_id"),
+            Card.status == CardStatus.HELD.value,
+        )
+        .order_by(Card.purchased_at.desc(), Card.id)
+    )
+
+
+# Built once: a statement built per request costs its construction and, on every execution,
+# SQLAlchemy matching the cached result columns to the new statement's (a quarter of an
+# inventory request's own time in the profile).
+HELD_ITEMS = _held_by_user()
+USER_EXISTS = select(User.user_id).where(
+    User.partner_id == bindparam("partner_id"), User.user_id == bindparam("user_id")
+)
+
+
 class InventoryRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
     async def user_exists(self, partner_id: int, user_id: str) -> bool:
-        query = select(User.user_id).where(User.partner_id == partner_id, User.user_id == user_id)
-        return (await self.conn.execute(query)).first() is not None
+        found = await self.conn.execute(USER_EXISTS, {"partner_id": partner_id, "user_id": user_id})
+        return found.first() is not None
 
     async def ensure_user(self, partner_id: int, user_id: str, now: datetime) -> None:
         await insert_ignoring_conflicts(
@@ -50,16 +71,8 @@ class InventoryRepository:
         )
 
     async def held_items(self, partner_id: int, user_id: str) -> Sequence[RowMapping]:
-        query = (
-            item_select()
-            .where(
-                Card.owner_partner_id == partner_id,
-                Card.owner_user_id == user_id,
-                Card.status == CardStatus.HELD.value,
-            )
-            .order_by(Card.purchased_at.desc(), Card.id)
-        )
-        return (await self.conn.execute(query)).mappings().all()
+        params = {"partner_id": partner_id, "user_id": user_id}
+        return (await self.conn.execute(HELD_ITEMS, params)).mappings().all()
 
     async def held_items_page(
         self, partner_id: int, user_id: str, after: tuple[datetime, str] | None, limit: int

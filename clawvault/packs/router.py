@@ -17,7 +17,8 @@ async def available(
     caller: Caller = Depends(get_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    return JsonResponse(await service.list_available(runtime, platform, caller))
+    content = await service.available_json(runtime, platform, caller)
+    return Response(content, media_type=JsonResponse.media_type)
 
 
 @router.get("/vm/chase/{slug}", responses=docs.CHASE)

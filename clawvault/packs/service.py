@@ -9,6 +9,8 @@ import weakref
 from datetime import timedelta
 from typing import Any
 
+import orjson
+
 from clawvault.core.runtime import Runtime
 from clawvault.db.engine import Database
 from clawvault.packs.domain import ev_band, expected_value_cents
@@ -24,7 +26,8 @@ EV_WINDOW = timedelta(hours=24)
 
 # Each process keeps the listing for `packs_cache_seconds` (keyed weakly by database, so an app
 # that is gone takes its entries with it). Stock is still checked exactly by every pull.
-_LISTINGS: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, list[dict[str, Any]]]]] = (
+# The listing is kept rendered: orjson of it was a tenth of a cached answer's time.
+_LISTINGS: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, bytes]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -35,20 +38,19 @@ def forget_listings(runtime: Runtime) -> None:
     _LISTINGS.pop(runtime.db, None)
 
 
-async def list_available(
-    runtime: Runtime, platform: str, caller: Caller | None = None
-) -> list[dict[str, Any]]:
+async def available_json(runtime: Runtime, platform: str, caller: Caller | None = None) -> bytes:
+    """The listing of vm/available as the JSON bytes of the answer."""
     sandbox = caller is not None and caller.is_sandbox
     ttl = runtime.settings.packs_cache_seconds
     if ttl <= 0:
-        return await _list_available(runtime, platform, sandbox)
+        return orjson.dumps(await _list_available(runtime, platform, sandbox))
     cached = _LISTINGS.setdefault(runtime.db, {})
     cache_key = f"{'sandbox' if sandbox else 'production'}:{platform}"
     entry = cached.get(cache_key)
     now = time.monotonic()
     if entry is not None and entry[0] > now:
         return entry[1]
-    listing = await _list_available(runtime, platform, sandbox)
+    listing = orjson.dumps(await _list_available(runtime, platform, sandbox))
     if len(cached) > 100:  # platforms are a handful; a flood of made-up ones is not kept
         cached.clear()
     cached[cache_key] = (now + ttl, listing)

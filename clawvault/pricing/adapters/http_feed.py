@@ -8,15 +8,16 @@ Lenient, unlike a file: a bad entry is skipped and reported, the others are appl
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from clawvault.catalog.errors import RowError
 from clawvault.catalog.prices import parse_price
 from clawvault.core.runtime import Runtime
 from clawvault.pricing.adapters.base import Fetched
 from clawvault.pricing.domain import PriceQuote
+
+if TYPE_CHECKING:
+    import httpx
 
 FORMATS = ("records", "map")
 
@@ -43,6 +44,8 @@ class HttpFeedSource:
         self.transport = transport
 
     async def fetch(self, runtime: Runtime, turn: int) -> Fetched:
+        import httpx  # only where a feed is configured (~10 MiB per worker otherwise)
+
         async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
             response = await client.get(self.url, headers={"Accept": "application/json"})
         if response.status_code != 200:

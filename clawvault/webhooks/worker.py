@@ -7,9 +7,8 @@ import asyncio
 import logging
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
 from clawvault.core.money import cents_to_number
@@ -29,7 +28,9 @@ from clawvault.webhooks.domain import (
 )
 from clawvault.webhooks.repository import WebhookRepository
 from clawvault.webhooks.service import emit
-from clawvault.webhooks.transport import webhook_client
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("clawvault.webhooks")
 CLAIM_SECONDS = 120
@@ -76,9 +77,11 @@ async def _send(
         EVENT_TYPE_HEADER: item["event_type"],
         DELIVERY_ID_HEADER: item["id"],
     }
+    from httpx import HTTPError  # loaded already: `http` is an httpx client
+
     try:
         response = await http.post(item["url"], content=body, headers=headers)
-    except httpx.HTTPError as exc:
+    except HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
     if 200 <= response.status_code < 300:
         return response.status_code, None
@@ -86,6 +89,9 @@ async def _send(
 
 
 def _client(settings: Settings) -> httpx.AsyncClient:
+    # httpx is loaded where a webhook is sent, not by every worker at start (~6-10 MiB each).
+    from clawvault.webhooks.transport import webhook_client
+
     return webhook_client(settings.webhook_timeout_seconds, settings.webhook_allow_private_targets)
 
 

@@ -59,6 +59,7 @@ class Chart:
 
 
 PAD_LEFT, PAD_BOTTOM, PAD_TOP = 64, 20, 8
+MIN_SPAN = timedelta(hours=1)
 
 
 def _scale(low: float, high: float) -> tuple[float, float]:
@@ -74,6 +75,7 @@ def step_chart(series: Sequence[tuple[datetime, int]], start: datetime, end: dat
     if not series:
         return chart
     start, end = as_utc(start), as_utc(end)
+    start = min(start, end - MIN_SPAN)
     span = max((end - start).total_seconds(), 1.0)
     low, high = _scale(min(v for _, v in series), max(v for _, v in series))
     plot_w, plot_h = chart.width - PAD_LEFT - 4, chart.height - PAD_BOTTOM - PAD_TOP
@@ -107,8 +109,8 @@ def hourly_counts(times: Sequence[datetime], end: datetime, hours: int) -> list[
     start = end - timedelta(hours=hours)
     counts = [0] * hours
     for at in times:
-        slot = int((as_utc(at) - start).total_seconds() // 3600)
-        if 0 <= slot < hours:
+        slot = min(int((as_utc(at) - start).total_seconds() // 3600), hours - 1)
+        if start <= as_utc(at) <= end:
             counts[slot] += 1
     return counts
 

@@ -39,18 +39,19 @@ class CardFilters:
 
 def _attribute(conn: AsyncConnection, trait: str, value: str, *, contains: bool) -> Any:
     """A card attribute {trait_type, value} matches (exactly, or containing `value`)."""
-    params = {"trait": trait, "value": f"%{value}%" if contains else value}
+    key = trait.lower()  # one pair of bind names per trait: two filters may apply at once
+    params = {f"{key}_trait": trait, f"{key}_value": f"%{value}%" if contains else value}
     if is_postgres(conn):
-        compare = "ILIKE :value" if contains else "= :value"
+        compare = f"ILIKE :{key}_value" if contains else f"= :{key}_value"
         sql = (
             "EXISTS (SELECT 1 FROM json_array_elements(cards.attributes) AS a"
-            f" WHERE a->>'trait_type' = :trait AND a->>'value' {compare})"
+            f" WHERE a->>'trait_type' = :{key}_trait AND a->>'value' {compare})"
         )
     else:
-        compare = "LIKE :value" if contains else "= :value COLLATE NOCASE"
+        compare = f"LIKE :{key}_value" if contains else f"= :{key}_value COLLATE NOCASE"
         sql = (
             "EXISTS (SELECT 1 FROM json_each(cards.attributes) AS a"
-            " WHERE json_extract(a.value, '$.trait_type') = :trait"
+            f" WHERE json_extract(a.value, '$.trait_type') = :{key}_trait"
             f" AND json_extract(a.value, '$.value') {compare})"
         )
     return text(sql).bindparams(**params)

@@ -147,7 +147,9 @@ async def vault_results(
     request: Request, _s: Session = Depends(require_session), rt: Runtime = Depends(get_runtime)
 ) -> Response:
     params = dict(request.query_params)
-    return render(request, "_cards.html", **await service.search_cards(rt, params))
+    response = render(request, "_cards.html", **await service.search_cards(rt, params))
+    response.headers["HX-Push-Url"] = f"{PREFIX}/vault?{request.url.query}"  # a reload works
+    return response
 
 
 @router.get("/cards/{card_id:path}")

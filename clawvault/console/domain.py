@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from clawvault.core.timeutil import as_utc
 from clawvault.db.models import OrderStatus
@@ -15,9 +16,10 @@ PAGE_SIZE = 50
 BOARD_STATUSES = tuple(OrderStatus)
 
 
-def money(cents: int | None) -> str:
+def money(cents: int | Decimal | None) -> str:
     if cents is None:
         return "—"
+    cents = int(cents)
     sign = "-" if cents < 0 else ""
     return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
 

@@ -42,10 +42,11 @@ def _attribute(conn: AsyncConnection, trait: str, value: str, *, contains: bool)
     key = trait.lower()  # one pair of bind names per trait: two filters may apply at once
     params = {f"{key}_trait": trait, f"{key}_value": f"%{value}%" if contains else value}
     if is_postgres(conn):
-        compare = f"ILIKE :{key}_value" if contains else f"= :{key}_value"
+        compare = "ILIKE" if contains else "= lower"
         sql = (
             "EXISTS (SELECT 1 FROM json_array_elements(cards.attributes) AS a"
-            f" WHERE a->>'trait_type' = :{key}_trait AND a->>'value' {compare})"
+            f" WHERE a->>'trait_type' = :{key}_trait"
+            f" AND lower(a->>'value') {compare}(:{key}_value))"
         )
     else:
         compare = f"LIKE :{key}_value" if contains else f"= :{key}_value COLLATE NOCASE"
@@ -150,7 +151,7 @@ class ConsoleRepository:
         return select(
             Order.__table__,
             Partner.name.label("partner_name"),
-            (-cost).label("net_cost_cents"),
+            (-cost).label("net_cost_cents"),  # a numeric on PostgreSQL: money() takes any
             items.label("item_count"),
         ).join(Partner, Partner.id == Order.partner_id)
 

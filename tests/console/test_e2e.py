@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from playwright.sync_api import expect
 
 from clawvault.settings import Settings

@@ -14,6 +14,7 @@ from clawvault.console import domain
 from clawvault.console.errors import InvalidInput
 from clawvault.console.repository import CardFilters, ConsoleRepository
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import as_utc
 from clawvault.db.models import CardStatus, Environment, OrderStatus
 from clawvault.fairness.service import published_odds
 from clawvault.ledger import service as ledger
@@ -107,6 +108,9 @@ async def card(runtime: Runtime, card_id: str) -> dict[str, Any]:
     assert history is not None
     ordered = sorted(history["history"], key=lambda h: h["as_of"])
     series = [(pricing_time(h["as_of"]), round(h["fmv"] * 100)) for h in ordered if h["as_of"]]
+    current = (as_utc(row["fmv_as_of"]), int(row["fmv_cents"]))
+    if not series or current[0] > series[-1][0]:  # a first price that is not in the history
+        series.append(current)
     now = runtime.clock()
     chart = domain.step_chart(series, series[0][0] if series else now, now)
     return {"card": row, "prices": history, "chart": chart, "orders": orders}

@@ -45,9 +45,7 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
-def render(
-    request: Request, template: str, status_code: int = 200, **context: Any
-) -> HTMLResponse:
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("session", getattr(request.state, "console_session", None))
     html = templates.get_template(template).render(request=request, **context)
     return HTMLResponse(html, status_code=status_code)

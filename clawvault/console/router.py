@@ -159,8 +159,6 @@ async def card_page(
     _s: Session = Depends(require_session),
     rt: Runtime = Depends(get_runtime),
 ) -> Response:
-    if card_id.endswith("/retire"):
-        return render(request, "error.html", 405, message="Use the Retire button")
     return render(request, "card.html", **await service.card(rt, card_id))
 
 

@@ -4,7 +4,7 @@ are in its repository."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from clawvault.admin import service as admin
@@ -107,7 +107,7 @@ async def card(runtime: Runtime, card_id: str) -> dict[str, Any]:
     history = await pricing.price_history(runtime, card_id, 200)
     assert history is not None
     ordered = sorted(history["history"], key=lambda h: h["as_of"])
-    series = [(pricing_time(h["as_of"]), round(h["fmv"] * 100)) for h in ordered if h["as_of"]]
+    series = [(_instant(h["as_of"]), round(h["fmv"] * 100)) for h in ordered if h["as_of"]]
     current = (as_utc(row["fmv_as_of"]), int(row["fmv_cents"]))
     if not series or current[0] > series[-1][0]:  # a first price that is not in the history
         series.append(current)
@@ -116,8 +116,8 @@ async def card(runtime: Runtime, card_id: str) -> dict[str, Any]:
     return {"card": row, "prices": history, "chart": chart, "orders": orders}
 
 
-def pricing_time(iso: str) -> Any:
-    return ledger.parse_instant(iso)
+def _instant(iso: str) -> datetime:
+    return as_utc(datetime.fromisoformat(iso.replace("Z", "+00:00")))
 
 
 async def retire_card(runtime: Runtime, card_id: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from clawvault.console.auth import COOKIE, SESSION_SECONDS, new_cookie, session_of
 from clawvault.core.runtime import Runtime
 from clawvault.settings import Settings
@@ -105,11 +103,8 @@ def test_a_change_without_the_csrf_token_is_refused(settings: Settings, clock: F
         assert done.status_code == 200 and "disabled" in done.text
 
 
-@pytest.mark.parametrize("token", [""])
-def test_without_an_operator_token_the_console_is_off(
-    settings: Settings, clock: FakeClock, token: str
-) -> None:
-    with operator_client(settings.model_copy(update={"admin_token": token}), clock) as client:
+def test_without_an_operator_token_the_console_is_off(settings: Settings, clock: FakeClock) -> None:
+    with operator_client(settings.model_copy(update={"admin_token": ""}), clock) as client:
         page = client.get(f"{CONSOLE}/signin")
         assert "The console is off" in page.text
         answer = client.post(f"{CONSOLE}/signin", data={"token": ""}, follow_redirects=False)

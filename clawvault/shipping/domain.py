@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import quote
 
 from clawvault.db.models import OrderStatus
 from clawvault.shipping.errors import InvalidTracking, ItemIdsRequired, ItemNotFound
@@ -198,7 +199,8 @@ class Tracking:
     number: str
 
     def values(self, url_template: str) -> dict[str, str]:
-        url = url_template.format(carrier=self.carrier.lower(), tracking_number=self.number)
+        carrier = quote(self.carrier.lower(), safe="")  # "DHL Express" in a URL path
+        url = url_template.format(carrier=carrier, tracking_number=self.number)
         return {"carrier": self.carrier, "tracking_number": self.number, "tracking_url": url}
 
 

@@ -37,6 +37,13 @@ def test_advance_and_track_orders_through_the_admin_api(
         assert late.status_code == 409
         done = client.post(f"{url}/advance", headers=ADMIN, json={"to": "delivered"})
         assert done.json()["status"] == "delivered"
+        other = pull_and_ship(client, settings, clock)
+        dhl = client.post(
+            f"{ADMIN_API}/orders/{other.order_id}/tracking",
+            headers=ADMIN,
+            json={"carrier": "DHL Express", "tracking_number": "JD0146"},
+        ).json()
+        assert dhl["carrier"] == "DHL Express" and "/dhl%20express/JD0146" in dhl["tracking_url"]
         again = client.post(
             f"{url}/tracking",
             headers=ADMIN,

@@ -86,14 +86,18 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="clawvault-shots-"))
-    settings = Settings(database_url=f"sqlite:///{workdir / 'demo.db'}", admin_token=TOKEN)
+    database_url = f"sqlite:///{workdir / 'demo.db'}"
+    env = {"CLAWVAULT_ADMIN_TOKEN": TOKEN}
+    server = LiveServer(database_url, env=env)
+    # the demo's card pictures are drawn by this server: the catalog links to it
+    settings = Settings(database_url=database_url, admin_token=TOKEN, public_base_url=server.url)
     migrate.upgrade(settings.database_url)
 
     async def seed(runtime: Runtime) -> None:
         await seed_demo(runtime, args.cards, 1)
 
     run(settings, seed)
-    server = LiveServer(settings.database_url, env={"CLAWVAULT_ADMIN_TOKEN": TOKEN})
+    server.env["CLAWVAULT_PUBLIC_BASE_URL"] = server.url
     server.start().wait_ready()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as http:
@@ -106,7 +110,7 @@ def main() -> None:
 
 def shoot(base: str, ids: dict[str, str], out: Path) -> None:
     with chromium() as browser:
-        # images live on the demo CDN: nothing outside this server is fetched
+        # nothing outside this server is fetched
         browser.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
         page = browser.new_page()
         page.goto(f"{base}/console/signin")

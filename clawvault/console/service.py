@@ -27,6 +27,8 @@ from clawvault.shipping.repository import ShippingRepository
 from clawvault.webhooks import service as webhooks
 
 EV_DAYS = 7
+# The production odds read no partner's data: the operator asks as production, as nobody.
+OPERATOR = Caller(partner_id=0, environment=Environment.PRODUCTION)
 PULL_HOURS = 48
 LEDGER_DAYS = 30
 
@@ -40,7 +42,7 @@ async def packs(runtime: Runtime) -> list[dict[str, Any]]:
 
 async def pack(runtime: Runtime, pack_id: str) -> dict[str, Any]:
     record = await packs_service.get_pack_record(runtime, pack_id)
-    odds = await published_odds(runtime, pack_id)
+    odds = await published_odds(runtime, OPERATOR, pack_id)
     now = runtime.clock()
     since = now - timedelta(days=EV_DAYS)
     async with runtime.db.read() as conn:

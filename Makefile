@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres check lint typecheck format lock clean bench bench-quick
+.PHONY: install run test test-sqlite test-postgres check lint typecheck format lock clean bench bench-quick chromium screenshots
 
 install: $(STAMP)
 
@@ -18,8 +18,22 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(BIN)/clawvault serve --demo
 
-test: install
+test: install chromium
 	$(BIN)/python -m pytest
+
+# The console's end-to-end tests drive Debian's chromium (never a browser Playwright downloads).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the console's end-to-end tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "no /usr/bin/chromium: the console's end-to-end tests will skip (apt-get install chromium)"; \
+	  fi; \
+	fi
+
+screenshots: install chromium
+	$(BIN)/python -m tests.console.screenshots
 
 check: install lint typecheck test
 

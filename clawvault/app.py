@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 
 from clawvault.admin.router import router as admin_router
 from clawvault.buyback.router import router as buyback_router
+from clawvault.console.router import install as install_console
 from clawvault.core.http import JsonResponse, install_error_handlers
 from clawvault.core.openapi import COMMON_RESPONSES, OPERATOR_ERRORS
 from clawvault.core.randomness import Randomness
@@ -133,4 +134,5 @@ def create_app(
     app.include_router(sandbox_control_router, prefix=CONTROL_PREFIX, responses=OPERATOR_ERRORS)
     app.include_router(admin_router, prefix=ADMIN_PREFIX, responses=OPERATOR_ERRORS)
     app.include_router(demo_router, prefix=DEMO_PREFIX)
+    install_console(app)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -191,6 +192,9 @@ def serve(
     if demo:
         os.environ["CLAWVAULT_MARKET_SIMULATION"] = "true"
         get_settings.cache_clear()
+        if not get_settings().admin_token:  # the console needs one; workers inherit it
+            os.environ["CLAWVAULT_ADMIN_TOKEN"] = f"demo-operator-{secrets.token_urlsafe(18)}"
+            get_settings.cache_clear()
         print_demo_keys = True
 
     from clawvault.demo.service import catalog_is_empty
@@ -221,6 +225,7 @@ def serve(
         click.echo(f"  production API: {base}/api/v1   demo key:  {demo_keys[0]}")
         click.echo(f"  sandbox API:    {base}/_/api/v1 demo key:  {demo_keys[1]}")
         click.echo(f"  try: curl -H 'X-API-Key: {demo_keys[0]}' {base}/api/v1/vm/available")
+    click.echo(console_line(base, settings.admin_token, demo))
     os.environ["CLAWVAULT_DATABASE_URL"] = settings.database_url
     # Worker processes start with this (glibc reads it at start): without it each SQLite
     # connection's thread gets its own malloc arena, which keeps what it once used.
@@ -236,6 +241,14 @@ def serve(
             access_log=False,
             timeout_worker_healthcheck=worker_healthcheck_timeout,
         )
+
+
+def console_line(base: str, admin_token: str, demo: bool) -> str:
+    if not admin_token:
+        return f"  operator console: {base}/console is off: set CLAWVAULT_ADMIN_TOKEN to enable it"
+    if demo:
+        return f"  operator console: {base}/console   operator token: {admin_token}"
+    return f"  operator console: {base}/console   (sign in with CLAWVAULT_ADMIN_TOKEN)"
 
 
 @contextmanager

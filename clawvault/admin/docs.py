@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from clawvault.core.openapi import errors, json_body, merge, ok
+from clawvault.shipping.docs import ORDER_SCHEMA
 from clawvault.webhooks.docs import ENDPOINT, EVENTS
 
 STR: dict[str, Any] = {"type": "string"}
@@ -171,3 +172,20 @@ CREATE_ENDPOINT_BODY = json_body(
     )
 )
 DELETE_ENDPOINT = ok(obj({"id": STR, "deleted": {"const": True}}))
+ORDER_TARGETS = ["processing", "label_created", "shipped", "delivered", "cancelled", "failed"]
+ADVANCE_ORDER = ok(ORDER_SCHEMA, description="The order as GET /api/v1/ship/order shows it")
+ADVANCE_ORDER_BODY = json_body(
+    obj(
+        {"to": {"type": "string", "enum": ORDER_TARGETS}},
+        note={"type": ["string", "null"], "maxLength": 500},
+    )
+)
+ATTACH_TRACKING = ADVANCE_ORDER
+ATTACH_TRACKING_BODY = json_body(
+    obj(
+        {
+            "carrier": {"type": "string", "minLength": 1, "maxLength": 32},
+            "tracking_number": {"type": "string", "pattern": "^[A-Za-z0-9 -]{4,64}$"},
+        }
+    )
+)

@@ -189,3 +189,27 @@ async def delete_webhook_endpoint(
     name: str, endpoint_id: str, runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     return JsonResponse(await webhooks.delete_endpoint_for(runtime, name, endpoint_id))
+
+
+@router.post(
+    "/orders/{order_id}/advance",
+    responses=docs.ADVANCE_ORDER,
+    openapi_extra=docs.ADVANCE_ORDER_BODY,
+)
+async def advance_order(
+    order_id: str, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    body = await json_object_body(request)
+    return JsonResponse(await service.advance_order(runtime, order_id, body))
+
+
+@router.post(
+    "/orders/{order_id}/tracking",
+    responses=docs.ATTACH_TRACKING,
+    openapi_extra=docs.ATTACH_TRACKING_BODY,
+)
+async def attach_tracking(
+    order_id: str, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> Response:
+    body = await json_object_body(request)
+    return JsonResponse(await service.attach_tracking(runtime, order_id, body))

@@ -8,9 +8,13 @@ from clawvault.catalog.errors import CatalogNotFound, ImportRejected, RowError
 from clawvault.catalog.records import Record
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
-from clawvault.db.models import Environment
+from clawvault.db.models import Environment, OrderStatus
 from clawvault.partners import service as partners
 from clawvault.partners.repository import PartnerAdminRepository, PartnerRepository
+from clawvault.shipping import service as shipping
+from clawvault.shipping.errors import InvalidOrderRequest
+
+ORDER_TARGETS = [s.value for s in OrderStatus if s is not OrderStatus.QUEUED]
 
 
 def body_records(body: Any, kind: str) -> list[Record]:
@@ -89,3 +93,30 @@ async def revoke_key(runtime: Runtime, key_id: int) -> dict[str, Any]:
     if key is None:
         raise CatalogNotFound("Key not found")
     return {"id": key_id, "revoked_at": isoformat(key["revoked_at"])}
+
+
+def order_target(value: Any) -> OrderStatus:
+    if not isinstance(value, str) or value not in ORDER_TARGETS:
+        raise InvalidOrderRequest(f"to must be one of {', '.join(ORDER_TARGETS)}")
+    return OrderStatus(value)
+
+
+def order_note(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 500:
+        raise InvalidOrderRequest("note must be text of at most 500 characters")
+    return value.strip() or None
+
+
+async def advance_order(runtime: Runtime, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Moves an order forward (through every step between), or cancels/fails it with a reason
+    (its cards go back to the user's inventory and the fee back to the partner)."""
+    target = order_target(body.get("to"))
+    return await shipping.advance_order(runtime, order_id, target, order_note(body.get("note")))
+
+
+async def attach_tracking(runtime: Runtime, order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return await shipping.attach_tracking(
+        runtime, order_id, body.get("carrier"), body.get("tracking_number")
+    )

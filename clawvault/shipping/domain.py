@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import quote
 
 from clawvault.db.models import OrderStatus
-from clawvault.shipping.errors import ItemIdsRequired, ItemNotFound
+from clawvault.shipping.errors import InvalidTracking, ItemIdsRequired, ItemNotFound
 
 # The vault ships from Wilmington, Delaware.
 US_NEAR = {
@@ -187,3 +188,29 @@ def parse_item_ids(value: Any) -> list[str]:
         if item_id not in ids:
             ids.append(item_id)
     return ids
+
+
+TRACKING_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+
+@dataclass(frozen=True)
+class Tracking:
+    carrier: str
+    number: str
+
+    def values(self, url_template: str) -> dict[str, str]:
+        carrier = quote(self.carrier.lower(), safe="")  # "DHL Express" in a URL path
+        url = url_template.format(carrier=carrier, tracking_number=self.number)
+        return {"carrier": self.carrier, "tracking_number": self.number, "tracking_url": url}
+
+
+def parse_tracking(carrier: Any, number: Any) -> Tracking:
+    """A carrier name and a tracking number as an operator types them (spaces dropped)."""
+    if not isinstance(carrier, str) or not 1 <= len(carrier.strip()) <= 32:
+        raise InvalidTracking("carrier is required (at most 32 characters)")
+    if not isinstance(number, str):
+        raise InvalidTracking("tracking number is required")
+    compact = number.replace(" ", "").upper()
+    if not 4 <= len(compact) <= 64 or not set(compact) <= TRACKING_CHARACTERS:
+        raise InvalidTracking("tracking number: 4 to 64 letters, digits or dashes")
+    return Tracking(carrier.strip(), compact)

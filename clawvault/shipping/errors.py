@@ -65,3 +65,11 @@ class OrderNotFound(ApiError):
 
 class IllegalOrderMove(ApiError):
     status_code = 409
+
+
+class InvalidTracking(ApiError):
+    message = "Invalid tracking number"
+
+
+class InvalidOrderRequest(ApiError):
+    message = "Invalid order request"

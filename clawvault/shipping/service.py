@@ -17,7 +17,9 @@ from clawvault.shipping.domain import (
     RELEASES_ITEMS,
     SUPPORTED_COUNTRIES,
     IllegalTransition,
+    Tracking,
     parse_item_ids,
+    parse_tracking,
     rates_for,
     tracking_number,
     transition_path,
@@ -177,9 +179,15 @@ async def get_order(runtime: Runtime, caller: Caller, order_id: str) -> dict[str
 
 
 async def advance_order(
-    runtime: Runtime, order_id: str, target: OrderStatus, note: str | None = None
+    runtime: Runtime,
+    order_id: str,
+    target: OrderStatus,
+    note: str | None = None,
+    *,
+    tracking: Tracking | None = None,
 ) -> dict[str, Any]:
-    """The operator's move of an order, through every intermediate status."""
+    """The operator's move of an order, through every intermediate status (the label's
+    tracking number given by the operator, or made up from the order id)."""
     now = runtime.clock()
     async with runtime.db.write() as conn:
         repo = ShippingRepository(conn)
@@ -194,11 +202,8 @@ async def advance_order(
         for status in path:
             values["status"] = status.value
             if status is OrderStatus.LABEL_CREATED:
-                number = tracking_number(order_id)
-                values["tracking_number"] = number
-                values["tracking_url"] = runtime.settings.tracking_url_template.format(
-                    carrier=order["carrier"].lower(), tracking_number=number
-                )
+                label = tracking or Tracking(order["carrier"], tracking_number(order_id))
+                values.update(label.values(runtime.settings.tracking_url_template))
             elif status is OrderStatus.SHIPPED:
                 values["shipped_at"] = now
                 await repo.set_order_cards_status(order_id, CardStatus.SHIPPED, now)
@@ -223,3 +228,29 @@ async def advance_order(
         shipment = {**order_json(order, items), "user_id": order["user_id"]}
         await emit(conn, order["partner_id"], EventType.SHIPMENT_STATUS_CHANGED, shipment, now)
     return order_json(order, items)
+
+
+async def attach_tracking(
+    runtime: Runtime, order_id: str, carrier: Any, number: Any
+) -> dict[str, Any]:
+    """The operator's own label: an order still being prepared gets its label with this
+    tracking number (so moves to label_created); a labelled or shipped one has it replaced."""
+    tracking = parse_tracking(carrier, number)
+    now = runtime.clock()
+    async with runtime.db.write() as conn:
+        repo = ShippingRepository(conn)
+        order = await repo.order(order_id, lock=True)
+        if order is None:
+            raise OrderNotFound()
+        status = OrderStatus(order["status"])
+        if status in (OrderStatus.LABEL_CREATED, OrderStatus.SHIPPED):
+            values = tracking.values(runtime.settings.tracking_url_template)
+            await repo.update_order(order_id, {**values, "updated_at": now})
+            note = f"tracking {tracking.carrier} {tracking.number}"
+            await repo.add_event(order_id, status.value, note, now)
+            updated = await repo.order(order_id)
+            assert updated is not None
+            return order_json(updated, await repo.order_items(order_id))
+        if status not in (OrderStatus.QUEUED, OrderStatus.PROCESSING):
+            raise IllegalOrderMove(f"order is {status.value}: it takes no tracking number")
+    return await advance_order(runtime, order_id, OrderStatus.LABEL_CREATED, tracking=tracking)

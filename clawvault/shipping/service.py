@@ -250,7 +250,13 @@ async def attach_tracking(
             await repo.add_event(order_id, status.value, note, now)
             updated = await repo.order(order_id)
             assert updated is not None
-            return order_json(updated, await repo.order_items(order_id))
+            shown = order_json(updated, await repo.order_items(order_id))
+            # Same status, new tracking: the partner hears of it as of any change of its order.
+            shipment = {**shown, "user_id": updated["user_id"]}
+            await emit(
+                conn, updated["partner_id"], EventType.SHIPMENT_STATUS_CHANGED, shipment, now
+            )
+            return shown
         if status not in (OrderStatus.QUEUED, OrderStatus.PROCESSING):
             raise IllegalOrderMove(f"order is {status.value}: it takes no tracking number")
     return await advance_order(runtime, order_id, OrderStatus.LABEL_CREATED, tracking=tracking)

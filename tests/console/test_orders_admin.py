@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import orjson
+
 from clawvault.settings import Settings
 from tests.console.helpers import API, console, pull_and_ship
 from tests.factories import FakeClock
 from tests.operator import ADMIN, ADMIN_API
+from tests.receiver import receiver
+from tests.test_webhooks import deliver
 
 
 def test_advance_and_track_orders_through_the_admin_api(
@@ -50,3 +54,29 @@ def test_advance_and_track_orders_through_the_admin_api(
             json={"carrier": "FedEx", "tracking_number": "77123457"},
         )
         assert again.status_code == 409
+
+
+def test_a_replaced_tracking_number_reaches_the_partner(
+    settings: Settings, clock: FakeClock
+) -> None:
+    hooked = settings.model_copy(
+        update={"webhook_allow_private_targets": True, "webhook_poll_seconds": 0}
+    )
+    with console(hooked, clock) as (client, hooked), receiver() as rx:
+        shop = pull_and_ship(client, hooked, clock)
+        created = client.post(
+            f"{API}/webhooks/endpoints", headers=shop.headers, json={"url": rx.url}
+        )
+        assert created.status_code == 201, created.text
+        url = f"{ADMIN_API}/orders/{shop.order_id}"
+        assert (
+            client.post(f"{url}/advance", headers=ADMIN, json={"to": "shipped"}).status_code == 200
+        )
+        fixed = client.post(
+            f"{url}/tracking", headers=ADMIN, json={"carrier": "UPS", "tracking_number": "1Z999"}
+        )
+        assert fixed.status_code == 200 and fixed.json()["status"] == "shipped"
+        assert deliver(hooked, clock) == 2
+        events = [orjson.loads(body)["data"] for _, body in rx.received]
+    latest = next(e for e in events if e["tracking_number"] == "1Z999")
+    assert (latest["status"], latest["carrier"], latest["user_id"]) == ("shipped", "UPS", "alice")

@@ -18,8 +18,7 @@ from clawvault.sandbox.context import sandbox_read, sandbox_write
 from clawvault.sandbox.domain import FORCEABLE_ERRORS
 from clawvault.sandbox.errors import IllegalSandboxOrderMove, InvalidControl
 from clawvault.sandbox.events import announce
-from clawvault.shipping.domain import RELEASES_ITEMS, IllegalTransition, transition_path
-from clawvault.shipping.domain import tracking_number as make_tracking_number
+from clawvault.shipping.domain import IllegalTransition, plan_move
 from clawvault.shipping.errors import OrderNotFound
 from clawvault.shipping.presenters import order_json
 from clawvault.webhooks.domain import EventType
@@ -119,29 +118,21 @@ async def advance_order(
         if order is None:
             raise OrderNotFound()
         try:
-            path = transition_path(OrderStatus(order["status"]), target)
+            move = plan_move(
+                order,
+                target,
+                tx.now,
+                runtime.settings.tracking_url_template,
+                note=note,
+                stopped_by="a sandbox control",
+            )
         except IllegalTransition as exc:
             raise IllegalSandboxOrderMove(str(exc)) from exc
-        values: dict[str, Any] = {"updated_at": tx.now}
-        for status in path:
-            values["status"] = status.value
-            if status is OrderStatus.LABEL_CREATED:
-                number = make_tracking_number(order_id)
-                values["tracking_number"] = number
-                values["tracking_url"] = runtime.settings.tracking_url_template.format(
-                    carrier=order["carrier"].lower(), tracking_number=number
-                )
-            elif status is OrderStatus.SHIPPED:
-                values["shipped_at"] = tx.now
-                await tx.shipping.set_order_items_status(
-                    order_id, SandboxItemStatus.SHIPPED, tx.now
-                )
-            elif status is OrderStatus.DELIVERED:
-                values["delivered_at"] = tx.now
-            elif status in RELEASES_ITEMS:
-                values["error_message"] = note or f"Order {status.value} by a sandbox control"
-                await tx.shipping.release_order_items(order_id, tx.now)
-        await tx.shipping.update_order(order_id, values)
+        if move.ships:
+            await tx.shipping.set_order_items_status(order_id, SandboxItemStatus.SHIPPED, tx.now)
+        if move.releases:
+            await tx.shipping.release_order_items(order_id, tx.now)
+        await tx.shipping.update_order(order_id, move.values)
         order = await tx.shipping.order(order_id)
         assert order is not None
         items = await tx.shipping.order_items(order_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -202,6 +204,46 @@ class Tracking:
         carrier = quote(self.carrier.lower(), safe="")  # "DHL Express" in a URL path
         url = url_template.format(carrier=carrier, tracking_number=self.number)
         return {"carrier": self.carrier, "tracking_number": self.number, "tracking_url": url}
+
+
+@dataclass(frozen=True)
+class OrderMove:
+    path: list[OrderStatus]  # every status the order passes through
+    values: dict[str, Any]  # the order's new column values
+    ships: bool  # its cards leave the vault
+    releases: bool  # its cards go back to the user's inventory
+
+
+def plan_move(
+    order: Mapping[Any, Any],
+    target: OrderStatus,
+    now: datetime,
+    tracking_url_template: str,
+    *,
+    note: str | None = None,
+    stopped_by: str = "the operator",
+    tracking: Tracking | None = None,
+) -> OrderMove:
+    """An order's move to `target` (production and sandbox alike): a label at label_created
+    (the operator's tracking number, or one made up from the order id), the times of shipping
+    and delivery, the reason of a stop. Raises IllegalTransition."""
+    path = transition_path(OrderStatus(order["status"]), target)
+    values: dict[str, Any] = {"updated_at": now}
+    ships = releases = False
+    for status in path:
+        values["status"] = status.value
+        if status is OrderStatus.LABEL_CREATED:
+            label = tracking or Tracking(order["carrier"], tracking_number(order["id"]))
+            values.update(label.values(tracking_url_template))
+        elif status is OrderStatus.SHIPPED:
+            values["shipped_at"] = now
+            ships = True
+        elif status is OrderStatus.DELIVERED:
+            values["delivered_at"] = now
+        elif status in RELEASES_ITEMS:
+            values["error_message"] = note or f"Order {status.value} by {stopped_by}"
+            releases = True
+    return OrderMove(path, values, ships, releases)
 
 
 def parse_tracking(carrier: Any, number: Any) -> Tracking:

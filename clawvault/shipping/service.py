@@ -14,15 +14,13 @@ from clawvault.partners.auth import Caller
 from clawvault.sandbox import shipping as sandbox
 from clawvault.shipping.address import check_address, country_of
 from clawvault.shipping.domain import (
-    RELEASES_ITEMS,
     SUPPORTED_COUNTRIES,
     IllegalTransition,
     Tracking,
     parse_item_ids,
     parse_tracking,
+    plan_move,
     rates_for,
-    tracking_number,
-    transition_path,
     zone_for,
 )
 from clawvault.shipping.errors import (
@@ -195,33 +193,31 @@ async def advance_order(
         if order is None:
             raise OrderNotFound()
         try:
-            path = transition_path(OrderStatus(order["status"]), target)
+            move = plan_move(
+                order,
+                target,
+                now,
+                runtime.settings.tracking_url_template,
+                note=note,
+                tracking=tracking,
+            )
         except IllegalTransition as exc:
             raise IllegalOrderMove(str(exc)) from exc
-        values: dict[str, Any] = {"updated_at": now}
-        for status in path:
-            values["status"] = status.value
-            if status is OrderStatus.LABEL_CREATED:
-                label = tracking or Tracking(order["carrier"], tracking_number(order_id))
-                values.update(label.values(runtime.settings.tracking_url_template))
-            elif status is OrderStatus.SHIPPED:
-                values["shipped_at"] = now
-                await repo.set_order_cards_status(order_id, CardStatus.SHIPPED, now)
-            elif status is OrderStatus.DELIVERED:
-                values["delivered_at"] = now
-            elif status in RELEASES_ITEMS:
-                values["error_message"] = note or f"Order {status.value} by the operator"
-                await repo.release_order_cards(order_id, now)
-                await LedgerRepository(conn).record(
-                    order["partner_id"],
-                    LedgerKind.SHIPPING_REFUND,
-                    order["amount_cents"],
-                    order_id,
-                    order["user_id"],
-                    now,
-                )
+        if move.ships:
+            await repo.set_order_cards_status(order_id, CardStatus.SHIPPED, now)
+        if move.releases:
+            await repo.release_order_cards(order_id, now)
+            await LedgerRepository(conn).record(
+                order["partner_id"],
+                LedgerKind.SHIPPING_REFUND,
+                order["amount_cents"],
+                order_id,
+                order["user_id"],
+                now,
+            )
+        for status in move.path:
             await repo.add_event(order_id, status.value, note, now)
-        await repo.update_order(order_id, values)
+        await repo.update_order(order_id, move.values)
         order = await repo.order(order_id)
         assert order is not None
         items = await repo.order_items(order_id)

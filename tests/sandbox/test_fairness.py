@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from scipy.stats import chisquare
 
 from clawvault.fairness.verify import odds_hash, verify_receipt
 from clawvault.sandbox.domain import Candidate, pick_by_key
@@ -286,3 +287,31 @@ def test_card_rule_takes_the_first_pool_key_at_or_after_the_drawn_key_wrapping()
     assert pick_by_key(41, cards) == cards[2]
     assert pick_by_key(71, cards) == cards[1]  # wraps to the smallest key
     assert pick_by_key(5, []) is None
+
+
+SANDBOX_TIERS = ((100, 500, 55.0), (500, 2_000, 30.0), (2_000, 10_000, 12.0), (10_000, 50_000, 3.0))
+SANDBOX_PULLS = 3_000
+
+
+# The sandbox draw is the same code on both databases: run once, on SQLite, with the sandbox
+# state in the main database so the drawn tiers can be counted in SQL.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("sandbox_settings", ["persist"], indirect=True)
+def test_sandbox_tier_frequencies_match_the_published_odds(
+    sandbox: TestClient, settings: Settings
+) -> None:
+    partner = make_partner(settings)
+    pack_id = make_pack(
+        settings, tiers=SANDBOX_TIERS, cards_per_tier=(2_000, 1_200, 500, 200), max_per_mint=10
+    )
+    for i in range(SANDBOX_PULLS // 10):
+        buy(sandbox, partner.sandbox_key, pack_id, amount=10, user_id=f"odds-{i % 20}")
+    counts = dict(query(settings, "SELECT tier_id, count(*) FROM sandbox_items GROUP BY tier_id"))
+    observed = [counts.get(i, 0) for i in range(1, len(SANDBOX_TIERS) + 1)]
+    assert sum(observed) == SANDBOX_PULLS
+    total_weight = sum(w for _, _, w in SANDBOX_TIERS)
+    expected = [SANDBOX_PULLS * w / total_weight for _, _, w in SANDBOX_TIERS]
+    assert chisquare(observed, expected).pvalue > 0.001
+    # and the statistic can fail at this size: 4% of the pulls moved between tiers is detected
+    biased = [expected[0] + 120, expected[1] - 120, *expected[2:]]
+    assert chisquare(biased, expected).pvalue < 0.001

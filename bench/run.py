@@ -234,7 +234,9 @@ def main(argv: list[str] | None = None) -> None:
         warmup=1.0 if args.quick else 2.0,
         connections=args.connections,
         workers=args.workers,
-        cards=args.cards or (20_000 if args.quick else 50_000),
+        # Enough stock that the pull workloads cannot empty a tier before the sellback workload
+        # buys its items (20,000 ran out on a quiet machine).
+        cards=args.cards or (60_000 if args.quick else 150_000),
         workdir=workdir,
         big_pool=args.big_pool or (100_000 if args.quick else 1_000_000),
         big_inventory=args.big_inventory or (10_000 if args.quick else 100_000),

@@ -16,7 +16,7 @@ from clawvault.catalog.prices_service import validate_prices
 from clawvault.core.errors import InvalidJsonBody
 from clawvault.core.http import JsonResponse, json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
-from clawvault.partners.auth import KeyCache
+from clawvault.partners.auth import forget_cached_keys
 from clawvault.pricing import service as pricing
 from clawvault.webhooks import service as webhooks
 
@@ -159,7 +159,7 @@ async def revoke_key(
     key_id: int, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     revoked = await service.revoke_key(runtime, key_id)
-    request.app.state.key_cache = KeyCache()  # this process forgets the key at once
+    forget_cached_keys(request.app)
     return JsonResponse(revoked)
 
 

@@ -10,7 +10,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
 from clawvault.db.models import Environment, OrderStatus
 from clawvault.partners import service as partners
-from clawvault.partners.repository import PartnerAdminRepository, PartnerRepository
+from clawvault.partners.repository import PartnerAdminRepository
 from clawvault.shipping import service as shipping
 from clawvault.shipping.errors import InvalidOrderRequest
 
@@ -52,26 +52,18 @@ async def create_partner(runtime: Runtime, name: Any) -> dict[str, Any]:
     return {"id": partner_id, "name": name.strip()}
 
 
-async def _partner_id(runtime: Runtime, name: str) -> int:
-    async with runtime.db.read() as conn:
-        partner_id = await PartnerRepository(conn).partner_id_by_name(name)
-    if partner_id is None:
-        raise CatalogNotFound("Partner not found")
-    return partner_id
-
-
 async def create_key(runtime: Runtime, name: str, sandbox: Any) -> dict[str, Any]:
     """The new key in plain text: the only time it is shown."""
     if not isinstance(sandbox, bool):
         raise ImportRejected([RowError(1, "sandbox must be true or false")])
     environment = Environment.SANDBOX if sandbox else Environment.PRODUCTION
-    await _partner_id(runtime, name)
+    await partners.partner_id(runtime.db, name)
     key = await partners.create_key(runtime.db, name, environment)
     return {"partner": name, "environment": environment.value, "key": key}
 
 
 async def list_keys(runtime: Runtime, name: str) -> list[dict[str, Any]]:
-    partner_id = await _partner_id(runtime, name)
+    partner_id = await partners.partner_id(runtime.db, name)
     async with runtime.db.read() as conn:
         keys = await PartnerAdminRepository(conn).keys(partner_id)
     return [_key_json(k) for k in keys]

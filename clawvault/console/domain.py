@@ -1,4 +1,4 @@
-"""Pure helpers of the console: money text, paging, the next step of an order, and charts
+"""Pure helpers of the console: money text, paging, what an order can still do, and charts
 drawn as SVG on the server (no chart library, no script)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from clawvault.core.timeutil import as_utc
 from clawvault.db.models import OrderStatus
-from clawvault.shipping.domain import MAIN_PATH, STOPPABLE, TERMINAL
+from clawvault.shipping.domain import STOPPABLE, TERMINAL
 
 PAGE_SIZE = 50
 BOARD_STATUSES = tuple(OrderStatus)
@@ -29,13 +29,6 @@ def page_number(raw: str | None) -> int:
         return max(1, min(10_000, int(raw or 1)))
     except ValueError:
         return 1
-
-
-def next_status(status: str) -> OrderStatus | None:
-    current = OrderStatus(status)
-    if current in TERMINAL:
-        return None
-    return MAIN_PATH[MAIN_PATH.index(current) + 1]
 
 
 def can_stop(status: str) -> bool:

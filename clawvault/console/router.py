@@ -21,7 +21,7 @@ from clawvault.console.views import PREFIX, flash, render, static_files
 from clawvault.console.views import ConsoleRoute as Route
 from clawvault.core.errors import ApiError
 from clawvault.core.runtime import Runtime, get_runtime
-from clawvault.partners.auth import KeyCache
+from clawvault.partners.auth import forget_cached_keys
 
 router = APIRouter(route_class=Route, include_in_schema=False)
 Form = dict[str, str]
@@ -284,7 +284,7 @@ async def revoke_key(
     rt: Runtime = Depends(get_runtime),
 ) -> Response:
     await service.revoke_key(rt, key_id)
-    request.app.state.key_cache = KeyCache()  # this process forgets the key at once
+    forget_cached_keys(request.app)
     message = flash(request, f"Key {key_id} revoked", oob=True)
     return render(request, "_keys.html", **await service.partner(rt, name), extra=message)
 

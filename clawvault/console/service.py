@@ -20,8 +20,9 @@ from clawvault.fairness.service import published_odds
 from clawvault.ledger import service as ledger
 from clawvault.packs.repository import PackRepository
 from clawvault.partners.auth import Caller
-from clawvault.partners.repository import PartnerRepository
+from clawvault.partners.service import partner_id
 from clawvault.pricing import service as pricing
+from clawvault.shipping.domain import next_status
 from clawvault.shipping.errors import OrderNotFound
 from clawvault.shipping.repository import ShippingRepository
 from clawvault.webhooks import service as webhooks
@@ -162,7 +163,7 @@ async def order(runtime: Runtime, order_id: str) -> dict[str, Any]:
         "items": items,
         "events": events,
         "entries": entries,
-        "next": domain.next_status(row["status"]),
+        "next": next_status(row["status"]),
         "can_stop": domain.can_stop(row["status"]),
         "takes_tracking": domain.takes_tracking(row["status"]),
     }
@@ -191,16 +192,8 @@ async def create_partner(runtime: Runtime, name: str) -> None:
     await admin.create_partner(runtime, name)
 
 
-async def _caller(runtime: Runtime, name: str, environment: Environment) -> Caller:
-    async with runtime.db.read() as conn:
-        partner_id = await PartnerRepository(conn).partner_id_by_name(name)
-    if partner_id is None:
-        raise CatalogNotFound("Partner not found")
-    return Caller(partner_id, environment)
-
-
 async def partner(runtime: Runtime, name: str) -> dict[str, Any]:
-    caller = await _caller(runtime, name, Environment.PRODUCTION)
+    caller = Caller(await partner_id(runtime.db, name), Environment.PRODUCTION)
     start = (runtime.clock() - timedelta(days=LEDGER_DAYS)).date().isoformat()
     statement = await ledger.statement(runtime, caller, start, None, "20", None)
     deliveries = await webhooks.list_deliveries(runtime, caller, "20", None, None)

@@ -18,6 +18,7 @@ from clawvault.console import domain
 from clawvault.console.errors import SignInRequired
 from clawvault.core.errors import ApiError
 from clawvault.core.timeutil import isoformat
+from clawvault.shipping.domain import next_status
 
 PREFIX = "/console"
 STATIC = Path(__file__).parent / "static"
@@ -31,7 +32,7 @@ templates = Environment(
 templates.globals.update(
     money=domain.money,
     prefix=PREFIX,
-    next_status=domain.next_status,
+    next_status=next_status,
     can_stop=domain.can_stop,
 )
 templates.filters.update(

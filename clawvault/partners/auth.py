@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 
 from clawvault.core.errors import InvalidApiKey
 from clawvault.core.runtime import Runtime
@@ -46,6 +46,12 @@ class KeyCache:
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[key_hash] = (time.monotonic() + self.ttl, owner)
+
+
+def forget_cached_keys(app: FastAPI) -> None:
+    """After a revocation: this process forgets every cached key at once (the others within
+    KEY_CACHE_SECONDS)."""
+    app.state.key_cache = KeyCache()
 
 
 def path_environment(path: str) -> Environment:

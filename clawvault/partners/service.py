@@ -23,6 +23,15 @@ async def ensure_partner(db: Database, name: str) -> int:
         return await PartnerRepository(conn).add_partner_if_absent(name, utcnow())
 
 
+async def partner_id(db: Database, name: str) -> int:
+    """The id of the partner called `name`; 404 "Partner not found" when there is none."""
+    async with db.read() as conn:
+        found = await PartnerRepository(conn).partner_id_by_name(name)
+    if found is None:
+        raise PartnerNotFound()
+    return found
+
+
 async def create_key(db: Database, partner_name: str, environment: Environment) -> str:
     """Creates a key and returns it in plain text: the only time it is ever seen."""
     key = new_api_key(environment)

@@ -8,13 +8,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clawvault.core.errors import ApiError
 from clawvault.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db.models import Environment, WebhookDeliveryStatus
+from clawvault.partners import service as partners
 from clawvault.partners.auth import Caller
-from clawvault.partners.repository import PartnerRepository
 from clawvault.webhooks.domain import (
     EVENT_TYPES,
     BadTarget,
@@ -224,19 +223,6 @@ async def replay_delivery(runtime: Runtime, caller: Caller, delivery_id: str) ->
     return delivery_json(replayed)
 
 
-class PartnerNotFound(ApiError):
-    status_code = 404
-    message = "Partner not found"
-
-
-async def _partner_id(runtime: Runtime, partner_name: str) -> int:
-    async with runtime.db.read() as conn:
-        partner_id = await PartnerRepository(conn).partner_id_by_name(partner_name)
-    if partner_id is None:
-        raise PartnerNotFound()
-    return partner_id
-
-
 def environment_of(sandbox: Any) -> Environment:
     if not isinstance(sandbox, bool):
         raise InvalidSandboxFlag()
@@ -251,7 +237,7 @@ async def create_endpoint_for(
     events: Any,
 ) -> dict[str, Any]:
     """The operator's registration of an endpoint for a partner (CLI, admin API)."""
-    partner_id = await _partner_id(runtime, partner_name)
+    partner_id = await partners.partner_id(runtime.db, partner_name)
     body: dict[str, Any] = {"url": url, "events": events or None}
     created = await create_endpoint(runtime, partner_id, environment, body)
     return {**created, "environment": environment.value}
@@ -259,7 +245,7 @@ async def create_endpoint_for(
 
 async def list_endpoints_for(runtime: Runtime, partner_name: str) -> dict[str, Any]:
     """Both environments' endpoints of a partner, for the operator."""
-    partner_id = await _partner_id(runtime, partner_name)
+    partner_id = await partners.partner_id(runtime.db, partner_name)
     out = []
     async with runtime.db.read() as conn:
         repo = WebhookRepository(conn)
@@ -272,7 +258,7 @@ async def list_endpoints_for(runtime: Runtime, partner_name: str) -> dict[str, A
 async def delete_endpoint_for(
     runtime: Runtime, partner_name: str, endpoint_id: str
 ) -> dict[str, Any]:
-    partner_id = await _partner_id(runtime, partner_name)
+    partner_id = await partners.partner_id(runtime.db, partner_name)
     async with runtime.db.write() as conn:
         repo = WebhookRepository(conn)
         if await repo.endpoint(endpoint_id, partner_id) is None:

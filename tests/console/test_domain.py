@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from clawvault.console import domain
 from clawvault.db.models import OrderStatus
+from clawvault.shipping.domain import next_status
 
 NOW = datetime(2026, 11, 27, 12, 30, tzinfo=UTC)
 
@@ -20,9 +21,9 @@ def test_money_and_pages() -> None:
 
 
 def test_order_steps() -> None:
-    assert domain.next_status("queued") is OrderStatus.PROCESSING
-    assert domain.next_status("shipped") is OrderStatus.DELIVERED
-    assert domain.next_status("delivered") is None and domain.next_status("cancelled") is None
+    assert next_status("queued") is OrderStatus.PROCESSING
+    assert next_status("shipped") is OrderStatus.DELIVERED
+    assert next_status("delivered") is None and next_status("cancelled") is None
     assert domain.can_stop("label_created") and not domain.can_stop("shipped")
 
 

@@ -4,11 +4,14 @@ is committed before its block returns."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 from pathlib import Path
 
 from sqlalchemy import event, text
 
-from clawvault.db.engine import Database
+from clawvault.db.engine import Database, _FileLock
 from clawvault.settings import Settings
 
 
@@ -51,3 +54,45 @@ def test_queued_sqlite_writes_share_commits_and_fail_alone(tmp_path: Path) -> No
         else:
             assert result is True
     assert 0 < len(commits) < 20  # 20 successful writes, fewer commits
+
+
+def test_a_cancelled_wait_for_the_writer_lock_never_releases_a_later_holders_lock(
+    tmp_path: Path,
+) -> None:
+    """Another process holds the writer lock; one of our batches gives up waiting (cancelled),
+    the next batch waits and gets it. The abandoned wait must not take the lock away from it."""
+    path = str(tmp_path / "db.writer-lock")
+    lock = _FileLock(path)
+
+    def free() -> bool:  # what another process would see
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)  # also gives back a lock it got
+        return True
+
+    async def main() -> None:
+        other = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(other, fcntl.LOCK_EX)
+        abandoned = asyncio.create_task(lock.acquire())
+        await asyncio.sleep(0.05)
+        abandoned.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await abandoned
+        later = asyncio.create_task(lock.acquire())
+        await asyncio.sleep(0.05)
+        os.close(other)  # the other process lets go
+        await asyncio.wait_for(later, 5)
+        await asyncio.sleep(0.2)  # time for the abandoned wait's thread to finish and clean up
+        assert not free(), "the batch that took the lock no longer holds it"
+        lock.release()
+        for _ in range(50):  # the abandoned wait gives its lock back once it got it
+            if free():
+                break
+            await asyncio.sleep(0.02)
+        assert free()
+
+    asyncio.run(main())

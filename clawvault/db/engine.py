@@ -9,7 +9,6 @@ Reads use a second engine whose transactions start deferred, so they never wait 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
 import os
 import random
@@ -102,37 +101,38 @@ def is_retryable(exc: Exception) -> bool:
 class _FileLock:
     """An exclusive lock between processes (flock on a file beside the database). SQLite's own
     busy handler polls, sleeping up to 100 ms between tries, so a process that commits again
-    and again starves the others; the kernel hands a flock over as soon as it is released."""
+    and again starves the others; the kernel hands a flock over as soon as it is released.
+
+    Every acquire opens the file anew: flock belongs to an open file, so a cancelled acquire
+    whose thread still waits holds (and later gives back) only its own, never a lock that a
+    later acquire of this process took."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.fd: int | None = None
 
     async def acquire(self) -> None:
-        if self.fd is None:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fd = self.fd
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         taking = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
         try:
             await asyncio.shield(taking)
         except asyncio.CancelledError:
-            # The thread may still get the lock: give it back when it does.
-            taking.add_done_callback(lambda done: None if done.exception() else self._unlock(fd))
+            # The thread may still get the lock: closing its file gives it back.
+            taking.add_done_callback(lambda _done: os.close(fd))
             raise
-
-    @staticmethod
-    def _unlock(fd: int) -> None:
-        with contextlib.suppress(OSError):  # closed meanwhile (disposed of): the lock went with it
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
 
     def release(self) -> None:
+        """Gives the lock back (closing the file releases its flock)."""
         if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            fd, self.fd = self.fd, None
+            os.close(fd)
 
     def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+        self.release()
 
 
 class _SqliteWriter:

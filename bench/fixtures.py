@@ -64,9 +64,18 @@ class Fixture:
             gate = asyncio.Semaphore(16)
 
             async def buy(user: str, pack_id: str, amount: int) -> list[str]:
+                # A pack that ran out (the workloads before this one pulled from it) passes
+                # the order on to the next pack.
+                ids = [p["id"] for p in self.buy_packs] or [pack_id]
+                start = ids.index(pack_id) if pack_id in ids else 0
                 async with gate:
-                    body = {"id": pack_id, "amount": amount, "user_id": user}
-                    answer = await client.post(API + "/vm/buy/init", json=body)
+                    for candidate in ids[start:] + ids[:start]:
+                        body = {"id": candidate, "amount": amount, "user_id": user}
+                        answer = await client.post(API + "/vm/buy/init", json=body)
+                        if answer.status_code != 400 or "out of stock" not in answer.text:
+                            break
+                    else:
+                        raise RuntimeError("every pack is out of stock: seed more (--cards)")
                     answer.raise_for_status()
                     return [n["id"] for n in answer.json()["nfts"]]
 
@@ -92,6 +101,7 @@ class Fixture:
         """`count` held items never used before (bought now if need be), for sellbacks."""
         missing = count - len(self.spare_items)
         if missing > 0:
+            self.load_packs()  # which packs still have stock
             packs = self.buy_packs
             orders = [
                 (f"seller{next(self._serial) % 997}", packs[i % len(packs)]["id"], 10)

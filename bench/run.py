@@ -56,6 +56,8 @@ class Settings:
     drain_pool: int = 50_000
     big_inventory: int = 100_000
     growth_pulls: int = 300
+    memory_requests: int = 1_000_000
+    memory_max_seconds: float = 900.0
 
 
 def closed(
@@ -149,6 +151,34 @@ def measure_workload(
     return entry
 
 
+def memory_run(server: servers.Server, fx: Fixture, s: Settings) -> dict[str, Any]:
+    """The memory-growth check: `memory_requests` requests of the read mix (two inventory pages
+    to one pack listing, the partner's most frequent calls), closed-loop in 10-second runs, after
+    every other workload. Resident memory per worker after the first tenth and at the end."""
+    listing = fixtures.vm_available(fx, 0)[0]
+    lines: list[str] = []
+    for i, page in enumerate(fixtures.inventory(fx, 0)):
+        lines += [page, listing] if i % 2 else [page]
+    done = errors = 0
+    after_tenth = None
+    started = time.monotonic()
+    while done < s.memory_requests and time.monotonic() - started < s.memory_max_seconds:
+        run = closed(server.url, fx.headers, lines, s, 10.0, "memory_run")
+        done += run["requests"]
+        errors += run["status_errors"] + run["socket_errors"]
+        if after_tenth is None and done >= s.memory_requests / 10:
+            after_tenth = server.memory()
+    seconds = time.monotonic() - started
+    log(f"  memory run: {done} requests in {seconds:.0f} s ({errors} errors)")
+    return {
+        "requests": done,
+        "seconds": seconds,
+        "errors": errors,
+        "after_tenth": after_tenth,
+        "end": server.memory(),
+    }
+
+
 def baseline_rps(baseline: servers.Server, s: Settings, tag: str) -> dict[str, Any]:
     lines = [fixtures.line("GET", "/baseline")]
     closed(baseline.url, {}, lines, s, s.warmup, f"baseline_warm_{tag}")
@@ -188,6 +218,8 @@ def run_database(
             out["baseline_after"] = baseline_rps(baseline, s, f"{db}_2")
             out["baseline_rps"] = (out["baseline_before"]["rps"] + out["baseline_after"]["rps"]) / 2
             out["memory"] = {"after_warmup": memory_start, "end": server.memory()}
+            if s.memory_requests > 0 and not only:
+                out["memory_run"] = memory_run(server, fx, s)
             # uvicorn kills a worker that misses its health check (30 s here) and starts another.
             out["workers"] = {"start": workers_start, "end": server.workers()}
             if do_growth:
@@ -223,6 +255,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-growth", action="store_true", help="skip the growth checks")
     parser.add_argument("--big-pool", type=int, help="cards of the big pool (growth)")
     parser.add_argument("--big-inventory", type=int, help="items of the big inventory (growth)")
+    parser.add_argument(
+        "--memory-requests",
+        type=int,
+        help="requests of the memory-growth run (0 skips it; default 1,000,000, quick 200,000)",
+    )
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # so servers are stopped
@@ -242,6 +279,12 @@ def main(argv: list[str] | None = None) -> None:
         big_inventory=args.big_inventory or (10_000 if args.quick else 100_000),
         drain_pool=20_000 if args.quick else 50_000,
         growth_pulls=150 if args.quick else 300,
+        memory_requests=(
+            args.memory_requests
+            if args.memory_requests is not None
+            else (200_000 if args.quick else 1_000_000)
+        ),
+        memory_max_seconds=240.0 if args.quick else 900.0,
     )
     only = set(args.only.split(",")) if args.only else None
     started = time.time()

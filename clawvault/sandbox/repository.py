@@ -153,6 +153,24 @@ class SandboxRepository:
             query = query.where(SandboxItem.pack_id.in_(pack_ids))
         return (await self.conn.execute(query)).mappings().all()
 
+    async def expiring(
+        self, now: datetime, horizon: datetime, after_id: int, limit: int
+    ) -> Sequence[RowMapping]:
+        """Held items whose sellback window closes after `now` and by `horizon`, by id."""
+        query = (
+            select(SandboxItem.__table__)
+            .where(
+                SandboxItem.key_id == self.key_id,
+                SandboxItem.status == SandboxItemStatus.HELD.value,
+                SandboxItem.buyback_expires_at > now,
+                SandboxItem.buyback_expires_at <= horizon,
+                SandboxItem.id > after_id,
+            )
+            .order_by(SandboxItem.id)
+            .limit(limit)
+        )
+        return (await self.conn.execute(query)).mappings().all()
+
     # FMV overrides
     async def fmv_overrides(self) -> dict[str, int]:
         query = select(SandboxFmv.card_id, SandboxFmv.fmv_cents).where(

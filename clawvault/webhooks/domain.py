@@ -6,8 +6,13 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlsplit
+
+from clawvault.core.money import cents_to_number
+from clawvault.core.timeutil import as_utc, isoformat
 
 SIGNATURE_HEADER = "Clawvault-Signature"
 EVENT_ID_HEADER = "Clawvault-Event-Id"
@@ -25,6 +30,19 @@ class EventType(StrEnum):
 
 
 EVENT_TYPES = frozenset(t.value for t in EventType)
+
+
+def expiring_data(
+    item_id: str, user_id: str, claw_id: str, buyback_price_cents: int, expires_at: datetime
+) -> dict[str, Any]:
+    """The `data` of a buyback.expiring event (production and sandbox alike)."""
+    return {
+        "item_id": item_id,
+        "user_id": user_id,
+        "claw_id": claw_id,
+        "buyback_price": cents_to_number(buyback_price_cents),
+        "buyback_expires_at": isoformat(as_utc(expires_at)),
+    }
 
 
 def new_endpoint_id() -> str:

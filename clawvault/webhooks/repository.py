@@ -10,6 +10,7 @@ from sqlalchemy import RowMapping, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.models import (
+    ApiKey,
     Card,
     CardStatus,
     Pack,
@@ -205,6 +206,25 @@ class WebhookRepository:
             .values(claimed_until=None, claim_token=None, **values)
         )
         return result.rowcount == 1
+
+    async def sandbox_keys_with_endpoints(self) -> dict[int, int]:
+        """Live sandbox keys (id -> partner id) whose partner has a sandbox endpoint."""
+        has_endpoint = select(WebhookEndpoint.id).where(
+            WebhookEndpoint.partner_id == ApiKey.partner_id,
+            WebhookEndpoint.environment == "sandbox",
+            WebhookEndpoint.deleted_at.is_(None),
+        )
+        query = select(ApiKey.id, ApiKey.partner_id).where(
+            ApiKey.environment == "sandbox", ApiKey.revoked_at.is_(None), has_endpoint.exists()
+        )
+        return {row.id: row.partner_id for row in await self.conn.execute(query)}
+
+    async def announced(self, dedupe_keys: list[str]) -> set[str]:
+        """Which of these once-per-subject events are in the outbox already."""
+        if not dedupe_keys:
+            return set()
+        query = select(WebhookEvent.dedupe_key).where(WebhookEvent.dedupe_key.in_(dedupe_keys))
+        return {str(k) for k in (await self.conn.execute(query)).scalars()}
 
     async def expiring_holdings(
         self, now: datetime, horizon: datetime, limit: int

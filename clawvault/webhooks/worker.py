@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
-from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db.models import WebhookDeliveryStatus
 from clawvault.packs.domain import buyback_cents
+from clawvault.sandbox import events as sandbox_events
 from clawvault.settings import Settings
 from clawvault.webhooks.domain import (
     DELIVERY_ID_HEADER,
@@ -23,6 +22,7 @@ from clawvault.webhooks.domain import (
     EVENT_TYPE_HEADER,
     SIGNATURE_HEADER,
     EventType,
+    expiring_data,
     retry_delay_seconds,
     signature_header,
 )
@@ -131,15 +131,13 @@ async def announce_expiring(runtime: Runtime) -> int:
                 conn,
                 row["owner_partner_id"],
                 EventType.BUYBACK_EXPIRING,
-                {
-                    "item_id": row["id"],
-                    "user_id": row["owner_user_id"],
-                    "claw_id": row["pack_id"],
-                    "buyback_price": cents_to_number(
-                        buyback_cents(row["fmv_cents"], row["buyback_bps"])
-                    ),
-                    "buyback_expires_at": isoformat(as_utc(row["buyback_expires_at"])),
-                },
+                expiring_data(
+                    row["id"],
+                    row["owner_user_id"],
+                    row["pack_id"],
+                    buyback_cents(row["fmv_cents"], row["buyback_bps"]),
+                    row["buyback_expires_at"],
+                ),
                 now,
                 dedupe_key=f"buyback.expiring:{row['id']}:{row['session_id']}",
             )
@@ -158,6 +156,7 @@ async def run_webhooks(runtime: Runtime) -> None:
                 if loop.time() >= next_scan:
                     next_scan = loop.time() + settings.webhook_expiring_scan_seconds
                     await announce_expiring(runtime)
+                    await sandbox_events.announce_expiring(runtime)
                 while await deliver_due(runtime, http) == BATCH:
                     pass
             except Exception:  # a database hiccup must not stop the loop for good

@@ -12,7 +12,8 @@ import asyncio
 import fcntl
 import os
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -231,12 +232,52 @@ class _SqliteWriter:
             committed.exception()  # a write that has left already need not hear of it
 
 
+class _SqliteVersionProbe:
+    """`PRAGMA data_version` on a connection of its own, run on the calling (event loop) thread:
+    in WAL mode it reads the shared WAL index header (no file I/O, microseconds), and its value
+    changes whenever any other connection, of this process or another, has committed since the
+    previous call. This connection never writes, so every commit is another connection's.
+
+    The token is (incarnation, data_version): a reopened connection starts a new sequence."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.conn: sqlite3.Connection | None = None
+        self.incarnation = 0
+
+    def token(self) -> Hashable | None:
+        try:
+            if self.conn is None:
+                # No busy timeout: a reader is only blocked while WAL recovery runs; then the
+                # caller does without a token (an uncached read) rather than stall the loop.
+                conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=0
+                )
+                self.conn = conn
+                self.incarnation += 1
+            row = self.conn.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            self.close()
+            return None
+        return (self.incarnation, row[0])
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.close()
+            self.conn = None
+
+
+SNAPSHOT_SQL = "SELECT pg_current_snapshot()::text"
+
+
 class Database:
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
         self.backend = backend_name(url)
         driver_url = async_url(url)
         self._writer: _SqliteWriter | None = None
+        self._probe: _SqliteVersionProbe | None = None
         if self.backend == "sqlite":
             # Writes of a process run one at a time (group commit: one shared connection).
             self.engine = _sqlite_engine(driver_url, settings, "BEGIN IMMEDIATE", 2)
@@ -244,6 +285,9 @@ class Database:
             path = make_url(url).database
             in_memory = not path or path == ":memory:" or path.startswith("file:")
             self._writer = _SqliteWriter(self.engine, None if in_memory else path)
+            if not in_memory:
+                assert path is not None
+                self._probe = _SqliteVersionProbe(path)
         else:
             # At most db_pool_size + 20 connections, as SQLite's engines, but all kept open:
             # an overflow connection is closed after each use, and opening one to PostgreSQL
@@ -300,7 +344,49 @@ class Database:
         async with self.read_engine.begin() as conn:
             yield conn
 
+    async def data_version(self) -> Hashable | None:
+        """A token of the data a read starting now would see: if a `versioned_read` gave the
+        same token, that read saw exactly this data (every commit that has finished by now was
+        in it, and nothing was committed since). None when it cannot be told (in-memory SQLite,
+        a probe error)."""
+        if self._probe is not None:
+            return self._probe.token()
+        if not self.is_postgres:
+            return None
+        # A fresh snapshot in autocommit: xmin:xmax:in-progress list. Equal text, equal
+        # visibility of every row version (committed or aborted is final once outside the
+        # in-progress list), so the same data as the read that recorded it.
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            token: str = await driver.fetchval(SNAPSHOT_SQL)
+            return token
+
+    @asynccontextmanager
+    async def versioned_read(self) -> AsyncIterator[tuple[AsyncConnection, Hashable | None]]:
+        """A read transaction and the `data_version` token of the data it sees (None: unknown).
+
+        SQLite: the token is taken before the transaction's first statement fixes its snapshot,
+        so the snapshot holds every commit the token stands for; a commit in between changes
+        the data_version any later probe sees, so the token is never matched again.
+        PostgreSQL: a REPEATABLE READ READ ONLY transaction whose first statement reads its own
+        snapshot."""
+        if self.is_postgres:
+            async with self.engine.connect() as base:
+                conn = await base.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+                async with conn.begin():
+                    token = (await conn.exec_driver_sql(SNAPSHOT_SQL)).scalar_one()
+                    yield conn, token
+            return
+        version = self._probe.token() if self._probe is not None else None
+        async with self.read() as conn:
+            yield conn, version
+
     async def dispose(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
         if self._writer is not None and self._writer.file_lock is not None:
             self._writer.file_lock.close()
         await self.engine.dispose()

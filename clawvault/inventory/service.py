@@ -6,23 +6,37 @@ from typing import Any
 from clawvault.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
+from clawvault.inventory.cache import cache_for
 from clawvault.inventory.errors import CardNotFound, UserNotFound
 from clawvault.inventory.presenters import card_json, item_json
 from clawvault.inventory.repository import InventoryRepository
 from clawvault.partners.auth import Caller
 from clawvault.sandbox import holdings as sandbox
 
+# Answers may come from the inventory cache (clawvault.inventory.cache) and be handed to several
+# requests: callers serialize them and never change them.
+
 
 async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
     if caller.is_sandbox:
         return await sandbox.inventory(runtime, caller, user_id)
-    async with runtime.db.read() as conn:
+    db = runtime.db
+    cache = cache_for(db, runtime.settings.inventory_cache_items)
+    key = (caller.partner_id, user_id)
+    if cache is not None:
+        answer = cache.get(key, await db.data_version())
+        if answer is not None:
+            return answer
+    async with db.versioned_read() as (conn, token):
         repo = InventoryRepository(conn)
         items = await repo.held_items(caller.partner_id, user_id)
         # Someone holding items is known: only an empty inventory needs the second question.
         if not items and not await repo.user_exists(caller.partner_id, user_id):
             raise UserNotFound()
-    return {"user_id": user_id, "items": [item_json(i) for i in items]}
+    answer = {"user_id": user_id, "items": [item_json(i) for i in items]}
+    if cache is not None:
+        cache.put(key, token, answer, len(items))
+    return answer
 
 
 async def inventory_page(
@@ -39,7 +53,14 @@ async def inventory_page(
             after = (as_utc(datetime.fromisoformat(str(purchased_at))), str(card_id))
         except ValueError as exc:
             raise InvalidCursor() from exc
-    async with runtime.db.read() as conn:
+    db = runtime.db
+    cache = cache_for(db, runtime.settings.inventory_cache_items)
+    key = (caller.partner_id, user_id, limit, after)
+    if cache is not None:
+        answer = cache.get(key, await db.data_version())
+        if answer is not None:
+            return answer
+    async with db.versioned_read() as (conn, token):
         repo = InventoryRepository(conn)
         if not await repo.user_exists(caller.partner_id, user_id):
             raise UserNotFound()
@@ -49,7 +70,10 @@ async def inventory_page(
     if len(rows) > limit:
         last = page[-1]
         next_cursor = encode_cursor([as_utc(last["purchased_at"]).isoformat(), last["id"]])
-    return {"user_id": user_id, "items": [item_json(i) for i in page], "next_cursor": next_cursor}
+    answer = {"user_id": user_id, "items": [item_json(i) for i in page], "next_cursor": next_cursor}
+    if cache is not None:
+        cache.put(key, token, answer, len(page))
+    return answer
 
 
 async def card(runtime: Runtime, card_id: str, caller: Caller | None = None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ API = "/api/v1"
 
 def _cache_size(client: TestClient) -> int:
     runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    cache = cache_for(runtime.db, runtime.settings.inventory_cache_items)
+    cache = cache_for(runtime.db, runtime.settings.inventory_cache_bytes)
     assert cache is not None
     return len(cache)
 
@@ -72,7 +72,7 @@ def _requests(client: TestClient, partner: PartnerKeys) -> list[tuple[int, bytes
 
 @pytest.fixture
 def uncached_client(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
-    off = settings.model_copy(update={"inventory_cache_items": 0})
+    off = settings.model_copy(update={"inventory_cache_bytes": 0})
     app = create_app(off, clock=clock, randomness=SeededRandomness(1))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
@@ -202,15 +202,15 @@ def test_sandbox_inventories_are_not_cached(client: TestClient, holder: PartnerK
 
 
 def test_the_cache_holds_at_most_its_item_budget() -> None:
-    cache = AnswerCache(max_items=100)
+    cache = AnswerCache(max_bytes=100)
     for user in range(30):
         cache.put(("p", user), "v1", {"items": list(range(5))}, 5)
-        assert cache.items <= 100
-    assert len(cache) == 20 and cache.items == 100
+        assert cache.bytes <= 100
+    assert len(cache) == 20 and cache.bytes == 100
     assert cache.get(("p", 0), "v1") is None  # the least recently used went first
     assert cache.get(("p", 29), "v1") is not None
     cache.get(("p", 10), "v1")  # used: kept over 11 when room is needed
-    cache.put(("p", "new"), "v1", {"items": []}, 0)
+    cache.put(("p", "new"), "v1", {"items": []}, 1)
     assert cache.get(("p", 10), "v1") is not None and cache.get(("p", 11), "v1") is None
     # An answer larger than a tenth of the budget is never kept.
     cache.put(("p", "whale"), "v1", {"items": list(range(11))}, 11)

@@ -6,8 +6,10 @@ same token: nothing has been committed since that read, so the answer is the one
 would give. An answer depends on nothing but the database (no clock, no settings), so the token
 is all its freshness needs.
 
-Bounded by the number of items held in all answers (least recently used first out); an answer
-larger than a tenth of the budget is not kept. One cache per Database (so per process)."""
+An answer is kept rendered: its items as one orjson.Fragment (about 0.7 KiB an item, against
+3 KiB or more as dicts), which orjson.dumps copies out as they are. Bounded by the bytes of
+all kept answers (least recently used first out); an answer larger than a tenth of the budget
+is not kept. One cache per Database (so per process)."""
 
 from __future__ import annotations
 
@@ -22,9 +24,9 @@ Answer = dict[str, Any]
 
 
 class AnswerCache:
-    def __init__(self, max_items: int) -> None:
-        self.max_items = max_items
-        self.items = 0
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.entries: OrderedDict[Hashable, tuple[Hashable, int, Answer]] = OrderedDict()
 
     def get(self, key: Hashable, token: Hashable | None) -> Answer | None:
@@ -40,20 +42,19 @@ class AnswerCache:
         return entry[2]
 
     def put(self, key: Hashable, token: Hashable | None, answer: Answer, size: int) -> None:
-        size = max(size, 1)
-        if token is None or size * 10 > self.max_items:
+        if token is None or size * 10 > self.max_bytes:
             return
         self._drop(key)
         self.entries[key] = (token, size, answer)
-        self.items += size
-        while self.items > self.max_items:
+        self.bytes += size
+        while self.bytes > self.max_bytes:
             _, (_, dropped, _) = self.entries.popitem(last=False)
-            self.items -= dropped
+            self.bytes -= dropped
 
     def _drop(self, key: Hashable) -> None:
         entry = self.entries.pop(key, None)
         if entry is not None:
-            self.items -= entry[1]
+            self.bytes -= entry[1]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -62,11 +63,11 @@ class AnswerCache:
 _CACHES: WeakKeyDictionary[Database, AnswerCache] = WeakKeyDictionary()
 
 
-def cache_for(db: Database, max_items: int) -> AnswerCache | None:
+def cache_for(db: Database, max_bytes: int) -> AnswerCache | None:
     """The answer cache of this database (None when the settings turn it off)."""
-    if max_items <= 0:
+    if max_bytes <= 0:
         return None
     cache = _CACHES.get(db)
     if cache is None:
-        cache = _CACHES[db] = AnswerCache(max_items)
+        cache = _CACHES[db] = AnswerCache(max_bytes)
     return cache

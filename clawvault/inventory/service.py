@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from clawvault.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
@@ -13,15 +15,22 @@ from clawvault.inventory.repository import InventoryRepository
 from clawvault.partners.auth import Caller
 from clawvault.sandbox import holdings as sandbox
 
-# Answers may come from the inventory cache (clawvault.inventory.cache) and be handed to several
-# requests: callers serialize them and never change them.
+# With the inventory cache on (clawvault.inventory.cache), an answer's "items" is its JSON array
+# already rendered, an orjson.Fragment: serialize answers with orjson.dumps, never change them
+# (one answer may be handed to several requests).
+ENTRY_BYTES = 200  # what an answer costs the cache besides its rendered items
+
+
+def _rendered(items: list[dict[str, Any]]) -> tuple[orjson.Fragment, int]:
+    text = orjson.dumps(items)
+    return orjson.Fragment(text), len(text) + ENTRY_BYTES
 
 
 async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
     if caller.is_sandbox:
         return await sandbox.inventory(runtime, caller, user_id)
     db = runtime.db
-    cache = cache_for(db, runtime.settings.inventory_cache_items)
+    cache = cache_for(db, runtime.settings.inventory_cache_bytes)
     key = (caller.partner_id, user_id)
     if cache is not None:
         answer = cache.get(key, await db.data_version())
@@ -33,9 +42,12 @@ async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str,
         # Someone holding items is known: only an empty inventory needs the second question.
         if not items and not await repo.user_exists(caller.partner_id, user_id):
             raise UserNotFound()
-    answer = {"user_id": user_id, "items": [item_json(i) for i in items]}
-    if cache is not None:
-        cache.put(key, token, answer, len(items))
+    rendered = [item_json(i) for i in items]
+    if cache is None:
+        return {"user_id": user_id, "items": rendered}
+    fragment, size = _rendered(rendered)
+    answer = {"user_id": user_id, "items": fragment}
+    cache.put(key, token, answer, size)
     return answer
 
 
@@ -54,7 +66,7 @@ async def inventory_page(
         except ValueError as exc:
             raise InvalidCursor() from exc
     db = runtime.db
-    cache = cache_for(db, runtime.settings.inventory_cache_items)
+    cache = cache_for(db, runtime.settings.inventory_cache_bytes)
     key = (caller.partner_id, user_id, limit, after)
     if cache is not None:
         answer = cache.get(key, await db.data_version())
@@ -70,9 +82,12 @@ async def inventory_page(
     if len(rows) > limit:
         last = page[-1]
         next_cursor = encode_cursor([as_utc(last["purchased_at"]).isoformat(), last["id"]])
-    answer = {"user_id": user_id, "items": [item_json(i) for i in page], "next_cursor": next_cursor}
-    if cache is not None:
-        cache.put(key, token, answer, len(page))
+    rendered = [item_json(i) for i in page]
+    if cache is None:
+        return {"user_id": user_id, "items": rendered, "next_cursor": next_cursor}
+    fragment, size = _rendered(rendered)
+    answer = {"user_id": user_id, "items": fragment, "next_cursor": next_cursor}
+    cache.put(key, token, answer, size)
     return answer
 
 

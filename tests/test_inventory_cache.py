@@ -8,15 +8,20 @@ import sys
 import textwrap
 from collections.abc import Iterator
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from clawvault.app import create_app
+from clawvault.core.pagination import encode_cursor
 from clawvault.core.randomness import SeededRandomness
 from clawvault.core.runtime import Runtime
-from clawvault.db.models import Card
+from clawvault.core.timeutil import as_utc
+from clawvault.db.models import Card, Partner
 from clawvault.inventory.cache import AnswerCache, cache_for
+from clawvault.inventory.presenters import item_json
+from clawvault.inventory.repository import item_select
 from clawvault.settings import Settings
 from tests.factories import FakeClock, PartnerKeys, make_pack, make_partner, run
 
@@ -220,3 +225,93 @@ def test_the_cache_holds_at_most_its_item_budget() -> None:
     # No token (freshness unknown): nothing is served or kept.
     cache.put(("p", "x"), None, {"items": []}, 1)
     assert cache.get(("p", "x"), None) is None and cache.get(("p", "x"), "v1") is None
+
+
+def _reference_bodies(settings: Settings, partner: PartnerKeys, limit: int) -> list[bytes]:
+    """The bodies as the SQLAlchemy statements and item_json give them (the code before the lean
+    read): the whole inventory, then its pages of `limit`."""
+
+    async def work(runtime: Runtime) -> list[bytes]:
+        async with runtime.db.read() as conn:
+            partner_id = (
+                await conn.execute(select(Partner.id).where(Partner.name == partner.name))
+            ).scalar_one()
+            rows = (
+                (
+                    await conn.execute(
+                        item_select()
+                        .where(
+                            Card.owner_partner_id == partner_id,
+                            Card.owner_user_id == "alice",
+                            Card.status == "held",
+                        )
+                        .order_by(Card.purchased_at.desc(), Card.id)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        items = [item_json(r) for r in rows]
+        bodies = [orjson.dumps({"user_id": "alice", "items": items})]
+        for start in range(0, len(rows), limit):
+            more = start + limit < len(rows)
+            last = rows[start + limit - 1] if more else None
+            cursor = (
+                encode_cursor([as_utc(last["purchased_at"]).isoformat(), last["id"]])
+                if last is not None
+                else None
+            )
+            page = {
+                "user_id": "alice",
+                "items": items[start : start + limit],
+                "next_cursor": cursor,
+            }
+            bodies.append(orjson.dumps(page))
+        return bodies
+
+    return run(settings, work)
+
+
+def test_the_lean_read_gives_the_statements_answers(
+    client: TestClient,
+    uncached_client: TestClient,
+    settings: Settings,
+    clock: FakeClock,
+    holder: PartnerKeys,
+) -> None:
+    """Ties in purchase time, no sellback window (a null expiry), and on SQLite a time stored
+    without microseconds (not SQLAlchemy's format, read as SQLAlchemy reads it)."""
+    pack_id = make_pack(settings, clock=clock, window_seconds=None, cards_per_tier=5)
+    bought = client.post(
+        f"{API}/vm/buy/init",
+        headers=holder.headers,
+        json={"id": pack_id, "amount": 4, "user_id": "alice"},
+    )
+    assert bought.status_code == 200, bought.text
+    assert bought.json()["nfts"][0]["buyback_expires_at"] is None
+
+    async def odd_time(runtime: Runtime) -> None:
+        async with runtime.db.write() as conn:
+            held = (
+                await conn.execute(select(Card.id).where(Card.owner_user_id == "alice").limit(1))
+            ).scalar_one()
+            if not runtime.db.is_postgres:
+                await conn.execute(
+                    text("UPDATE cards SET purchased_at = '2026-11-27 12:00:05' WHERE id = :id"),
+                    {"id": held},
+                )
+
+    run(settings, odd_time)
+    expected = _reference_bodies(settings, holder, 4)
+    assert len(expected) == 1 + 3  # 11 items: pages of 4, 4, 3
+    for test_client in (client, uncached_client, client):
+        got = [test_client.get(f"{API}/inventory/alice", headers=holder.headers).content]
+        cursor = None
+        while True:
+            params = {"limit": "4", **({"cursor": cursor} if cursor else {})}
+            page = test_client.get(f"{API}/inventory/alice", headers=holder.headers, params=params)
+            got.append(page.content)
+            cursor = page.json()["next_cursor"]
+            if cursor is None:
+                break
+        assert got == expected

@@ -53,12 +53,18 @@ def backend_name(url: str) -> str:
     return "postgresql" if backend == "postgres" else backend
 
 
-def _sqlite_engine(url: str, settings: Settings, begin_sql: str, pool_size: int) -> AsyncEngine:
+def _sqlite_engine(
+    url: str, settings: Settings, begin_sql: str, pool_size: int, reset_on_return: bool = True
+) -> AsyncEngine:
     # No overflow: an overflow connection is closed after each use, and the next request opens
     # it again (a thread, a file open, five PRAGMAs); each kept connection also holds its own
     # page cache (up to 2 MiB) and thread.
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, json_deserializer=orjson.loads
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        json_deserializer=orjson.loads,
+        pool_reset_on_return="rollback" if reset_on_return else None,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -271,6 +277,14 @@ class _SqliteVersionProbe:
 SNAPSHOT_SQL = "SELECT pg_current_snapshot()::text"
 
 
+def _in_read_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    conn.execute("BEGIN")
+    try:
+        return work(conn)
+    finally:
+        conn.execute("ROLLBACK")
+
+
 class Database:
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
@@ -281,7 +295,12 @@ class Database:
         if self.backend == "sqlite":
             # Writes of a process run one at a time (group commit: one shared connection).
             self.engine = _sqlite_engine(driver_url, settings, "BEGIN IMMEDIATE", 2)
-            self.read_engine = _sqlite_engine(driver_url, settings, "BEGIN", settings.db_pool_size)
+            # Read connections are returned with no transaction open: `read` ends its own, and
+            # `sqlite_read` rolls its back on the driver's thread; a rollback on return would
+            # cost `sqlite_read` a second hand-over to that thread.
+            self.read_engine = _sqlite_engine(
+                driver_url, settings, "BEGIN", settings.db_pool_size, reset_on_return=False
+            )
             path = make_url(url).database
             in_memory = not path or path == ":memory:" or path.startswith("file:")
             self._writer = _SqliteWriter(self.engine, None if in_memory else path)
@@ -361,6 +380,30 @@ class Database:
             driver: Any = raw.driver_connection
             token: str = await driver.fetchval(SNAPSHOT_SQL)
             return token
+
+    async def sqlite_read(
+        self, work: Callable[[sqlite3.Connection], T]
+    ) -> tuple[T, Hashable | None]:
+        """SQLite only: runs `work` on a pooled read connection, on that connection's thread,
+        inside one read transaction (BEGIN ... ROLLBACK, so one snapshot), all in one hand-over
+        from the event loop (SQLAlchemy's would take three: BEGIN, the statement, COMMIT).
+        Returns what `work` returned and the `versioned_read` token of the data it saw."""
+        assert self._writer is not None, "sqlite_read is for SQLite"
+        token = self._probe.token() if self._probe is not None else None
+        async with self.read_engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            result: T = await driver._execute(_in_read_transaction, driver._conn, work)
+        return result, token
+
+    async def postgres_fetch(self, sql: str, *args: Any) -> list[Any]:
+        """PostgreSQL only: one statement on the asyncpg connection itself, in autocommit (its
+        own snapshot), one round trip; asyncpg prepares it once per connection."""
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            rows: list[Any] = await driver.fetch(sql, *args)
+            return rows
 
     @asynccontextmanager
     async def versioned_read(self) -> AsyncIterator[tuple[AsyncConnection, Hashable | None]]:

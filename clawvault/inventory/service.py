@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import datetime
 from typing import Any
 
@@ -8,10 +9,15 @@ import orjson
 from clawvault.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
-from clawvault.inventory.cache import cache_for
+from clawvault.inventory.cache import AnswerCache, cache_for
 from clawvault.inventory.errors import CardNotFound, UserNotFound
-from clawvault.inventory.presenters import card_json, item_json
-from clawvault.inventory.repository import InventoryRepository
+from clawvault.inventory.presenters import card_json, item_json_with_times
+from clawvault.inventory.repository import (
+    HeldItems,
+    InventoryRepository,
+    held_items_lean,
+    sqlite_time_from_text,
+)
 from clawvault.partners.auth import Caller
 from clawvault.sandbox import holdings as sandbox
 
@@ -19,11 +25,6 @@ from clawvault.sandbox import holdings as sandbox
 # already rendered, an orjson.Fragment: serialize answers with orjson.dumps, never change them
 # (one answer may be handed to several requests).
 ENTRY_BYTES = 200  # what an answer costs the cache besides its rendered items
-
-
-def _rendered(items: list[dict[str, Any]]) -> tuple[orjson.Fragment, int]:
-    text = orjson.dumps(items)
-    return orjson.Fragment(text), len(text) + ENTRY_BYTES
 
 
 async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
@@ -36,19 +37,10 @@ async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str,
         answer = cache.get(key, await db.data_version())
         if answer is not None:
             return answer
-    async with db.versioned_read() as (conn, token):
-        repo = InventoryRepository(conn)
-        items = await repo.held_items(caller.partner_id, user_id)
-        # Someone holding items is known: only an empty inventory needs the second question.
-        if not items and not await repo.user_exists(caller.partner_id, user_id):
-            raise UserNotFound()
-    rendered = [item_json(i) for i in items]
-    if cache is None:
-        return {"user_id": user_id, "items": rendered}
-    fragment, size = _rendered(rendered)
-    answer = {"user_id": user_id, "items": fragment}
-    cache.put(key, token, answer, size)
-    return answer
+    held = await held_items_lean(db, caller.partner_id, user_id)
+    if not held.user_known:
+        raise UserNotFound()
+    return _answer(cache, key, held, {"user_id": user_id}, held.items)
 
 
 async def inventory_page(
@@ -72,22 +64,36 @@ async def inventory_page(
         answer = cache.get(key, await db.data_version())
         if answer is not None:
             return answer
-    async with db.versioned_read() as (conn, token):
-        repo = InventoryRepository(conn)
-        if not await repo.user_exists(caller.partner_id, user_id):
-            raise UserNotFound()
-        rows = await repo.held_items_page(caller.partner_id, user_id, after, limit + 1)
-    page = rows[:limit]
+    held = await held_items_lean(db, caller.partner_id, user_id, (limit + 1, after))
+    if not held.user_known:
+        raise UserNotFound()
+    page = held.items[:limit]
     next_cursor = None
-    if len(rows) > limit:
-        last = page[-1]
-        next_cursor = encode_cursor([as_utc(last["purchased_at"]).isoformat(), last["id"]])
-    rendered = [item_json(i) for i in page]
+    if len(held.items) > limit:
+        last = page[-1]["purchased_at"]
+        if isinstance(last, str):  # SQLite: as stored
+            last = sqlite_time_from_text(last)
+        next_cursor = encode_cursor([as_utc(last).isoformat(), page[-1]["id"]])
+    return _answer(cache, key, held, {"user_id": user_id, "next_cursor": next_cursor}, page)
+
+
+def _answer(
+    cache: AnswerCache | None,
+    key: Hashable,
+    held: HeldItems,
+    fields: dict[str, Any],
+    items: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The answer ("user_id", "items", then the other fields); kept when there is a cache."""
+    rendered = [
+        item_json_with_times(i, i["purchased_at_wire"], i["buyback_expires_at_wire"]) for i in items
+    ]
+    answer = {"user_id": fields.pop("user_id")}
     if cache is None:
-        return {"user_id": user_id, "items": rendered, "next_cursor": next_cursor}
-    fragment, size = _rendered(rendered)
-    answer = {"user_id": user_id, "items": fragment, "next_cursor": next_cursor}
-    cache.put(key, token, answer, size)
+        return {**answer, "items": rendered, **fields}
+    text = orjson.dumps(rendered)
+    answer = {**answer, "items": orjson.Fragment(text), **fields}
+    cache.put(key, held.token, answer, len(text) + ENTRY_BYTES)
     return answer
 
 

@@ -13,6 +13,7 @@ import fcntl
 import os
 import random
 import sqlite3
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -256,8 +257,12 @@ class _SqliteVersionProbe:
             if self.conn is None:
                 # No busy timeout: a reader is only blocked while WAL recovery runs; then the
                 # caller does without a token (an uncached read) rather than stall the loop.
-                conn = sqlite3.connect(
-                    self.path, isolation_level=None, check_same_thread=False, timeout=0
+                conn = sqlite3.connect(  # mode=rw: never creates the file
+                    f"file:{urllib.parse.quote(self.path)}?mode=rw",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    timeout=0,
                 )
                 self.conn = conn
                 self.incarnation += 1
@@ -364,17 +369,18 @@ class Database:
             yield conn
 
     async def data_version(self) -> Hashable | None:
-        """A token of the data a read starting now would see: if a `versioned_read` gave the
-        same token, that read saw exactly this data (every commit that has finished by now was
-        in it, and nothing was committed since). None when it cannot be told (in-memory SQLite,
-        a probe error)."""
+        """A token of the data a read starting now would see. If an earlier read came with the
+        same token (`sqlite_read`'s; on PostgreSQL, `pg_current_snapshot()::text` read in the
+        read's own statement or transaction), that read saw exactly this data: every commit
+        that has finished by now was in it, and nothing was committed since. None when it
+        cannot be told (in-memory SQLite, a probe error)."""
         if self._probe is not None:
             return self._probe.token()
         if not self.is_postgres:
             return None
         # A fresh snapshot in autocommit: xmin:xmax:in-progress list. Equal text, equal
-        # visibility of every row version (committed or aborted is final once outside the
-        # in-progress list), so the same data as the read that recorded it.
+        # visibility of every row version (committed or aborted is final once below xmax and
+        # outside the in-progress list), so the same data as the read that recorded it.
         async with self.engine.connect() as conn:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
@@ -387,7 +393,10 @@ class Database:
         """SQLite only: runs `work` on a pooled read connection, on that connection's thread,
         inside one read transaction (BEGIN ... ROLLBACK, so one snapshot), all in one hand-over
         from the event loop (SQLAlchemy's would take three: BEGIN, the statement, COMMIT).
-        Returns what `work` returned and the `versioned_read` token of the data it saw."""
+        Returns what `work` returned and the `data_version` token of the data it saw: taken
+        before the transaction's first statement fixes its snapshot, so the snapshot holds
+        every commit the token stands for; a commit in between changes the data_version any
+        later probe sees, so that token is never matched again."""
         assert self._writer is not None, "sqlite_read is for SQLite"
         token = self._probe.token() if self._probe is not None else None
         async with self.read_engine.connect() as conn:
@@ -404,28 +413,6 @@ class Database:
             driver: Any = raw.driver_connection
             rows: list[Any] = await driver.fetch(sql, *args)
             return rows
-
-    @asynccontextmanager
-    async def versioned_read(self) -> AsyncIterator[tuple[AsyncConnection, Hashable | None]]:
-        """A read transaction and the `data_version` token of the data it sees (None: unknown).
-
-        SQLite: the token is taken before the transaction's first statement fixes its snapshot,
-        so the snapshot holds every commit the token stands for; a commit in between changes
-        the data_version any later probe sees, so the token is never matched again.
-        PostgreSQL: a REPEATABLE READ READ ONLY transaction whose first statement reads its own
-        snapshot."""
-        if self.is_postgres:
-            async with self.engine.connect() as base:
-                conn = await base.execution_options(
-                    isolation_level="REPEATABLE READ", postgresql_readonly=True
-                )
-                async with conn.begin():
-                    token = (await conn.exec_driver_sql(SNAPSHOT_SQL)).scalar_one()
-                    yield conn, token
-            return
-        version = self._probe.token() if self._probe is not None else None
-        async with self.read() as conn:
-            yield conn, version
 
     async def dispose(self) -> None:
         if self._probe is not None:

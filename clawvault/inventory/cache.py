@@ -1,6 +1,6 @@
 """Rendered inventory answers, reused while the database provably holds the same data.
 
-An answer is stored with the `Database.versioned_read` token of the read that built it, and
+An answer is stored with the `Database.data_version` token of the read that built it, and
 served again only when `Database.data_version()`, asked by the request itself, returns that
 same token: nothing has been committed since that read, so the answer is the one a fresh read
 would give. An answer depends on nothing but the database (no clock, no settings), so the token

@@ -104,7 +104,7 @@ SQLITE_HELD_PAGE_AFTER = (
 SQLITE_USER_EXISTS = "SELECT 1 FROM users WHERE partner_id = ? AND user_id = ?"
 
 # PostgreSQL: one statement answers all, with the snapshot it saw (the cache's token, see
-# Database.versioned_read) and whether the user is known; no items: one row of NULL items.
+# Database.data_version) and whether the user is known; no items: one row of NULL items.
 _PG_HELD = (
     f"{_SELECT_HELD} WHERE c.owner_partner_id = $1 AND c.owner_user_id = $2 AND c.status = 'held'"
 )
@@ -154,7 +154,7 @@ class HeldItems:
     # The columns of HELD_COLUMNS (attributes parsed; the times as stored) and the two times in
     # their wire form, "purchased_at_wire" and "buyback_expires_at_wire".
     items: list[dict[str, Any]]
-    token: Hashable | None  # Database.versioned_read's token of the data read
+    token: Hashable | None  # the Database.data_version token of the data read
 
 
 def _sqlite_items(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ Reads use a second engine whose transactions start deferred, so they never wait 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import random

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     ev_refresh_seconds: float = 2.0
     # vm/available is answered from a per-process copy this old at most (0 = always fresh).
     packs_cache_seconds: float = 1.0
+    # Inventory answers are kept per process, rendered, and served again while the database has
+    # had no commit since they were read (never stale); bounded by their bytes (0 = off).
+    inventory_cache_bytes: int = 16 * 1024 * 1024
 
     # Sandbox state (/_/api/v1): by default in a throwaway SQLite database on memory-backed
     # storage, gone after a restart; CLAWVAULT_SANDBOX_PERSIST=1 keeps it in the main database.

@@ -9,10 +9,13 @@ Reads use a second engine whose transactions start deferred, so they never wait 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sqlite3
+import urllib.parse
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -52,12 +55,18 @@ def backend_name(url: str) -> str:
     return "postgresql" if backend == "postgres" else backend
 
 
-def _sqlite_engine(url: str, settings: Settings, begin_sql: str, pool_size: int) -> AsyncEngine:
+def _sqlite_engine(
+    url: str, settings: Settings, begin_sql: str, pool_size: int, reset_on_return: bool = True
+) -> AsyncEngine:
     # No overflow: an overflow connection is closed after each use, and the next request opens
     # it again (a thread, a file open, five PRAGMAs); each kept connection also holds its own
     # page cache (up to 2 MiB) and thread.
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, json_deserializer=orjson.loads
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        json_deserializer=orjson.loads,
+        pool_reset_on_return="rollback" if reset_on_return else None,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -231,19 +240,79 @@ class _SqliteWriter:
             committed.exception()  # a write that has left already need not hear of it
 
 
+class _SqliteVersionProbe:
+    """`PRAGMA data_version` on a connection of its own, run on the calling (event loop) thread:
+    in WAL mode it reads the shared WAL index header (no file I/O, microseconds), and its value
+    changes whenever any other connection, of this process or another, has committed since the
+    previous call. This connection never writes, so every commit is another connection's.
+
+    The token is (incarnation, data_version): a reopened connection starts a new sequence."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.conn: sqlite3.Connection | None = None
+        self.incarnation = 0
+
+    def token(self) -> Hashable | None:
+        try:
+            if self.conn is None:
+                # No busy timeout: a reader is only blocked while WAL recovery runs; then the
+                # caller does without a token (an uncached read) rather than stall the loop.
+                conn = sqlite3.connect(  # mode=rw: never creates the file
+                    f"file:{urllib.parse.quote(self.path)}?mode=rw",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    timeout=0,
+                )
+                self.conn = conn
+                self.incarnation += 1
+            row = self.conn.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            self.close()
+            return None
+        return (self.incarnation, row[0])
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.close()
+            self.conn = None
+
+
+SNAPSHOT_SQL = "SELECT pg_current_snapshot()::text"
+
+
+def _in_read_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    conn.execute("BEGIN")
+    try:
+        return work(conn)
+    finally:
+        conn.execute("ROLLBACK")
+
+
 class Database:
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
         self.backend = backend_name(url)
         driver_url = async_url(url)
         self._writer: _SqliteWriter | None = None
+        self._probe: _SqliteVersionProbe | None = None
         if self.backend == "sqlite":
             # Writes of a process run one at a time (group commit: one shared connection).
             self.engine = _sqlite_engine(driver_url, settings, "BEGIN IMMEDIATE", 2)
-            self.read_engine = _sqlite_engine(driver_url, settings, "BEGIN", settings.db_pool_size)
+            # Read connections are returned with no transaction open: `read` ends its own, and
+            # `sqlite_read` rolls its back on the driver's thread; a rollback on return would
+            # cost `sqlite_read` a second hand-over to that thread.
+            self.read_engine = _sqlite_engine(
+                driver_url, settings, "BEGIN", settings.db_pool_size, reset_on_return=False
+            )
             path = make_url(url).database
             in_memory = not path or path == ":memory:" or path.startswith("file:")
             self._writer = _SqliteWriter(self.engine, None if in_memory else path)
+            if not in_memory:
+                assert path is not None
+                self._probe = _SqliteVersionProbe(path)
         else:
             # At most db_pool_size + 20 connections, as SQLite's engines, but all kept open:
             # an overflow connection is closed after each use, and opening one to PostgreSQL
@@ -300,7 +369,55 @@ class Database:
         async with self.read_engine.begin() as conn:
             yield conn
 
+    async def data_version(self) -> Hashable | None:
+        """A token of the data a read starting now would see. If an earlier read came with the
+        same token (`sqlite_read`'s; on PostgreSQL, `pg_current_snapshot()::text` read in the
+        read's own statement or transaction), that read saw exactly this data: every commit
+        that has finished by now was in it, and nothing was committed since. None when it
+        cannot be told (in-memory SQLite, a probe error)."""
+        if self._probe is not None:
+            return self._probe.token()
+        if not self.is_postgres:
+            return None
+        # A fresh snapshot in autocommit: xmin:xmax:in-progress list. Equal text, equal
+        # visibility of every row version (committed or aborted is final once below xmax and
+        # outside the in-progress list), so the same data as the read that recorded it.
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            token: str = await driver.fetchval(SNAPSHOT_SQL)
+            return token
+
+    async def sqlite_read(
+        self, work: Callable[[sqlite3.Connection], T]
+    ) -> tuple[T, Hashable | None]:
+        """SQLite only: runs `work` on a pooled read connection, on that connection's thread,
+        inside one read transaction (BEGIN ... ROLLBACK, so one snapshot), all in one hand-over
+        from the event loop (SQLAlchemy's would take three: BEGIN, the statement, COMMIT).
+        Returns what `work` returned and the `data_version` token of the data it saw: taken
+        before the transaction's first statement fixes its snapshot, so the snapshot holds
+        every commit the token stands for; a commit in between changes the data_version any
+        later probe sees, so that token is never matched again."""
+        assert self._writer is not None, "sqlite_read is for SQLite"
+        token = self._probe.token() if self._probe is not None else None
+        async with self.read_engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            result: T = await driver._execute(_in_read_transaction, driver._conn, work)
+        return result, token
+
+    async def postgres_fetch(self, sql: str, *args: Any) -> list[Any]:
+        """PostgreSQL only: one statement on the asyncpg connection itself, in autocommit (its
+        own snapshot), one round trip; asyncpg prepares it once per connection."""
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            rows: list[Any] = await driver.fetch(sql, *args)
+            return rows
+
     async def dispose(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
         if self._writer is not None and self._writer.file_lock is not None:
             self._writer.file_lock.close()
         await self.engine.dispose()

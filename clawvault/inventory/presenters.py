@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -11,7 +12,7 @@ from clawvault.core.timeutil import isoformat
 from clawvault.packs.domain import buyback_cents
 
 
-def card_metadata(card: RowMapping) -> dict[str, Any]:
+def card_metadata(card: Mapping[Any, Any]) -> dict[str, Any]:
     return {
         "name": card["name"],
         "image": card["image"],
@@ -22,6 +23,22 @@ def card_metadata(card: RowMapping) -> dict[str, Any]:
 
 def item_json(card: RowMapping, *, include_image_link: bool = True) -> dict[str, Any]:
     """card carries the card's columns plus its pack's `claw_slug` and `buyback_bps`."""
+    return item_json_with_times(
+        card,
+        isoformat(card["purchased_at"]),
+        isoformat(card["buyback_expires_at"]),
+        include_image_link=include_image_link,
+    )
+
+
+def item_json_with_times(
+    card: Mapping[Any, Any],
+    purchased_at: str | None,
+    buyback_expires_at: str | None,
+    *,
+    include_image_link: bool = True,
+) -> dict[str, Any]:
+    """item_json with its two times already in their wire form."""
     links: dict[str, Any] = {"back_image": card["back_image"]}
     if include_image_link:
         links = {"image": card["image"], **links}
@@ -34,8 +51,8 @@ def item_json(card: RowMapping, *, include_image_link: bool = True) -> dict[str,
         "mint_address": card["mint_address"],
         "collection_address": card["collection_address"],
         "token_standard": card["token_standard"],
-        "purchased_at": isoformat(card["purchased_at"]),
-        "buyback_expires_at": isoformat(card["buyback_expires_at"]),
+        "purchased_at": purchased_at,
+        "buyback_expires_at": buyback_expires_at,
         "content": {"metadata": card_metadata(card), "links": links},
     }
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from clawvault.admin.router import router as admin_router
 from clawvault.buyback.router import router as buyback_router
 from clawvault.console.router import install as install_console
+from clawvault.core.fastpath import FastPathMiddleware
 from clawvault.core.http import JsonResponse, install_error_handlers
 from clawvault.core.openapi import COMMON_RESPONSES, OPERATOR_ERRORS
 from clawvault.core.randomness import Randomness
@@ -25,8 +26,10 @@ from clawvault.demo.router import router as demo_router
 from clawvault.fairness.router import router as fairness_router
 from clawvault.idempotency.middleware import IdempotencyMiddleware
 from clawvault.idempotency.service import purge as purge_idempotency_keys
+from clawvault.inventory.router import inventory_fast
 from clawvault.inventory.router import router as inventory_router
 from clawvault.ledger.router import router as ledger_router
+from clawvault.packs.router import available_fast
 from clawvault.packs.router import router as packs_router
 from clawvault.packs.service import keep_ev_fresh
 from clawvault.partners.auth import KeyCache
@@ -126,6 +129,13 @@ def create_app(
     app.state.key_cache = KeyCache()
     install_error_handlers(app)
     # Outermost last: every answer gets its request id, rate limits apply before any work.
+    if settings.fast_gets:
+        app.add_middleware(
+            FastPathMiddleware,
+            prefixes=(API_PREFIX, SANDBOX_API_PREFIX),
+            exact={"/vm/available": available_fast},
+            one_segment={"/inventory": inventory_fast},
+        )
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)

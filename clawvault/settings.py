@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Inventory answers are kept per process, rendered, and served again while the database has
     # had no commit since they were read (never stale); bounded by their bytes (0 = off).
     inventory_cache_bytes: int = 16 * 1024 * 1024
+    # vm/available and inventory answered by core.fastpath (False: by their FastAPI routes).
+    fast_gets: bool = True
 
     # Sandbox state (/_/api/v1): by default in a throwaway SQLite database on memory-backed
     # storage, gone after a restart; CLAWVAULT_SANDBOX_PERSIST=1 keeps it in the main database.

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from fastapi import APIRouter, Depends
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse
@@ -19,9 +23,24 @@ async def inventory(
     caller: Caller = Depends(get_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
+    return JsonResponse(await _inventory(runtime, caller, user_id, limit, cursor))
+
+
+async def inventory_fast(
+    runtime: Runtime, caller: Caller, user_id: str, query: QueryParams
+) -> bytes:
+    """`inventory` for core.fastpath."""
+    return orjson.dumps(
+        await _inventory(runtime, caller, user_id, query.get("limit"), query.get("cursor"))
+    )
+
+
+async def _inventory(
+    runtime: Runtime, caller: Caller, user_id: str, limit: str | None, cursor: str | None
+) -> dict[str, Any]:
     if limit is None and cursor is None:
-        return JsonResponse(await service.inventory(runtime, caller, user_id))
-    return JsonResponse(await service.inventory_page(runtime, caller, user_id, limit, cursor))
+        return await service.inventory(runtime, caller, user_id)
+    return await service.inventory_page(runtime, caller, user_id, limit, cursor)
 
 
 @router.get("/card/{item_id}", responses=docs.CARD_LOOKUP)

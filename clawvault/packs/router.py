@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse
@@ -19,6 +20,11 @@ async def available(
 ) -> Response:
     content = await service.available_json(runtime, platform, caller)
     return Response(content, media_type=JsonResponse.media_type)
+
+
+async def available_fast(runtime: Runtime, caller: Caller, _: str, query: QueryParams) -> bytes:
+    """`available` for core.fastpath."""
+    return await service.available_json(runtime, query.get("platform", "mainnet"), caller)
 
 
 @router.get("/vm/chase/{slug}", responses=docs.CHASE)

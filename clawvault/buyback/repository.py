@@ -9,7 +9,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import is_postgres
-from clawvault.db.models import Buyback, Card, CardStatus, Pack
+from clawvault.db.models import Buyback, Card, CardStatus, Environment, Pack
+from clawvault.webhooks.repository import ENDPOINT_EXISTS
 
 
 class RowBusy(Exception):
@@ -30,6 +31,7 @@ HELD_CARD = (
         Card.fmv_as_of,
         Card.buyback_expires_at,
         Pack.buyback_bps,
+        ENDPOINT_EXISTS,
     )
     .join(Pack, Pack.id == Card.pack_id)
     .where(
@@ -70,12 +72,18 @@ class BuybackRepository:
         self.conn = conn
 
     async def lock_held_card(self, card_id: str, partner_id: int) -> RowMapping | None:
-        """The card, if a user of this partner holds it, with its pack's buyback terms, locked
+        """The card, if a user of this partner holds it, with its pack's buyback terms (and
+        whether the partner has a production webhook endpoint), locked
         for this transaction. PostgreSQL: NOWAIT, so a concurrent sellback learns at once that
         another one is in flight. Only rows that pass the filter are locked: another partner's
         card or a pooled one is simply not found (never a 429, and never locked by a stranger)."""
         query = HELD_CARD_LOCKED if is_postgres(self.conn) else HELD_CARD
-        params = {"card_id": card_id, "partner_id": partner_id}
+        params = {
+            "card_id": card_id,
+            "partner_id": partner_id,
+            "endpoint_partner_id": partner_id,
+            "endpoint_environment": Environment.PRODUCTION.value,
+        }
         try:
             return (await self.conn.execute(query, params)).mappings().first()
         except DBAPIError as exc:

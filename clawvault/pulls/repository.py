@@ -14,6 +14,7 @@ from clawvault.db.engine import TransientConflict
 from clawvault.db.models import Card, CardStatus, Pack, PackTier, Pull, PurchaseSession
 from clawvault.inventory.repository import item_select
 from clawvault.packs.domain import Tier
+from clawvault.webhooks.repository import ENDPOINT_EXISTS
 
 CLAIMED_COLUMNS = (
     Card.id,
@@ -59,6 +60,7 @@ PACK_FOR_PULL = (
         )
         .exists()
         .label("in_stock"),
+        ENDPOINT_EXISTS,
     )
     .select_from(Pack)
     .outerjoin(PackTier, PackTier.pack_id == Pack.id)
@@ -127,6 +129,7 @@ class PackForPull:
         self.mint_price_cents: int = terms["mint_price_cents"]
         self.buyback_bps: int = terms["buyback_bps"]
         self.buyback_window_seconds: int | None = terms["buyback_window_seconds"]
+        self.has_endpoints: bool = terms["has_endpoints"]
         with_tier = [row for row in rows if row["tier_id"] is not None]
         self.tiers = [
             Tier(
@@ -146,8 +149,14 @@ class PullRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def pack(self, pack_id: str) -> PackForPull | None:
-        rows = (await self.conn.execute(PACK_FOR_PULL, {"pack_id": pack_id})).mappings().all()
+    async def pack(self, pack_id: str, partner_id: int, environment: str) -> PackForPull | None:
+        """The pack, and whether the partner has a webhook endpoint in `environment`."""
+        params = {
+            "pack_id": pack_id,
+            "endpoint_partner_id": partner_id,
+            "endpoint_environment": environment,
+        }
+        rows = (await self.conn.execute(PACK_FOR_PULL, params)).mappings().all()
         return PackForPull(rows) if rows else None
 
     async def claim_card(

@@ -82,7 +82,7 @@ async def _buy(
     `patient` (late attempts: a hot tail of a pool is still served, deadlocks being detected by
     the database and retried)."""
     pulls = PullRepository(conn)
-    pack = await pulls.pack(pack_id)
+    pack = await pulls.pack(pack_id, caller.partner_id, caller.environment.value)
     if pack is None:
         raise PackNotFound()
     amount = parse_amount(raw_amount)
@@ -170,6 +170,7 @@ async def _buy(
         event,
         now,
         environment=caller.environment,
+        has_endpoints=pack.has_endpoints,
     )
     return result
 

@@ -45,6 +45,19 @@ LIVE_ENDPOINTS = (
     )
     .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
 )
+# Whether the partner has a live endpoint in the environment, as a column a write's first
+# statement can carry (parameters endpoint_partner_id, endpoint_environment): with none, the
+# outbox needs no statement of its own.
+ENDPOINT_EXISTS = (
+    select(WebhookEndpoint.id)
+    .where(
+        WebhookEndpoint.partner_id == bindparam("endpoint_partner_id"),
+        WebhookEndpoint.environment == bindparam("endpoint_environment"),
+        WebhookEndpoint.deleted_at.is_(None),
+    )
+    .exists()
+    .label("has_endpoints")
+)
 ADD_EVENT = insert(WebhookEvent.__table__)  # type: ignore[arg-type]
 ADD_DELIVERIES = insert(WebhookDelivery.__table__)  # type: ignore[arg-type]
 

@@ -116,5 +116,12 @@ async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, A
         )
         event = {"item_id": item_id, "user_id": card["owner_user_id"], "claw_id": card["pack_id"]}
         event["amount"] = cents_to_number(amount)
-        await emit(conn, caller.partner_id, EventType.BUYBACK_COMPLETED, event, now)
+        await emit(
+            conn,
+            caller.partner_id,
+            EventType.BUYBACK_COMPLETED,
+            event,
+            now,
+            has_endpoints=card["has_endpoints"],
+        )
     return {"success": True, "amount": cents_to_number(amount)}

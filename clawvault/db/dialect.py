@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, text
+from sqlalchemy import Executable, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@cache
+def _insert_ignoring_conflicts(table: Table, dialect_name: str) -> Executable:
+    # One statement per table and dialect, the values passed as parameters: building it per
+    # call cost more CPU than running it.
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 async def insert_ignoring_conflicts(
     conn: AsyncConnection, table: Table, values: dict[str, Any] | list[dict[str, Any]]
 ) -> None:
-    if conn.dialect.name == "postgresql":
-        await conn.execute(postgresql.insert(table).values(values).on_conflict_do_nothing())
-    else:
-        await conn.execute(sqlite.insert(table).values(values).on_conflict_do_nothing())
+    await conn.execute(_insert_ignoring_conflicts(table, conn.dialect.name), values)
 
 
 def is_postgres(conn: AsyncConnection) -> bool:

@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, func, select, update
+from sqlalchemy import RowMapping, Table, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import insert_ignoring_conflicts, is_postgres
 from clawvault.db.models import Card, CardStatus, FairnessSeed, Pull, PurchaseSession
+
+
+@cache
+def _reserve_active_nonces(table: Table, owner_column: str) -> Update:
+    """Built once per seed table (a pull runs it: building it each time cost more than running
+    it)."""
+    return (
+        update(table)
+        .where(
+            table.c[owner_column] == bindparam("owner_id"),
+            table.c.user_id == bindparam("seed_user_id"),
+            table.c.revealed_at.is_(None),
+        )
+        .values(next_nonce=table.c.next_nonce + bindparam("count"))
+        .returning(table.c.id, table.c.server_seed, table.c.client_seed, table.c.next_nonce)
+    )
 
 
 class SeedRepository:
@@ -42,16 +59,14 @@ class SeedRepository:
         row = {self.owner.name: self.owner_id, "user_id": user_id, **values}
         await insert_ignoring_conflicts(self.conn, self.table, row)
 
-    async def reserve_nonces(self, seed_id: int, count: int) -> int:
-        """Takes `count` consecutive nonces; returns the first. The row stays locked until the
-        transaction ends, so two pulls of one user never share a nonce."""
-        result = await self.conn.execute(
-            update(self.table)
-            .where(self.table.c.id == seed_id, self.owner == self.owner_id)
-            .values(next_nonce=self.table.c.next_nonce + count)
-            .returning(self.table.c.next_nonce)
-        )
-        return int(result.scalar_one()) - count
+    async def reserve_active_nonces(self, user_id: str, count: int) -> RowMapping | None:
+        """Takes `count` consecutive nonces of the user's active seed, in one statement; returns
+        the seed's id, server and client seeds, and its `next_nonce` after the reservation
+        (None: no active seed). The row stays locked until the transaction ends, so two pulls
+        of one user never share a nonce."""
+        statement = _reserve_active_nonces(self.table, self.owner.name)
+        params = {"owner_id": self.owner_id, "seed_user_id": user_id, "count": count}
+        return (await self.conn.execute(statement, params)).mappings().first()
 
     async def set_client_seed(self, seed_id: int, client_seed: str) -> None:
         await self.conn.execute(

@@ -41,9 +41,12 @@ async def active_seed(
 async def draw_stream(
     seeds: SeedRepository, randomness: Randomness, user_id: str, count: int, now: datetime
 ) -> DrawStream:
-    seed = await active_seed(seeds, randomness, user_id, now)
-    first = await seeds.reserve_nonces(seed["id"], count)
-    return DrawStream(seed, first)
+    reserved = await seeds.reserve_active_nonces(user_id, count)
+    if reserved is None:  # the user's first draw: commit a seed
+        await seeds.add_seed(user_id, _new_seed(randomness, None, now))
+        reserved = await seeds.reserve_active_nonces(user_id, count)
+        assert reserved is not None
+    return DrawStream(reserved, reserved["next_nonce"] - count)
 
 
 async def set_client_seed(

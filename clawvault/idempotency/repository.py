@@ -4,11 +4,48 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy import RowMapping, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clawvault.db.dialect import insert_ignoring_conflicts
+from clawvault.db.dialect import is_postgres
 from clawvault.db.models import IdempotencyKey, IdempotencyState
+
+# Built once: every POST with an Idempotency-Key runs these.
+_TABLE = IdempotencyKey.__table__
+CLAIM_POSTGRES = (
+    postgresql.insert(_TABLE).on_conflict_do_nothing().returning(IdempotencyKey.id)  # type: ignore[arg-type]
+)
+CLAIM_SQLITE = sqlite.insert(_TABLE).on_conflict_do_nothing().returning(IdempotencyKey.id)  # type: ignore[arg-type]
+FIND = select(_TABLE).where(
+    IdempotencyKey.partner_id == bindparam("partner_id"),
+    IdempotencyKey.environment == bindparam("environment"),
+    IdempotencyKey.key == bindparam("key"),
+)
+MARK_APPLIED = (
+    update(IdempotencyKey)
+    .where(
+        IdempotencyKey.id == bindparam("record_id"),
+        IdempotencyKey.claim_token == bindparam("token"),
+    )
+    .values(state=IdempotencyState.APPLIED.value)
+)
+COMPLETE = (
+    update(IdempotencyKey)
+    .where(
+        IdempotencyKey.id == bindparam("record_id"),
+        IdempotencyKey.claim_token == bindparam("token"),
+    )
+    .values(
+        state=IdempotencyState.COMPLETED.value,
+        response_status=bindparam("status"),
+        response_body=bindparam("body"),
+    )
+)
+STATE_OF = select(IdempotencyKey.state).where(
+    IdempotencyKey.id == bindparam("record_id"),
+    IdempotencyKey.claim_token == bindparam("token"),
+)
 
 
 class IdempotencyRepository:
@@ -23,11 +60,12 @@ class IdempotencyRepository:
         request_hash: str,
         token: str,
         now: datetime,
-    ) -> None:
-        """Inserts the claim unless the key exists (the unique key decides between racers)."""
-        await insert_ignoring_conflicts(
-            self.conn,
-            IdempotencyKey.__table__,  # type: ignore[arg-type]
+    ) -> int | None:
+        """Inserts the claim unless the key exists (the unique key decides between racers);
+        returns the new record's id, None when the key existed."""
+        statement = CLAIM_POSTGRES if is_postgres(self.conn) else CLAIM_SQLITE
+        result = await self.conn.execute(
+            statement,
             {
                 "partner_id": partner_id,
                 "environment": environment,
@@ -39,14 +77,11 @@ class IdempotencyRepository:
                 "created_at": now,
             },
         )
+        return result.scalar_one_or_none()
 
     async def find(self, partner_id: int, environment: str, key: str) -> RowMapping | None:
-        query = select(IdempotencyKey).where(
-            IdempotencyKey.partner_id == partner_id,
-            IdempotencyKey.environment == environment,
-            IdempotencyKey.key == key,
-        )
-        return (await self.conn.execute(query)).mappings().first()
+        params = {"partner_id": partner_id, "environment": environment, "key": key}
+        return (await self.conn.execute(FIND, params)).mappings().first()
 
     async def take_over(self, record_id: int, old_token: str, token: str, now: datetime) -> bool:
         """A stale claim whose work never committed passes to a retry (the old worker can then
@@ -82,21 +117,13 @@ class IdempotencyRepository:
         return result.rowcount == 1
 
     async def mark_applied(self, record_id: int, token: str) -> bool:
-        result = await self.conn.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.id == record_id, IdempotencyKey.claim_token == token)
-            .values(state=IdempotencyState.APPLIED.value)
-        )
+        result = await self.conn.execute(MARK_APPLIED, {"record_id": record_id, "token": token})
         return result.rowcount == 1
 
     async def complete(self, record_id: int, token: str, status: int, body: str) -> None:
-        await self.conn.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.id == record_id, IdempotencyKey.claim_token == token)
-            .values(
-                state=IdempotencyState.COMPLETED.value, response_status=status, response_body=body
-            )
-        )
+        """Stores the answer; does nothing when the claim passed to a retry."""
+        params = {"record_id": record_id, "token": token, "status": status, "body": body}
+        await self.conn.execute(COMPLETE, params)
 
     async def release(self, record_id: int, token: str) -> None:
         """Forgets a claim whose work committed nothing, so a retry runs it again."""
@@ -115,7 +142,5 @@ class IdempotencyRepository:
         return int(result.rowcount or 0)
 
     async def state_of(self, record_id: int, token: str) -> str | None:
-        query = select(IdempotencyKey.state).where(
-            IdempotencyKey.id == record_id, IdempotencyKey.claim_token == token
-        )
-        return (await self.conn.execute(query)).scalar_one_or_none()
+        params = {"record_id": record_id, "token": token}
+        return (await self.conn.execute(STATE_OF, params)).scalar_one_or_none()

@@ -66,11 +66,13 @@ async def claim(runtime: Runtime, caller: Caller, key: str, fingerprint: str) ->
 
     async def work(conn: AsyncConnection) -> Replay | Claim:
         repo = IdempotencyRepository(conn)
-        await repo.insert_claim(caller.partner_id, environment, key, fingerprint, token, now)
+        record_id = await repo.insert_claim(
+            caller.partner_id, environment, key, fingerprint, token, now
+        )
+        if record_id is not None:
+            return Claim(runtime.db, record_id, token)
         record = await repo.find(caller.partner_id, environment, key)
         assert record is not None
-        if record["claim_token"] == token:
-            return Claim(runtime.db, record["id"], token)
         if as_utc(record["created_at"]) < cutoff:
             await repo.replace_expired(record["id"], cutoff, fingerprint, token, now)
             return Claim(runtime.db, record["id"], token)
@@ -103,6 +105,10 @@ async def finish(runtime: Runtime, claimed: Claim, status: int | None, body: byt
 
     async def work(conn: AsyncConnection) -> None:
         repo = IdempotencyRepository(conn)
+        if status is not None and status < 500:
+            # Stored whatever the state; a no-op when a retry took the claim over.
+            await repo.complete(claimed.record_id, claimed.token, status, body.decode())
+            return
         state = await repo.state_of(claimed.record_id, claimed.token)
         if state is None:  # taken over by a retry
             return

@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.models import LedgerEntry, LedgerKind
 
+# Built once: every pull, sellback and order records an entry.
+ADD_ENTRY = insert(LedgerEntry.__table__)  # type: ignore[arg-type]
+
 
 class LedgerRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -26,14 +29,15 @@ class LedgerRepository:
         now: datetime,
     ) -> None:
         await self.conn.execute(
-            insert(LedgerEntry).values(
-                partner_id=partner_id,
-                kind=kind.value,
-                amount_cents=amount_cents,
-                reference=reference,
-                user_id=user_id,
-                created_at=now,
-            )
+            ADD_ENTRY,
+            {
+                "partner_id": partner_id,
+                "kind": kind.value,
+                "amount_cents": amount_cents,
+                "reference": reference,
+                "user_id": user_id,
+                "created_at": now,
+            },
         )
 
     async def balance_cents(self, partner_id: int) -> int:

@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, Update, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import is_postgres
 from clawvault.db.engine import TransientConflict
-from clawvault.db.models import Card, CardStatus, Pack, Pull, PurchaseSession
+from clawvault.db.models import Card, CardStatus, Pack, PackTier, Pull, PurchaseSession
 from clawvault.inventory.repository import item_select
+from clawvault.packs.domain import Tier
+from clawvault.webhooks.repository import ENDPOINT_EXISTS
 
 CLAIMED_COLUMNS = (
     Card.id,
@@ -31,10 +33,131 @@ CLAIMED_COLUMNS = (
     Card.pool_key,
 )
 
+# The write path's statements are built once and executed with parameters: building and
+# cache-keying a statement per call cost more CPU than running it.
+
+# The pack's terms, its tiers, and whether each tier has an available card (locked or not: the
+# honest-odds rule), in one statement. A pack without tiers gives one row of NULL tier columns.
+PACK_FOR_PULL = (
+    select(
+        Pack.slug,
+        Pack.enable,
+        Pack.max_per_mint,
+        Pack.mint_price_cents,
+        Pack.buyback_bps,
+        Pack.buyback_window_seconds,
+        PackTier.tier_id,
+        PackTier.name.label("tier_name"),
+        PackTier.color,
+        PackTier.lower_cents,
+        PackTier.upper_cents,
+        PackTier.weight,
+        select(Card.id)
+        .where(
+            Card.pack_id == PackTier.pack_id,
+            Card.status == CardStatus.AVAILABLE.value,
+            Card.tier_id == PackTier.tier_id,
+        )
+        .exists()
+        .label("in_stock"),
+        ENDPOINT_EXISTS,
+    )
+    .select_from(Pack)
+    .outerjoin(PackTier, PackTier.pack_id == Pack.id)
+    .where(Pack.id == bindparam("pack_id"))
+    .order_by(PackTier.tier_id)
+)
+
+
+def _claim_statement(*, lock: bool, skip_locked: bool) -> Update:
+    candidate = (
+        select(Card.id)
+        .where(
+            Card.pack_id == bindparam("in_pack_id"),
+            Card.status == CardStatus.AVAILABLE.value,
+            Card.tier_id == bindparam("in_tier_id"),
+            Card.pool_key >= bindparam("lower_bound"),
+        )
+        .order_by(Card.pool_key)
+        .limit(1)
+    )
+    if lock:
+        candidate = candidate.with_for_update(skip_locked=skip_locked)
+    return (
+        update(Card)
+        .where(
+            Card.id == candidate.scalar_subquery(),
+            Card.status == CardStatus.AVAILABLE.value,
+        )
+        .values(
+            status=CardStatus.HELD.value,
+            owner_partner_id=bindparam("new_partner_id"),
+            owner_user_id=bindparam("new_user_id"),
+            session_id=bindparam("new_session_id"),
+            purchased_at=bindparam("now"),
+            buyback_expires_at=bindparam("expires_at"),
+            updated_at=bindparam("now"),
+        )
+        .returning(*CLAIMED_COLUMNS)
+    )
+
+
+CLAIM = _claim_statement(lock=False, skip_locked=False)
+CLAIM_SKIP_LOCKED = _claim_statement(lock=True, skip_locked=True)
+CLAIM_WAITING = _claim_statement(lock=True, skip_locked=False)
+HAS_AVAILABLE = (
+    select(Card.id)
+    .where(
+        Card.pack_id == bindparam("pack_id"),
+        Card.status == CardStatus.AVAILABLE.value,
+        Card.tier_id == bindparam("tier_id"),
+    )
+    .limit(1)
+)
+ADD_SESSION = insert(PurchaseSession.__table__)  # type: ignore[arg-type]  # Core: no ORM step
+ADD_PULLS = insert(Pull.__table__)  # type: ignore[arg-type]
+
+
+class PackForPull:
+    """What a pull needs of its pack, read in one statement."""
+
+    def __init__(self, rows: Sequence[RowMapping]) -> None:
+        terms = rows[0]
+        self.slug: str = terms["slug"]
+        self.enable: bool = terms["enable"]
+        self.max_per_mint: int = terms["max_per_mint"]
+        self.mint_price_cents: int = terms["mint_price_cents"]
+        self.buyback_bps: int = terms["buyback_bps"]
+        self.buyback_window_seconds: int | None = terms["buyback_window_seconds"]
+        self.has_endpoints: bool = terms["has_endpoints"]
+        with_tier = [row for row in rows if row["tier_id"] is not None]
+        self.tiers = [
+            Tier(
+                tier_id=row["tier_id"],
+                name=row["tier_name"],
+                color=row["color"],
+                lower_cents=row["lower_cents"],
+                upper_cents=row["upper_cents"],
+                weight=row["weight"],
+            )
+            for row in with_tier
+        ]
+        self.has_an_empty_tier = any(row["weight"] > 0 and not row["in_stock"] for row in with_tier)
+
 
 class PullRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+
+    async def pack(self, pack_id: str, partner_id: int, environment: str) -> PackForPull | None:
+        """The pack, and whether the partner has a webhook endpoint in `environment`."""
+        params = {
+            "pack_id": pack_id,
+            "endpoint_partner_id": partner_id,
+            "endpoint_environment": environment,
+        }
+        rows = (await self.conn.execute(PACK_FOR_PULL, params)).mappings().all()
+        return PackForPull(rows) if rows else None
 
     async def claim_card(
         self,
@@ -58,63 +181,44 @@ class PullRepository:
         decides; without it (the transaction already holds cards, and waiting while holding
         them deadlocks against a pull waiting for ours) a non-skipping check either finds no
         card at all (None: out of stock) or raises TransientConflict to roll back and retry."""
-        passes: list[tuple[int, bool | None]]
-        if is_postgres(self.conn):
-            passes = [(key, True), (0, True), *([(0, False)] if wait else [])]
+        passes: list[tuple[int, Update]]
+        postgres = is_postgres(self.conn)
+        if postgres:
+            passes = [
+                (key, CLAIM_SKIP_LOCKED),
+                (0, CLAIM_SKIP_LOCKED),
+                *([(0, CLAIM_WAITING)] if wait else []),
+            ]
         else:
-            passes = [(key, None), (0, None)]  # writers are serialized: nothing to skip
-        for lower_bound, skip_locked in passes:
-            candidate = (
-                select(Card.id)
-                .where(
-                    Card.pack_id == pack_id,
-                    Card.status == CardStatus.AVAILABLE.value,
-                    Card.tier_id == tier_id,
-                    Card.pool_key >= lower_bound,
-                )
-                .order_by(Card.pool_key)
-                .limit(1)
-            )
-            if skip_locked is not None:
-                candidate = candidate.with_for_update(skip_locked=skip_locked)
-            statement = (
-                update(Card)
-                .where(
-                    Card.id == candidate.scalar_subquery(),
-                    Card.status == CardStatus.AVAILABLE.value,
-                )
-                .values(
-                    status=CardStatus.HELD.value,
-                    owner_partner_id=partner_id,
-                    owner_user_id=user_id,
-                    session_id=session_id,
-                    purchased_at=now,
-                    buyback_expires_at=expires_at,
-                    updated_at=now,
-                )
-                .returning(*CLAIMED_COLUMNS)
-            )
-            row = (await self.conn.execute(statement)).mappings().first()
+            passes = [(key, CLAIM), (0, CLAIM)]  # writers are serialized: nothing to skip
+        params: dict[str, Any] = {
+            "in_pack_id": pack_id,
+            "in_tier_id": tier_id,
+            "new_partner_id": partner_id,
+            "new_user_id": user_id,
+            "new_session_id": session_id,
+            "now": now,
+            "expires_at": expires_at,
+        }
+        for lower_bound, statement in passes:
+            params["lower_bound"] = lower_bound
+            row = (await self.conn.execute(statement, params)).mappings().first()
             if row is not None:
                 return row
-        if not wait and is_postgres(self.conn) and await self.has_available(pack_id, tier_id):
+        if not wait and postgres and await self.has_available(pack_id, tier_id):
             raise TransientConflict()  # cards left, all locked by pulls still in flight
         return None
 
     async def has_available(self, pack_id: str, tier_id: int) -> bool:
         """Whether the tier has an available card, locked or not (never skips)."""
-        query = select(Card.id).where(
-            Card.pack_id == pack_id,
-            Card.status == CardStatus.AVAILABLE.value,
-            Card.tier_id == tier_id,
-        )
-        return (await self.conn.execute(query.limit(1))).first() is not None
+        params = {"pack_id": pack_id, "tier_id": tier_id}
+        return (await self.conn.execute(HAS_AVAILABLE, params)).first() is not None
 
     async def add_session(self, values: dict[str, Any]) -> None:
-        await self.conn.execute(insert(PurchaseSession).values(values))
+        await self.conn.execute(ADD_SESSION, values)
 
     async def add_pulls(self, rows: list[dict[str, Any]]) -> None:
-        await self.conn.execute(insert(Pull), rows)
+        await self.conn.execute(ADD_PULLS, rows)
 
     async def session(self, session_id: str, partner_id: int) -> RowMapping | None:
         query = select(PurchaseSession.__table__).where(

@@ -18,7 +18,6 @@ from clawvault.inventory.repository import InventoryRepository
 from clawvault.ledger.repository import LedgerRepository
 from clawvault.packs.domain import TierTable, buyback_cents, buyback_expiry, odds_canonical
 from clawvault.packs.errors import PackNotFound
-from clawvault.packs.repository import PackRepository
 from clawvault.partners.auth import Caller
 from clawvault.pulls.domain import parse_amount, parse_user_id
 from clawvault.pulls.errors import (
@@ -82,26 +81,25 @@ async def _buy(
     """One attempt of a pull. Only the first card may wait for another pull's lock, unless
     `patient` (late attempts: a hot tail of a pool is still served, deadlocks being detected by
     the database and retried)."""
-    packs = PackRepository(conn)
-    pack = await packs.get(pack_id)
+    pulls = PullRepository(conn)
+    pack = await pulls.pack(pack_id, caller.partner_id, caller.environment.value)
     if pack is None:
         raise PackNotFound()
     amount = parse_amount(raw_amount)
     if amount is None:
         raise AmountNotPositive()
-    if amount > pack["max_per_mint"]:
-        raise AmountTooLarge(pack["max_per_mint"])
-    tiers = await packs.tiers(pack_id)
-    if not pack["enable"] or not tiers or await packs.packs_with_an_empty_tier([pack_id]):
+    if amount > pack.max_per_mint:
+        raise AmountTooLarge(pack.max_per_mint)
+    tiers = pack.tiers
+    if not pack.enable or not tiers or pack.has_an_empty_tier:
         raise OutOfStock()
     table = TierTable(tiers)
     session_id = new_session_id()
-    expires_at = buyback_expiry(now, pack["buyback_window_seconds"])
+    expires_at = buyback_expiry(now, pack.buyback_window_seconds)
     # The user row first: waiting on another request's new user happens before we hold cards.
     await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
     # Every draw comes from the user's committed seed (clawvault-fair-v1).
     draws = await draw_stream(conn, runtime, caller.partner_id, user_id, amount, now)
-    pulls = PullRepository(conn)
     await pulls.add_session(
         {
             "id": session_id,
@@ -109,7 +107,7 @@ async def _buy(
             "user_id": user_id,
             "pack_id": pack_id,
             "amount": amount,
-            "price_cents": pack["mint_price_cents"] * amount,
+            "price_cents": pack.mint_price_cents * amount,
             "public_id": new_public_id(),
             "tx_hash": new_tx_hash(),
             "odds_canonical": odds_canonical(tiers),
@@ -134,7 +132,7 @@ async def _buy(
         )
         if card is None:
             raise OutOfStock()  # the whole request rolls back: all cards or none
-        claimed.append({**card, "claw_slug": pack["slug"], "buyback_bps": pack["buyback_bps"]})
+        claimed.append({**card, "claw_slug": pack.slug, "buyback_bps": pack.buyback_bps})
         pull_rows.append(
             {
                 "session_id": session_id,
@@ -150,7 +148,7 @@ async def _buy(
                 "drawn_key": draw.key,
                 "card_key": card["pool_key"],
                 "value_cents": card["fmv_cents"],
-                "buyback_price_cents": buyback_cents(card["fmv_cents"], pack["buyback_bps"]),
+                "buyback_price_cents": buyback_cents(card["fmv_cents"], pack.buyback_bps),
                 "created_at": now,
             }
         )
@@ -158,7 +156,7 @@ async def _buy(
     await LedgerRepository(conn).record(
         caller.partner_id,
         LedgerKind.PULL,
-        -pack["mint_price_cents"] * amount,
+        -pack.mint_price_cents * amount,
         session_id,
         user_id,
         now,
@@ -172,6 +170,7 @@ async def _buy(
         event,
         now,
         environment=caller.environment,
+        has_endpoints=pack.has_endpoints,
     )
     return result
 

@@ -93,6 +93,10 @@ AU_STATES = {
     "WA": "Western Australia",
 }
 REGIONS = {"US": US_STATES, "CA": CA_PROVINCES, "AU": AU_STATES}
+REGION_CODES_BY_NAME = {
+    country: {name.upper(): code for code, name in regions.items()}
+    for country, regions in REGIONS.items()
+}
 
 COUNTRY_NAMES = {
     "USA": "US",
@@ -193,10 +197,9 @@ def _normalize_country(value: str) -> str:
 
 def _normalize_region(country: str, value: str) -> str:
     upper = value.strip().upper()
-    regions = REGIONS.get(country)
-    if regions is None:
+    by_name = REGION_CODES_BY_NAME.get(country)
+    if by_name is None:
         return value.strip()
-    by_name = {name.upper(): code for code, name in regions.items()}
     return by_name.get(upper, upper)
 
 

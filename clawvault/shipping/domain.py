@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -104,7 +104,16 @@ class Rate:
     insured: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies every field, a noticeable cost per quote.
+        return {
+            "key": self.key,
+            "carrier": self.carrier,
+            "service": self.service,
+            "amount_cents": self.amount_cents,
+            "estimated_days_min": self.estimated_days_min,
+            "estimated_days_max": self.estimated_days_max,
+            "insured": self.insured,
+        }
 
 
 def zone_for(country: str, state: str | None) -> str:

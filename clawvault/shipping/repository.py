@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import is_postgres
@@ -22,32 +22,36 @@ OPEN_STATUSES = [
     )
 ]
 
+# Built once (every quote runs them): building and cache-keying a statement per call cost more
+# CPU than running it.
+CARDS = (
+    select(
+        Card.id,
+        Card.name,
+        Card.image,
+        Card.back_image,
+        Card.status,
+        Card.fmv_cents,
+        Card.owner_partner_id,
+        Card.owner_user_id,
+    )
+    .where(Card.id.in_(bindparam("card_ids", expanding=True)))
+    .order_by(Card.id)  # one lock order for everyone: no deadlocks
+)
+CARDS_LOCKED = CARDS.with_for_update()
+ADD_QUOTE = insert(Quote.__table__)  # type: ignore[arg-type]
+
 
 class ShippingRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
     async def cards(self, card_ids: list[str], *, lock: bool = False) -> Sequence[RowMapping]:
-        query = (
-            select(
-                Card.id,
-                Card.name,
-                Card.image,
-                Card.back_image,
-                Card.status,
-                Card.fmv_cents,
-                Card.owner_partner_id,
-                Card.owner_user_id,
-            )
-            .where(Card.id.in_(card_ids))
-            .order_by(Card.id)  # one lock order for everyone: no deadlocks
-        )
-        if lock and is_postgres(self.conn):
-            query = query.with_for_update()
-        return (await self.conn.execute(query)).mappings().all()
+        query = CARDS_LOCKED if lock and is_postgres(self.conn) else CARDS
+        return (await self.conn.execute(query, {"card_ids": card_ids})).mappings().all()
 
     async def add_quote(self, values: dict[str, Any]) -> None:
-        await self.conn.execute(insert(Quote).values(values))
+        await self.conn.execute(ADD_QUOTE, values)
 
     async def quote(self, quote_id: str, partner_id: int) -> RowMapping | None:
         query = select(Quote.__table__).where(Quote.id == quote_id, Quote.partner_id == partner_id)

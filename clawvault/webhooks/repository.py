@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, insert, or_, select, update
+from sqlalchemy import RowMapping, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.models import (
@@ -35,6 +35,32 @@ DELIVERY_COLUMNS = (
     WebhookEvent.type.label("event_type"),
 )
 
+# Built once: every pull and sellback looks up the partner's endpoints (the outbox).
+LIVE_ENDPOINTS = (
+    select(WebhookEndpoint.__table__)
+    .where(
+        WebhookEndpoint.partner_id == bindparam("partner_id"),
+        WebhookEndpoint.environment == bindparam("environment"),
+        WebhookEndpoint.deleted_at.is_(None),
+    )
+    .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+)
+# Whether the partner has a live endpoint in the environment, as a column a write's first
+# statement can carry (parameters endpoint_partner_id, endpoint_environment): with none, the
+# outbox needs no statement of its own.
+ENDPOINT_EXISTS = (
+    select(WebhookEndpoint.id)
+    .where(
+        WebhookEndpoint.partner_id == bindparam("endpoint_partner_id"),
+        WebhookEndpoint.environment == bindparam("endpoint_environment"),
+        WebhookEndpoint.deleted_at.is_(None),
+    )
+    .exists()
+    .label("has_endpoints")
+)
+ADD_EVENT = insert(WebhookEvent.__table__)  # type: ignore[arg-type]
+ADD_DELIVERIES = insert(WebhookDelivery.__table__)  # type: ignore[arg-type]
+
 
 class WebhookRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -44,16 +70,8 @@ class WebhookRepository:
         await self.conn.execute(insert(WebhookEndpoint).values(values))
 
     async def endpoints(self, partner_id: int, environment: str) -> Sequence[RowMapping]:
-        query = (
-            select(WebhookEndpoint)
-            .where(
-                WebhookEndpoint.partner_id == partner_id,
-                WebhookEndpoint.environment == environment,
-                WebhookEndpoint.deleted_at.is_(None),
-            )
-            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
-        )
-        return (await self.conn.execute(query)).mappings().all()
+        params = {"partner_id": partner_id, "environment": environment}
+        return (await self.conn.execute(LIVE_ENDPOINTS, params)).mappings().all()
 
     async def endpoint(
         self, endpoint_id: str, partner_id: int | None = None, environment: str | None = None
@@ -89,7 +107,7 @@ class WebhookRepository:
             )
             if exists.first() is not None:
                 return False
-        await self.conn.execute(insert(WebhookEvent).values(values))
+        await self.conn.execute(ADD_EVENT, values)
         return True
 
     async def event(self, event_id: str) -> RowMapping | None:
@@ -98,7 +116,7 @@ class WebhookRepository:
 
     async def add_deliveries(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.conn.execute(insert(WebhookDelivery), rows)
+            await self.conn.execute(ADD_DELIVERIES, rows)
 
     async def deliveries(
         self,

@@ -44,10 +44,15 @@ async def emit(
     *,
     environment: Environment = Environment.PRODUCTION,
     dedupe_key: str | None = None,
+    has_endpoints: bool = True,
 ) -> str | None:
     """Writes the event and one pending delivery per subscribed endpoint, in the caller's
     transaction: a rolled-back change sends nothing, a committed one is never lost. Returns the
-    event id (None when no endpoint wants it, or it was announced already)."""
+    event id (None when no endpoint wants it, or it was announced already). `has_endpoints`
+    False: the caller read `endpoint_exists` in this transaction and found none, so the
+    endpoints are not looked up again."""
+    if not has_endpoints and dedupe_key is None:
+        return None
     repo = WebhookRepository(conn)
     endpoints = [
         e

@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, exists, func, insert, select, union, update
+from sqlalchemy import (
+    RowMapping,
+    and_,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.timeutil import as_utc
@@ -89,10 +99,15 @@ class PackRepository:
         return set((await self.conn.execute(query)).scalars().all())
 
     async def tier_stock(self, pack_id: str) -> dict[int, TierStock]:
+        # Grouped by `tier_id + 0`, not by the column: SQLite then reads the covering
+        # ix_cards_value alone instead of walking ix_cards_pool (already in tier order) and
+        # looking every card up in the table, a fifth of the CPU (3 instead of 15 ms for a pack
+        # of 10,800 cards).
+        tier = (Card.tier_id + literal_column("0")).label("tier_id")
         query = (
-            select(Card.tier_id, func.count(), func.coalesce(func.sum(Card.fmv_cents), 0))
+            select(tier, func.count(), func.coalesce(func.sum(Card.fmv_cents), 0))
             .where(Card.pack_id == pack_id, Card.status == CardStatus.AVAILABLE.value)
-            .group_by(Card.tier_id)
+            .group_by(tier)
         )
         return {
             tier_id: TierStock(int(count), int(total))

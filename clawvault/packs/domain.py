@@ -109,6 +109,17 @@ def ev_band(
     return min(values), max(values)
 
 
+def ev_band_moves_at(
+    history: Sequence[tuple[datetime, int]], now: datetime, window: timedelta
+) -> datetime | None:
+    """When the band of `ev_band` over this history can next move with no new EV: when the
+    earliest entry inside the window leaves it (the value in force before it stops counting).
+    None when no entry is inside the window (the band holds only the EV in force)."""
+    start = now - window
+    inside = [at for at, _ev in history if at >= start]
+    return min(inside) + window if inside else None
+
+
 def buyback_cents(fmv_cents: int, buyback_bps: int) -> int:
     return apply_basis_points(fmv_cents, buyback_bps)
 

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, exists, func, insert, select, update
+from sqlalchemy import (
+    RowMapping,
+    and_,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.timeutil import as_utc
-from clawvault.db.models import Card, CardStatus, Pack, PackEvHistory, PackTier
+from clawvault.db.models import (
+    Buyback,
+    Card,
+    CardStatus,
+    Pack,
+    PackEvHistory,
+    PackTier,
+    Pull,
+)
 from clawvault.packs.domain import Tier, TierStock
 
 
@@ -24,6 +43,14 @@ def tier_from_row(row: RowMapping | Any) -> Tier:
         upper_cents=row.upper_cents,
         weight=row.weight,
     )
+
+
+@dataclass(frozen=True)
+class StockMarks:
+    """The newest pull and sellback ids: stock moved when either grew."""
+
+    pull_id: int
+    buyback_id: int
 
 
 class PackRepository:
@@ -72,10 +99,15 @@ class PackRepository:
         return set((await self.conn.execute(query)).scalars().all())
 
     async def tier_stock(self, pack_id: str) -> dict[int, TierStock]:
+        # Grouped by `tier_id + 0`, not by the column: SQLite then reads the covering
+        # ix_cards_value alone instead of walking ix_cards_pool (already in tier order) and
+        # looking every card up in the table, a fifth of the CPU (3 instead of 15 ms for a pack
+        # of 10,800 cards).
+        tier = (Card.tier_id + literal_column("0")).label("tier_id")
         query = (
-            select(Card.tier_id, func.count(), func.coalesce(func.sum(Card.fmv_cents), 0))
+            select(tier, func.count(), func.coalesce(func.sum(Card.fmv_cents), 0))
             .where(Card.pack_id == pack_id, Card.status == CardStatus.AVAILABLE.value)
-            .group_by(Card.tier_id)
+            .group_by(tier)
         )
         return {
             tier_id: TierStock(int(count), int(total))
@@ -97,6 +129,19 @@ class PackRepository:
         rows = list((await self.conn.execute(before)).all())
         rows += list((await self.conn.execute(in_window.order_by(PackEvHistory.recorded_at))).all())
         return [(as_utc(at), int(ev)) for at, ev in rows]
+
+    async def stock_marks(self) -> StockMarks:
+        pull_id = (await self.conn.execute(select(func.max(Pull.id)))).scalar()
+        buyback_id = (await self.conn.execute(select(func.max(Buyback.id)))).scalar()
+        return StockMarks(int(pull_id or 0), int(buyback_id or 0))
+
+    async def packs_with_stock_moves_since(self, marks: StockMarks) -> set[str]:
+        """Packs with a pull or a sellback newer than `marks` (primary key ranges)."""
+        query = union(
+            select(Pull.pack_id).where(Pull.id > marks.pull_id),
+            select(Buyback.pack_id).where(Buyback.id > marks.buyback_id),
+        )
+        return set((await self.conn.execute(query)).scalars().all())
 
     async def set_ev(
         self, pack_id: str, ev_cents: int, min_ev: int, max_ev: int, now: datetime

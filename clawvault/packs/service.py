@@ -6,17 +6,18 @@ import asyncio
 import logging
 import time
 import weakref
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.engine import Database
-from clawvault.packs.domain import ev_band, expected_value_cents
+from clawvault.packs.domain import ev_band, ev_band_moves_at, expected_value_cents
 from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.packs.presenters import chase_json, pack_json
-from clawvault.packs.repository import PackRepository
+from clawvault.packs.repository import PackRepository, StockMarks
 from clawvault.partners.auth import Caller
 from clawvault.sandbox.catalog_repository import CatalogRepository
 
@@ -27,14 +28,31 @@ EV_WINDOW = timedelta(hours=24)
 # Each process keeps the listing for `packs_cache_seconds` (keyed weakly by database, so an app
 # that is gone takes its entries with it). Stock is still checked exactly by every pull.
 # The listing is kept rendered: orjson of it was a tenth of a cached answer's time.
-_LISTINGS: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, bytes]]] = (
-    weakref.WeakKeyDictionary()
-)
+# One listing at a time per key: when every request that found the copy expired listed packs
+# itself, a slow listing let dozens pile up (one per request until the first finished), each
+# on its own connection and thread, and the answers of the whole second waited for them. So
+# a copy past half its age is listed again in the background while it is still served, and
+# requests that find no valid copy wait for the one listing under way.
+@dataclass
+class _Listing:
+    body: bytes
+    listed_at: float  # when the listing began: the copy is at least as fresh as that
+
+
+@dataclass
+class _Listings:
+    copies: dict[str, _Listing] = field(default_factory=dict)
+    under_way: dict[str, asyncio.Task[bytes]] = field(default_factory=dict)
+
+
+_LISTINGS: weakref.WeakKeyDictionary[Database, _Listings] = weakref.WeakKeyDictionary()
+_monotonic = time.monotonic
 
 
 def forget_listings(runtime: Runtime) -> None:
     """After a catalog or price change: this process lists packs afresh at once (other
-    processes within packs_cache_seconds)."""
+    processes within packs_cache_seconds). A listing under way then lands in the forgotten
+    copy, not in the new one."""
     _LISTINGS.pop(runtime.db, None)
 
 
@@ -44,17 +62,47 @@ async def available_json(runtime: Runtime, platform: str, caller: Caller | None 
     ttl = runtime.settings.packs_cache_seconds
     if ttl <= 0:
         return orjson.dumps(await _list_available(runtime, platform, sandbox))
-    cached = _LISTINGS.setdefault(runtime.db, {})
+    listings = _LISTINGS.get(runtime.db)
+    if listings is None:
+        listings = _LISTINGS[runtime.db] = _Listings()
     cache_key = f"{'sandbox' if sandbox else 'production'}:{platform}"
-    entry = cached.get(cache_key)
-    now = time.monotonic()
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    listing = orjson.dumps(await _list_available(runtime, platform, sandbox))
-    if len(cached) > 100:  # platforms are a handful; a flood of made-up ones is not kept
-        cached.clear()
-    cached[cache_key] = (now + ttl, listing)
-    return listing
+    copy = listings.copies.get(cache_key)
+    age = None if copy is None else _monotonic() - copy.listed_at
+    if copy is not None and age is not None and age < ttl:
+        if age >= ttl / 2 and cache_key not in listings.under_way:
+            _list_in_background(runtime, listings, cache_key, platform, sandbox)
+        return copy.body
+    listing = listings.under_way.get(cache_key) or _list_in_background(
+        runtime, listings, cache_key, platform, sandbox
+    )
+    return await asyncio.shield(listing)  # a request that goes away leaves it to the others
+
+
+def _list_in_background(
+    runtime: Runtime, listings: _Listings, cache_key: str, platform: str, sandbox: bool
+) -> asyncio.Task[bytes]:
+    async def list_once() -> bytes:
+        started = _monotonic()
+        try:
+            body = orjson.dumps(await _list_available(runtime, platform, sandbox))
+        finally:
+            listings.under_way.pop(cache_key, None)
+        if len(listings.copies) > 100:  # platforms are a handful; made-up ones are not kept
+            listings.copies.clear()
+        listings.copies[cache_key] = _Listing(body, started)
+        return body
+
+    task = asyncio.get_running_loop().create_task(list_once())
+    task.add_done_callback(_retrieve_failure)
+    listings.under_way[cache_key] = task
+    return task
+
+
+def _retrieve_failure(task: asyncio.Task[bytes]) -> None:
+    # A background listing that fails is told to the requests waiting for it, if any; a failed
+    # refresh ahead of time leaves the copy in place, and the next request lists again.
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("listing packs failed", exc_info=task.exception())
 
 
 async def _list_available(runtime: Runtime, platform: str, sandbox: bool) -> list[dict[str, Any]]:
@@ -90,18 +138,27 @@ async def refresh_ev(runtime: Runtime, pack_id: str) -> bool:
     """Recomputes one pack's EV and its 24-hour band; True when the EV changed. Computed in a
     read transaction; written only when something moved, conditionally, so every process can
     run it at once."""
+    return (await _refresh_pack_ev(runtime, pack_id))[0]
+
+
+async def _refresh_pack_ev(runtime: Runtime, pack_id: str) -> tuple[bool, datetime | None]:
+    """refresh_ev, and when the band it wrote can next move with no new EV."""
     now = runtime.clock()
     async with runtime.db.read() as conn:
         repo = PackRepository(conn)
         pack = await repo.get(pack_id)
         if pack is None:
-            return False
+            return False, None
         ev = expected_value_cents(await repo.tiers(pack_id), await repo.tier_stock(pack_id))
-        low, high = ev_band(await repo.ev_history(pack_id, now - EV_WINDOW), ev, now, EV_WINDOW)
-    if (ev, low, high) == (pack["ev_cents"], pack["min_ev_cents"], pack["max_ev_cents"]):
-        return False
-    async with runtime.db.write() as conn:
-        return await PackRepository(conn).set_ev(pack_id, ev, low, high, now)
+        history = await repo.ev_history(pack_id, now - EV_WINDOW)
+    low, high = ev_band(history, ev, now, EV_WINDOW)
+    changed = False
+    if (ev, low, high) != (pack["ev_cents"], pack["min_ev_cents"], pack["max_ev_cents"]):
+        async with runtime.db.write() as conn:
+            changed = await PackRepository(conn).set_ev(pack_id, ev, low, high, now)
+    if changed:
+        history.append((now, ev))
+    return changed, ev_band_moves_at(history, now, EV_WINDOW)
 
 
 async def refresh_all_ev(runtime: Runtime) -> int:
@@ -113,14 +170,70 @@ async def refresh_all_ev(runtime: Runtime) -> int:
     return changed
 
 
+@dataclass
+class EvWatch:
+    """What one process's EV loop knows between passes. A pack's EV moves with its stock and
+    its card prices. Prices and the catalog recompute EV themselves when they change it
+    (pricing, catalog); stock moves by pulls and sellbacks, each a new row of `pulls` or
+    `buybacks`, so a pass reads only the rows added since the last one (a primary key range)
+    and recomputes just those packs, and those whose 24-hour band is due to move. Counting a
+    large pool's stock for every pack every pass cost a worker ~0.4 s of CPU per pass at
+    60,000 cards, and slowed every request around it."""
+
+    marks: list[StockMarks] = field(default_factory=list)  # of the last passes, oldest first
+    band_moves: dict[str, datetime] = field(default_factory=dict)
+    full_pass_at: float = 0.0  # monotonic time of the next pass over every pack
+
+
+# Every pack is recomputed at least this often all the same (a process's first pass, too): a
+# safety net for changes made around the application (a script, a hand-edited row).
+EV_FULL_PASS_SECONDS = 300.0
+
+
+async def refresh_moved_ev(runtime: Runtime, watch: EvWatch) -> int:
+    """One pass of the EV loop: recomputes the packs whose stock moved since the last pass or
+    whose band is due to move (every pack on the first pass and every EV_FULL_PASS_SECONDS).
+    Returns how many EVs changed."""
+    now, started = runtime.clock(), _monotonic()
+    async with runtime.db.read() as conn:
+        repo = PackRepository(conn)
+        pack_ids = [p["id"] for p in await repo.list_packs()]
+        marks = await repo.stock_marks()
+        full_pass = not watch.marks or started >= watch.full_pass_at
+        if full_pass:
+            due = set(pack_ids)
+        else:
+            # PostgreSQL hands out ids before commit, so a row may show up after a higher id
+            # did: look back one pass further there.
+            since = watch.marks[0] if runtime.db.is_postgres else watch.marks[-1]
+            due = await repo.packs_with_stock_moves_since(since) if since != marks else set()
+    due |= {pack_id for pack_id, at in watch.band_moves.items() if at < now}
+    changed = 0
+    for pack_id in (p for p in pack_ids if p in due):
+        moved, band_moves = await _refresh_pack_ev(runtime, pack_id)
+        changed += moved
+        if band_moves is None:
+            watch.band_moves.pop(pack_id, None)
+        else:
+            watch.band_moves[pack_id] = band_moves
+    for gone in watch.band_moves.keys() - set(pack_ids):
+        del watch.band_moves[gone]
+    # Only now: a pass that failed half-way is made again from the same marks.
+    watch.marks = [*watch.marks, marks][-2:]
+    if full_pass:
+        watch.full_pass_at = started + EV_FULL_PASS_SECONDS
+    return changed
+
+
 async def keep_ev_fresh(runtime: Runtime) -> None:
     """Background loop of every server process: EV follows stock and prices. It backs off when a
     refresh is expensive (huge pools), so it never takes more than a tenth of the time."""
     interval = runtime.settings.ev_refresh_seconds
+    watch = EvWatch()
     while True:
         started = time.monotonic()
         try:
-            await refresh_all_ev(runtime)
+            await refresh_moved_ev(runtime, watch)
         except Exception:  # a failed refresh must not stop the loop
             log.exception("EV refresh failed")
         elapsed = time.monotonic() - started

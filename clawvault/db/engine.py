@@ -150,7 +150,12 @@ class _SqliteWriter:
     writes already waiting; when the closer's turn comes it commits the batch. A write's block
     returns only after that commit, so what a request acknowledges is durable, and a failed
     write rolls back to its savepoint alone. With synchronous=FULL a commit is an fsync
-    (milliseconds): writes that arrive together share it instead of paying one each."""
+    (milliseconds): writes that arrive together share it instead of paying one each.
+
+    Between BEGIN IMMEDIATE and COMMIT the connection's statements run on the event loop's
+    thread (`sqlite_driver.run_inline`): holding the write lock they never wait, and a write
+    that handed each statement to the driver's thread gave the loop up between statements,
+    holding the lock (of every process) while other requests' work ran."""
 
     def __init__(self, engine: AsyncEngine, path: str | None) -> None:
         self.engine = engine
@@ -158,6 +163,7 @@ class _SqliteWriter:
         self.file_lock = _FileLock(path + ".writer-lock") if path else None
         self.conn: AsyncConnection | None = None
         self.transaction: Any = None
+        self.driver_connection: Any = None  # the aiosqlite connection of `conn`
         self.committed: asyncio.Future[None] | None = None
         self._closers: set[asyncio.Task[None]] = set()
 
@@ -196,7 +202,13 @@ class _SqliteWriter:
             conn = await self.engine.connect()
             try:
                 self.transaction = await conn.begin()
+                raw = await conn.get_raw_connection()
+                self.driver_connection = raw.driver_connection
+                sqlite_driver.run_inline(self.driver_connection, True)
             except BaseException:
+                if self.driver_connection is not None:
+                    sqlite_driver.run_inline(self.driver_connection, False)
+                    self.driver_connection = None
                 await conn.close()
                 raise
         except BaseException:
@@ -220,6 +232,9 @@ class _SqliteWriter:
         conn, transaction = self.conn, self.transaction
         self.conn = self.transaction = self.committed = None
         assert conn is not None
+        if self.driver_connection is not None:  # the COMMIT (an fsync) goes to the thread
+            sqlite_driver.run_inline(self.driver_connection, False)
+            self.driver_connection = None
         try:
             if failure is None:
                 await transaction.commit()

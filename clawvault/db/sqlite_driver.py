@@ -21,6 +21,18 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 
 
+INLINE = "_clawvault_inline"
+
+
+def run_inline(driver_connection: Any, inline: bool) -> None:
+    """Whether statements on this aiosqlite connection run on the calling (event loop) thread
+    instead of being handed to the connection's own thread. Only for a connection that holds
+    SQLite's write lock (see engine._SqliteWriter): its statements never wait for a lock, and
+    its thread is idle between them, so a write transaction runs without giving the loop up
+    between statements. Its BEGIN and COMMIT (which may wait, and fsync) stay on the thread."""
+    setattr(driver_connection, INLINE, inline)
+
+
 class _Finished:
     """What SQLAlchemy reads of a driver cursor after a statement, read on the driver's thread
     (the sqlite3 cursor itself is closed there)."""
@@ -76,9 +88,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> Any:
         driver = self._connection
         async with self._adapt_connection._execute_mutex:
-            finished, rows = await driver._execute(
-                lambda: _run(driver._conn, operation, parameters, many)
-            )
+            if getattr(driver, INLINE, False):
+                finished, rows = _run(driver._conn, operation, parameters, many)
+            else:
+                finished, rows = await driver._execute(
+                    lambda: _run(driver._conn, operation, parameters, many)
+                )
         self._cursor = finished
         if rows is not None:
             self._rows = collections.deque(rows)

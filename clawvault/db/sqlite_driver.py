@@ -20,7 +20,6 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 
-
 INLINE = "_clawvault_inline"
 
 
@@ -94,7 +93,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
                 finished, rows = await driver._execute(
                     lambda: _run(driver._conn, operation, parameters, many)
                 )
-        self._cursor = finished
+        self._cursor = finished  # type: ignore[assignment]
         if rows is not None:
             self._rows = collections.deque(rows)
         return finished

@@ -9,6 +9,8 @@ from sqlalchemy import Executable, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db import lean
+
 
 @cache
 def _insert_ignoring_conflicts(table: Table, dialect_name: str) -> Executable:
@@ -22,7 +24,7 @@ def _insert_ignoring_conflicts(table: Table, dialect_name: str) -> Executable:
 async def insert_ignoring_conflicts(
     conn: AsyncConnection, table: Table, values: dict[str, Any] | list[dict[str, Any]]
 ) -> None:
-    await conn.execute(_insert_ignoring_conflicts(table, conn.dialect.name), values)
+    await lean.execute(conn, _insert_ignoring_conflicts(table, conn.dialect.name), values)
 
 
 def is_postgres(conn: AsyncConnection) -> bool:

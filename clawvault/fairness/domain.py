@@ -30,7 +30,7 @@ class Draw:
 class DrawStream:
     """The draws of one request: consecutive nonces of the user's committed seed."""
 
-    def __init__(self, seed: RowMapping, first_nonce: int) -> None:
+    def __init__(self, seed: Mapping[str, Any], first_nonce: int) -> None:
         self.seed_id: int = seed["id"]
         self._server_seed = bytes.fromhex(seed["server_seed"])
         self._client_seed: str = seed["client_seed"]

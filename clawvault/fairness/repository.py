@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Table, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db import lean
 from clawvault.db.dialect import insert_ignoring_conflicts, is_postgres
 from clawvault.db.models import Card, CardStatus, FairnessSeed, Pull, PurchaseSession
 
@@ -59,14 +60,14 @@ class SeedRepository:
         row = {self.owner.name: self.owner_id, "user_id": user_id, **values}
         await insert_ignoring_conflicts(self.conn, self.table, row)
 
-    async def reserve_active_nonces(self, user_id: str, count: int) -> RowMapping | None:
+    async def reserve_active_nonces(self, user_id: str, count: int) -> lean.Row | None:
         """Takes `count` consecutive nonces of the user's active seed, in one statement; returns
         the seed's id, server and client seeds, and its `next_nonce` after the reservation
         (None: no active seed). The row stays locked until the transaction ends, so two pulls
         of one user never share a nonce."""
         statement = _reserve_active_nonces(self.table, self.owner.name)
         params = {"owner_id": self.owner_id, "seed_user_id": user_id, "count": count}
-        return (await self.conn.execute(statement, params)).mappings().first()
+        return (await lean.execute(self.conn, statement, params)).first()
 
     async def set_client_seed(self, seed_id: int, client_seed: str) -> None:
         await self.conn.execute(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, and_, func, insert, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db import lean
 from clawvault.db.models import LedgerEntry, LedgerKind
 
 # Built once: every pull, sellback and order records an entry.
@@ -28,7 +29,8 @@ class LedgerRepository:
         user_id: str | None,
         now: datetime,
     ) -> None:
-        await self.conn.execute(
+        await lean.execute(
+            self.conn,
             ADD_ENTRY,
             {
                 "partner_id": partner_id,

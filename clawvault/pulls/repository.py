@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Update, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db import lean
 from clawvault.db.dialect import is_postgres
 from clawvault.db.engine import TransientConflict
 from clawvault.db.models import Card, CardStatus, Pack, PackTier, Pull, PurchaseSession
@@ -121,7 +122,7 @@ ADD_PULLS = insert(Pull.__table__)  # type: ignore[arg-type]
 class PackForPull:
     """What a pull needs of its pack, read in one statement."""
 
-    def __init__(self, rows: Sequence[RowMapping]) -> None:
+    def __init__(self, rows: Sequence[lean.Row]) -> None:
         terms = rows[0]
         self.slug: str = terms["slug"]
         self.enable: bool = terms["enable"]
@@ -156,7 +157,7 @@ class PullRepository:
             "endpoint_partner_id": partner_id,
             "endpoint_environment": environment,
         }
-        rows = (await self.conn.execute(PACK_FOR_PULL, params)).mappings().all()
+        rows = (await lean.execute(self.conn, PACK_FOR_PULL, params)).rows
         return PackForPull(rows) if rows else None
 
     async def claim_card(
@@ -171,7 +172,7 @@ class PullRepository:
         now: datetime,
         expires_at: datetime | None,
         wait: bool = True,
-    ) -> RowMapping | None:
+    ) -> lean.Row | None:
         """Moves one available card of the tier, the first at or after `key` in pool order
         (wrapping around), into the user's hands. One indexed statement: O(log pool size).
 
@@ -202,7 +203,7 @@ class PullRepository:
         }
         for lower_bound, statement in passes:
             params["lower_bound"] = lower_bound
-            row = (await self.conn.execute(statement, params)).mappings().first()
+            row = (await lean.execute(self.conn, statement, params)).first()
             if row is not None:
                 return row
         if not wait and postgres and await self.has_available(pack_id, tier_id):
@@ -215,10 +216,10 @@ class PullRepository:
         return (await self.conn.execute(HAS_AVAILABLE, params)).first() is not None
 
     async def add_session(self, values: dict[str, Any]) -> None:
-        await self.conn.execute(ADD_SESSION, values)
+        await lean.execute(self.conn, ADD_SESSION, values)
 
     async def add_pulls(self, rows: list[dict[str, Any]]) -> None:
-        await self.conn.execute(ADD_PULLS, rows)
+        await lean.execute(self.conn, ADD_PULLS, rows)
 
     async def session(self, session_id: str, partner_id: int) -> RowMapping | None:
         query = select(PurchaseSession.__table__).where(

@@ -1,0 +1,216 @@
+"""db.lean: the hot write statements run on SQLite's sqlite3 connection give what SQLAlchemy's
+execution of the same statements gives (rows, types, row counts, errors); elsewhere they are
+SQLAlchemy's execution."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from clawvault.core.runtime import Runtime
+from clawvault.db import lean
+from clawvault.db.dialect import _insert_ignoring_conflicts
+from clawvault.db.models import FairnessSeed, LedgerEntry, User
+from clawvault.ledger.repository import ADD_ENTRY
+from clawvault.partners.service import partner_id as find_partner_id
+from clawvault.pulls.repository import CLAIM, PACK_FOR_PULL
+from clawvault.settings import Settings
+from tests.factories import make_pack, make_partner, run
+
+NOW = datetime(2026, 11, 27, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+class Rollback(Exception):
+    """Raised to roll a write back after reading what it did."""
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of every statement that took the lean path."""
+    taken: list[str] = []
+    original = lean._run
+
+    def counted(raw: Any, compiled: Any, params: Any) -> lean.LeanResult:
+        taken.append(compiled.sql)
+        return original(raw, compiled, params)
+
+    monkeypatch.setattr(lean, "_run", counted)
+    return taken
+
+
+async def _both(
+    runtime: Runtime, statement: Any, params: Any
+) -> tuple[lean.LeanResult, list[dict[str, Any]], int]:
+    """The statement run by lean.execute and by SQLAlchemy, each in a write rolled back."""
+    got: dict[str, Any] = {}
+
+    async def attempt(name: str, run_it: Any) -> None:
+        try:
+            async with runtime.db.write() as conn:
+                got[name] = await run_it(conn)
+                raise Rollback()
+        except Rollback:
+            pass
+
+    async def by_lean(conn: AsyncConnection) -> lean.LeanResult:
+        return await lean.execute(conn, statement, params)
+
+    async def by_sqlalchemy(conn: AsyncConnection) -> tuple[list[dict[str, Any]], int]:
+        result = await conn.execute(statement, params)
+        rows = [dict(r) for r in result.mappings()] if result.returns_rows else []
+        return rows, result.rowcount
+
+    await attempt("lean", by_lean)
+    await attempt("sqlalchemy", by_sqlalchemy)
+    rows, count = got["sqlalchemy"]
+    return got["lean"], rows, count
+
+
+def test_lean_statements_answer_as_sqlalchemy(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    partner = make_partner(settings)
+    pack_id = make_pack(settings)
+    taken = _counting(monkeypatch)
+
+    async def work(runtime: Runtime) -> None:
+        partner_id = await find_partner_id(runtime.db, partner.name)
+        assert partner_id is not None
+        pack_params = {
+            "pack_id": pack_id,
+            "endpoint_partner_id": partner_id,
+            "endpoint_environment": "production",
+        }
+        lean_result, rows, _ = await _both(runtime, PACK_FOR_PULL, pack_params)
+        assert len(rows) == 3 and lean_result.rows == rows
+        types = [type(v) for v in rows[0].values()]
+        assert [type(v) for v in lean_result.rows[0].values()] == types
+        assert rows[0]["enable"] is True and rows[0]["in_stock"] is True
+
+        claim_params = {
+            "in_pack_id": pack_id,
+            "in_tier_id": 2,
+            "lower_bound": 0,
+            "new_partner_id": partner_id,
+            "new_user_id": "lena",
+            "new_session_id": "sess_1",
+            "now": NOW,
+            "expires_at": NOW + timedelta(days=7),
+        }
+        lean_result, rows, count = await _both(runtime, CLAIM, claim_params)
+        assert len(rows) == 1 and lean_result.rows == rows and lean_result.rowcount == count
+        claimed = rows[0]
+        assert isinstance(claimed["purchased_at"], datetime)
+        assert isinstance(claimed["attributes"], list)  # JSON parsed as SQLAlchemy parses it
+
+        entry = {
+            "partner_id": partner_id,
+            "kind": "pull",
+            "amount_cents": -1_000,
+            "reference": "sess_1",
+            "user_id": "lena",
+            "created_at": NOW,
+        }
+        lean_result, rows, count = await _both(runtime, ADD_ENTRY, entry)
+        assert lean_result.rows == rows == [] and lean_result.rowcount == count == 1
+
+    run(settings, work)
+    if settings.database_url.startswith("sqlite"):
+        assert len(taken) == 3  # one per statement: the lean path ran on SQLite
+    else:
+        assert taken == []  # PostgreSQL: SQLAlchemy's execution
+
+
+def test_lean_writes_are_read_back_as_written(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    partner = make_partner(settings)
+    taken = _counting(monkeypatch)
+
+    async def work(runtime: Runtime) -> None:
+        partner_id = await find_partner_id(runtime.db, partner.name)
+        statement = _insert_ignoring_conflicts(
+            User.__table__,  # type: ignore[arg-type]
+            runtime.db.backend,
+        )
+        user = {"partner_id": partner_id, "user_id": "mo", "created_at": NOW}
+        async with runtime.db.write() as conn:
+            first = await lean.execute(conn, statement, user)
+            again = await lean.execute(conn, statement, user)  # ignored: already there
+            entries = [
+                {
+                    "partner_id": partner_id,
+                    "kind": "pull",
+                    "amount_cents": -i,
+                    "reference": f"ref-{i}",
+                    "user_id": "mo",
+                    "created_at": NOW + timedelta(seconds=i),
+                }
+                for i in range(3)
+            ]
+            many = await lean.execute(conn, ADD_ENTRY, entries)  # executemany
+        assert (first.rowcount, again.rowcount) == (1, 0)
+        if runtime.db.backend == "sqlite":  # asyncpg does not count an executemany's rows
+            assert many.rowcount == 3
+        async with runtime.db.read() as conn:
+            stored = (
+                await conn.execute(
+                    select(LedgerEntry.amount_cents, LedgerEntry.reference, LedgerEntry.created_at)
+                    .where(LedgerEntry.user_id == "mo")
+                    .order_by(LedgerEntry.amount_cents.desc())
+                )
+            ).all()
+            assert [(a, r) for a, r, _ in stored] == [(0, "ref-0"), (-1, "ref-1"), (-2, "ref-2")]
+            assert [c.replace(tzinfo=UTC) for _, _, c in stored] == [
+                NOW + timedelta(seconds=i) for i in range(3)
+            ]
+
+    run(settings, work)
+    if settings.database_url.startswith("sqlite"):
+        assert len(taken) == 3
+
+
+def test_a_lean_constraint_failure_is_sqlalchemys_error_and_rolls_back_alone(
+    settings: Settings,
+) -> None:
+    partner = make_partner(settings)
+
+    async def work(runtime: Runtime) -> None:
+        partner_id = await find_partner_id(runtime.db, partner.name)
+        entry = {
+            "partner_id": partner_id,
+            "kind": "pull",
+            "amount_cents": -5,
+            "reference": "same",
+            "user_id": "zed",
+            "created_at": NOW,
+        }
+        async with runtime.db.write() as conn:
+            await lean.execute(conn, ADD_ENTRY, entry)
+        with pytest.raises(IntegrityError):
+            async with runtime.db.write() as conn:
+                await lean.execute(conn, ADD_ENTRY, {**entry, "amount_cents": -6})
+        async with runtime.db.read() as conn:
+            amounts = (
+                await conn.execute(
+                    select(LedgerEntry.amount_cents).where(LedgerEntry.user_id == "zed")
+                )
+            ).scalars()
+            assert list(amounts) == [-5]
+
+    run(settings, work)
+
+
+def test_statements_sqlalchemy_must_complete_are_not_run_lean() -> None:
+    """A column with a Python-side default left out of the values: SQLAlchemy fills it in."""
+    from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+
+    dialect = SQLiteDialect_aiosqlite()
+    seeds = _insert_ignoring_conflicts(FairnessSeed.__table__, "sqlite")  # type: ignore[arg-type]
+    without_nonce = ("partner_id", "user_id", "server_seed", "server_seed_hash", "created_at")
+    assert not lean._Compiled(seeds, dialect, without_nonce).lean
+    assert lean._Compiled(ADD_ENTRY, dialect, tuple(ADD_ENTRY.table.c.keys())[1:]).lean

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import RowMapping, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db import lean
 from clawvault.db.dialect import is_postgres
 from clawvault.db.models import Buyback, Card, CardStatus, Environment, Pack
 from clawvault.webhooks.repository import ENDPOINT_EXISTS
@@ -71,7 +72,7 @@ class BuybackRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def lock_held_card(self, card_id: str, partner_id: int) -> RowMapping | None:
+    async def lock_held_card(self, card_id: str, partner_id: int) -> lean.Row | None:
         """The card, if a user of this partner holds it, with its pack's buyback terms (and
         whether the partner has a production webhook endpoint), locked
         for this transaction. PostgreSQL: NOWAIT, so a concurrent sellback learns at once that
@@ -85,7 +86,7 @@ class BuybackRepository:
             "endpoint_environment": Environment.PRODUCTION.value,
         }
         try:
-            return (await self.conn.execute(query, params)).mappings().first()
+            return (await lean.execute(self.conn, query, params)).first()
         except DBAPIError as exc:
             if "LockNotAvailable" in type(exc.orig).__name__ or "could not obtain lock" in str(
                 exc.orig
@@ -106,9 +107,10 @@ class BuybackRepository:
             "new_pool_key": pool_key,
             "now": now,
         }
-        result = await self.conn.execute(RETURN_TO_POOL, params)
+        result = await lean.execute(self.conn, RETURN_TO_POOL, params)
         return result.rowcount == 1
 
     async def record(self, values: dict[str, object]) -> int:
-        result = await self.conn.execute(ADD_BUYBACK, values)
-        return int(result.scalar_one())
+        result = await lean.execute(self.conn, ADD_BUYBACK, values)
+        (row,) = result.rows
+        return int(row["id"])

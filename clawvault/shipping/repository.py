@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db import lean
 from clawvault.db.dialect import is_postgres
 from clawvault.db.models import Card, CardStatus, Order, OrderEvent, OrderItem, OrderStatus, Quote
 
@@ -51,7 +52,7 @@ class ShippingRepository:
         return (await self.conn.execute(query, {"card_ids": card_ids})).mappings().all()
 
     async def add_quote(self, values: dict[str, Any]) -> None:
-        await self.conn.execute(ADD_QUOTE, values)
+        await lean.execute(self.conn, ADD_QUOTE, values)
 
     async def quote(self, quote_id: str, partner_id: int) -> RowMapping | None:
         query = select(Quote.__table__).where(Quote.id == quote_id, Quote.partner_id == partner_id)

@@ -16,6 +16,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.db import lean
 from clawvault.db.dialect import _insert_ignoring_conflicts
 from clawvault.db.models import FairnessSeed, LedgerEntry, User
+from clawvault.fairness.repository import _reserve_active_nonces
 from clawvault.ledger.repository import ADD_ENTRY
 from clawvault.partners.service import partner_id as find_partner_id
 from clawvault.pulls.repository import CLAIM, PACK_FOR_PULL
@@ -118,9 +119,31 @@ def test_lean_statements_answer_as_sqlalchemy(
         lean_result, rows, count = await _both(runtime, ADD_ENTRY, entry)
         assert lean_result.rows == rows == [] and lean_result.rowcount == count == 1
 
+        # An UPDATE setting a column to an expression, with RETURNING (a pull's nonces).
+        table = FairnessSeed.__table__
+        seed = {
+            "partner_id": partner_id,
+            "user_id": "lena",
+            "server_seed": "ab" * 32,
+            "server_seed_hash": "cd" * 32,
+            "client_seed": "mine",
+            "next_nonce": 4,
+            "created_at": NOW,
+        }
+        async with runtime.db.write() as conn:
+            await lean.execute(
+                conn,
+                _insert_ignoring_conflicts(table, runtime.db.backend),  # type: ignore[arg-type]
+                seed,
+            )
+        reserve = _reserve_active_nonces(table, "partner_id")  # type: ignore[arg-type]
+        nonce_params = {"owner_id": partner_id, "seed_user_id": "lena", "count": 3}
+        lean_result, rows, _ = await _both(runtime, reserve, nonce_params)
+        assert lean_result.rows == rows and rows[0]["next_nonce"] == 7
+
     run(settings, work)
     if settings.database_url.startswith("sqlite"):
-        assert len(taken) == 3  # one per statement: the lean path ran on SQLite
+        assert len(taken) == 5  # one per statement: the lean path ran on SQLite
     else:
         assert taken == []  # PostgreSQL: SQLAlchemy's execution
 

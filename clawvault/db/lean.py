@@ -7,7 +7,8 @@ statement once per dialect and parameter keys (SQLAlchemy's own compilation: the
 same bind and result processors) and runs it directly on the sqlite3 connection when that
 connection holds the write lock and runs inline (`sqlite_driver.run_inline`). Everywhere else
 (PostgreSQL, reads) it is `conn.execute`. Statements SQLAlchemy would complete itself (Python
-side defaults, expanding IN lists, post-fetch) always go through `conn.execute`.
+side defaults, expanding IN lists) always go through `conn.execute`; post-fetch columns (a
+column set to an expression) are only a note for the ORM, not work at execution.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ class _Compiled:
         lean = bool(compiled.positional) and not (
             compiled.insert_prefetch
             or compiled.update_prefetch
-            or getattr(compiled, "postfetch", None)
             or compiled.literal_execute_params
             or compiled.post_compile_params
         )

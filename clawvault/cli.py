@@ -232,7 +232,7 @@ def serve(
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     with shared_sandbox_store(settings):
         uvicorn.run(
-            "clawvault.app:create_app",
+            "clawvault.app:create_served_app",
             factory=True,
             host=host,
             port=port,

@@ -51,7 +51,7 @@ async def _both(
 
     async def attempt(name: str, run_it: Any) -> None:
         try:
-            async with runtime.db.write() as conn:
+            async with runtime.db.write(inline=True) as conn:
                 got[name] = await run_it(conn)
                 raise Rollback()
         except Rollback:
@@ -130,7 +130,7 @@ def test_lean_statements_answer_as_sqlalchemy(
             "next_nonce": 4,
             "created_at": NOW,
         }
-        async with runtime.db.write() as conn:
+        async with runtime.db.write(inline=True) as conn:
             await lean.execute(
                 conn,
                 _insert_ignoring_conflicts(table, runtime.db.backend),  # type: ignore[arg-type]
@@ -161,7 +161,7 @@ def test_lean_writes_are_read_back_as_written(
             runtime.db.backend,
         )
         user = {"partner_id": partner_id, "user_id": "mo", "created_at": NOW}
-        async with runtime.db.write() as conn:
+        async with runtime.db.write(inline=True) as conn:
             first = await lean.execute(conn, statement, user)
             again = await lean.execute(conn, statement, user)  # ignored: already there
             entries = [
@@ -212,10 +212,10 @@ def test_a_lean_constraint_failure_is_sqlalchemys_error_and_rolls_back_alone(
             "user_id": "zed",
             "created_at": NOW,
         }
-        async with runtime.db.write() as conn:
+        async with runtime.db.write(inline=True) as conn:
             await lean.execute(conn, ADD_ENTRY, entry)
         with pytest.raises(IntegrityError):
-            async with runtime.db.write() as conn:
+            async with runtime.db.write(inline=True) as conn:
                 await lean.execute(conn, ADD_ENTRY, {**entry, "amount_cents": -6})
         async with runtime.db.read() as conn:
             amounts = (
@@ -237,3 +237,29 @@ def test_statements_sqlalchemy_must_complete_are_not_run_lean() -> None:
     without_nonce = ("partner_id", "user_id", "server_seed", "server_seed_hash", "created_at")
     assert not lean._Compiled(seeds, dialect, without_nonce).lean
     assert lean._Compiled(ADD_ENTRY, dialect, tuple(ADD_ENTRY.table.c.keys())[1:]).lean
+
+
+def test_a_write_not_asked_inline_runs_through_sqlalchemy(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Long writes (imports, price moves) keep their statements on the driver's thread."""
+    partner = make_partner(settings)
+    taken = _counting(monkeypatch)
+
+    async def work(runtime: Runtime) -> None:
+        partner_id = await find_partner_id(runtime.db, partner.name)
+        entry = {
+            "partner_id": partner_id,
+            "kind": "pull",
+            "amount_cents": -5,
+            "reference": "plain",
+            "user_id": "zed",
+            "created_at": NOW,
+        }
+        async with runtime.db.write() as conn:
+            await lean.execute(conn, ADD_ENTRY, entry)
+        async with runtime.db.write(inline=True) as conn:
+            await lean.execute(conn, ADD_ENTRY, {**entry, "reference": "inline"})
+
+    run(settings, work)
+    assert len(taken) == (1 if settings.database_url.startswith("sqlite") else 0)

@@ -68,7 +68,7 @@ async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> d
 
 async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, Any]:
     now = runtime.clock()
-    async with runtime.db.write() as conn:
+    async with runtime.db.write(inline=True) as conn:
         repo = BuybackRepository(conn)
         try:
             card = await repo.lock_held_card(item_id, caller.partner_id)

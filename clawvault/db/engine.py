@@ -152,10 +152,13 @@ class _SqliteWriter:
     write rolls back to its savepoint alone. With synchronous=FULL a commit is an fsync
     (milliseconds): writes that arrive together share it instead of paying one each.
 
-    Between BEGIN IMMEDIATE and COMMIT the connection's statements run on the event loop's
-    thread (`sqlite_driver.run_inline`): holding the write lock they never wait, and a write
-    that handed each statement to the driver's thread gave the loop up between statements,
-    holding the lock (of every process) while other requests' work ran."""
+    A write asked `inline` (the short writes of the hot requests: a pull, a sellback, a quote)
+    runs its statements on the event loop's thread (`sqlite_driver.run_inline`): holding the
+    write lock they never wait, and a write that handed each statement to the driver's thread
+    gave the loop up between statements, holding the lock (of every process) while other
+    requests' work ran. Other writes (imports, price moves: statements that may take long)
+    keep handing their statements to the driver's thread, so the loop serves reads meanwhile.
+    BEGIN IMMEDIATE (which may wait for another process) and COMMIT (an fsync) always do."""
 
     def __init__(self, engine: AsyncEngine, path: str | None) -> None:
         self.engine = engine
@@ -168,22 +171,28 @@ class _SqliteWriter:
         self._closers: set[asyncio.Task[None]] = set()
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self, inline: bool = False) -> AsyncIterator[AsyncConnection]:
         async with self.lock:
             if self.conn is None:
                 await self._open()
             assert self.conn is not None and self.committed is not None
             conn, committed = self.conn, self.committed
-            # The savepoint on the sqlite3 connection itself (the connection runs inline, see
-            # the class docstring): SQLAlchemy's begin_nested cost more than the statements.
-            raw: sqlite3.Connection = self.driver_connection._conn
+            # The savepoint on the sqlite3 connection itself (no I/O, never waits: this
+            # connection holds the write lock): SQLAlchemy's begin_nested cost more than the
+            # statements of a pull.
+            driver = self.driver_connection
+            raw: sqlite3.Connection = driver._conn
             try:
                 raw.execute("SAVEPOINT write")
             except BaseException as exc:
                 await self._finish(committed, exc)
                 raise
             try:
-                yield conn
+                sqlite_driver.run_inline(driver, inline)
+                try:
+                    yield conn
+                finally:
+                    sqlite_driver.run_inline(driver, False)
             except BaseException:
                 try:
                     raw.execute("ROLLBACK TO write")
@@ -208,11 +217,8 @@ class _SqliteWriter:
                 self.transaction = await conn.begin()
                 raw = await conn.get_raw_connection()
                 self.driver_connection = raw.driver_connection
-                sqlite_driver.run_inline(self.driver_connection, True)
             except BaseException:
-                if self.driver_connection is not None:
-                    sqlite_driver.run_inline(self.driver_connection, False)
-                    self.driver_connection = None
+                self.driver_connection = None
                 await conn.close()
                 raise
         except BaseException:
@@ -236,9 +242,7 @@ class _SqliteWriter:
         conn, transaction = self.conn, self.transaction
         self.conn = self.transaction = self.committed = None
         assert conn is not None
-        if self.driver_connection is not None:  # the COMMIT (an fsync) goes to the thread
-            sqlite_driver.run_inline(self.driver_connection, False)
-            self.driver_connection = None
+        self.driver_connection = None
         try:
             if failure is None:
                 await transaction.commit()
@@ -351,14 +355,16 @@ class Database:
         return self.backend == "postgresql"
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """One write transaction: commits when the block ends, rolls back when it raises."""
+    async def write(self, inline: bool = False) -> AsyncIterator[AsyncConnection]:
+        """One write transaction: commits when the block ends, rolls back when it raises.
+        `inline`: a short write (a few indexed statements) whose SQLite statements may run on
+        the event loop's thread (see _SqliteWriter); no effect on PostgreSQL."""
         if self._writer is None:
             async with self.engine.begin() as conn:
                 yield conn
                 await self._before_commit(conn)
             return
-        async with self._writer.write() as conn:  # this block runs in the write's savepoint
+        async with self._writer.write(inline) as conn:  # this block runs in its savepoint
             yield conn
             await self._before_commit(conn)
 
@@ -368,14 +374,18 @@ class Database:
             await hook(self, conn)
 
     async def transaction(
-        self, work: Callable[[AsyncConnection], Awaitable[T]], attempts: int = 4
+        self,
+        work: Callable[[AsyncConnection], Awaitable[T]],
+        attempts: int = 4,
+        *,
+        inline: bool = False,
     ) -> T:
         """Runs `work` in one write transaction, again from the start when the database chose
         it as the victim of a deadlock or a serialization conflict (nothing of a failed attempt
         stays: it was rolled back)."""
         for attempt in range(1, attempts + 1):
             try:
-                async with self.write() as conn:
+                async with self.write(inline) as conn:
                     return await work(conn)
             except (DBAPIError, TransientConflict) as exc:
                 if attempt == attempts or not is_retryable(exc):

@@ -64,7 +64,7 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
     # A pull that holds cards and finds the rest of a tier locked by pulls in flight rolls back
     # and runs again (TransientConflict) rather than wait while holding its cards; a deadlock
     # between patient pulls is resolved by PostgreSQL rolling one back, also run again.
-    return await runtime.db.transaction(attempt, attempts=PULL_ATTEMPTS)
+    return await runtime.db.transaction(attempt, attempts=PULL_ATTEMPTS, inline=True)
 
 
 async def _buy(

@@ -53,7 +53,7 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
         raise InvalidAddress(check.details(), check.normalized if check.fixable else None)
     assert isinstance(destination, dict)
     now = runtime.clock()
-    async with runtime.db.write() as conn:
+    async with runtime.db.write(inline=True) as conn:
         repo = ShippingRepository(conn)
         cards = await repo.cards(item_ids)
         if len(cards) != len(item_ids) or any(

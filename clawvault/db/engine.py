@@ -122,6 +122,16 @@ class _FileLock:
 
     async def acquire(self) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # free (the usual case between two processes' batches): no hand-over to a thread
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        else:
+            self.fd = fd
+            return
         taking = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
         try:
             await asyncio.shield(taking)
@@ -165,6 +175,9 @@ class _SqliteWriter:
         self.lock = asyncio.Lock()
         self.file_lock = _FileLock(path + ".writer-lock") if path else None
         self.conn: AsyncConnection | None = None
+        # The connection batches run on, kept checked out between them (returning it to the
+        # pool cost a ROLLBACK on the driver's thread per batch); dropped after a failure.
+        self.kept: AsyncConnection | None = None
         self.transaction: Any = None
         self.driver_connection: Any = None  # the aiosqlite connection of `conn`
         self.committed: asyncio.Future[None] | None = None
@@ -212,7 +225,7 @@ class _SqliteWriter:
         if self.file_lock is not None:
             await self.file_lock.acquire()
         try:
-            conn = await self.engine.connect()
+            conn, self.kept = self.kept or await self.engine.connect(), None
             try:
                 self.transaction = await conn.begin()
                 raw = await conn.get_raw_connection()
@@ -251,7 +264,10 @@ class _SqliteWriter:
         except BaseException as exc:
             failure = exc
         finally:
-            await conn.close()
+            if failure is None:
+                self.kept = conn
+            else:
+                await conn.close()
             if self.file_lock is not None:
                 self.file_lock.release()
         if failure is None:
@@ -261,6 +277,16 @@ class _SqliteWriter:
                 failure if isinstance(failure, Exception) else RuntimeError("write interrupted")
             )
             committed.exception()  # a write that has left already need not hear of it
+
+    async def close(self) -> None:
+        """After the batch in progress has ended (a write that failed left without waiting
+        for its batch's commit), closes the kept connection."""
+        await asyncio.gather(*self._closers, return_exceptions=True)
+        if self.kept is not None:
+            conn, self.kept = self.kept, None
+            await conn.close()
+        if self.file_lock is not None:
+            self.file_lock.close()
 
 
 class _SqliteVersionProbe:
@@ -447,8 +473,8 @@ class Database:
     async def dispose(self) -> None:
         if self._probe is not None:
             self._probe.close()
-        if self._writer is not None and self._writer.file_lock is not None:
-            self._writer.file_lock.close()
+        if self._writer is not None:
+            await self._writer.close()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

@@ -46,7 +46,7 @@ def both(
     async def main() -> tuple[list[Answer], list[Answer]]:
         fast = create_app(settings, clock=clock, randomness=SeededRandomness(1))
         plain = create_app(
-            settings.model_copy(update={"fast_gets": False}),
+            settings.model_copy(update={"fast_gets": False, "fast_posts": False}),
             clock=clock,
             randomness=SeededRandomness(1),
         )

@@ -21,13 +21,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from clawvault.app import create_app
+from clawvault.buyback import service as buyback_service
 from clawvault.core import ids as core_ids
 from clawvault.core.fastpath import FastPathMiddleware
 from clawvault.core.randomness import SeededRandomness
 from clawvault.inventory import service as inventory_service
 from clawvault.packs import service as packs_service
+from clawvault.pulls import service as pulls_service
 from clawvault.sandbox import domain as sandbox_domain
 from clawvault.settings import Settings
+from clawvault.shipping import service as shipping_service
 from tests.conftest import _pg_admin as pg_admin
 from tests.factories import ADDRESS, FakeClock, make_pack, make_partner
 from tests.live import serving
@@ -208,12 +211,32 @@ def test_rate_limits_apply_alike(settings: Settings, clock: FakeClock) -> None:
     assert fast == plain
 
 
+UNEXPECTED = b'{"error":"An unexpected error occurred"}'
+BY_ID, BY_ROUTE = "unexpected error (request broken)", "unexpected error"
+
+
 @pytest.mark.parametrize(
-    ("module", "name", "path"),
+    ("module", "name", "path", "answer_body", "logged"),
     [
-        (packs_service, "available_json", f"{API}/vm/available"),
-        (inventory_service, "inventory", f"{API}/inventory/alice"),
-        (inventory_service, "inventory_page", f"{API}/inventory/alice?limit=2"),
+        (packs_service, "available_json", f"{API}/vm/available", UNEXPECTED, BY_ID),
+        (inventory_service, "inventory", f"{API}/inventory/alice", UNEXPECTED, BY_ID),
+        (inventory_service, "inventory_page", f"{API}/inventory/alice?limit=2", UNEXPECTED, BY_ID),
+        # buy/init and ship/quote name their own 500; buyback leaves it to the last resort.
+        (
+            pulls_service,
+            "buy",
+            f"{API}/vm/buy/init",
+            b'{"error":"Error during transaction"}',
+            BY_ROUTE,
+        ),
+        (
+            shipping_service,
+            "quote",
+            f"{API}/ship/quote",
+            b'{"error":"Failed to fetch shipping rates"}',
+            BY_ROUTE,
+        ),
+        (buyback_service, "sell_back", f"{API}/vm/buyback", UNEXPECTED, BY_ID),
     ],
 )
 def test_unexpected_errors_alike(
@@ -224,6 +247,8 @@ def test_unexpected_errors_alike(
     module: Any,
     name: str,
     path: str,
+    answer_body: bytes,
+    logged: str,
 ) -> None:
     partner = make_partner(settings)
 
@@ -234,14 +259,15 @@ def test_unexpected_errors_alike(
 
     async def requests(http: httpx.AsyncClient, url: str) -> list[httpx.Response]:
         headers = {"X-API-Key": partner.key, "X-Request-Id": "broken"}
-        return [await http.get(url + path, headers=headers)]
+        method = "GET" if "/inventory/" in path or "available" in path else "POST"
+        return [await http.request(method, url + path, headers=headers, content=b"{}")]
 
     with caplog.at_level(logging.ERROR, logger="clawvault"):
         fast, plain = both(settings, clock, requests)
     assert fast == plain
-    assert fast[0][0] == 500 and fast[0][2] == b'{"error":"An unexpected error occurred"}'
-    logged = [(r.getMessage(), r.exc_info is not None) for r in caplog.records]
-    assert logged == [("unexpected error (request broken)", True)] * 2
+    assert fast[0][0] == 500 and fast[0][2] == answer_body
+    records = [(r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    assert records == [(logged, True)] * 2
 
 
 # The writes: vm/buy/init, vm/buyback and ship/quote. A write changes the database, so the two
@@ -650,3 +676,101 @@ def test_idempotency_and_body_limit_apply_alike(
         assert over_limit[0][2] == b"Content Too Large"
         assert over_limit[1][2] == b'{"error":"Content Too Large"}'
     assert fast == plain
+
+
+async def call_asgi(
+    app: FastAPI, path: str, headers: dict[str, str], messages: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One POST handed to the app as a server would hand it, `messages` as what it receives."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+    incoming = iter(messages)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming, {"type": "http.disconnect"})
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    await app(scope, receive, send)
+    return sent
+
+
+def test_bodies_in_pieces_and_clients_leaving_alike(
+    settings: Settings,
+    clock: FakeClock,
+    tmp_path: Path,
+    seeded_ids: SeededIds,
+    holdings: Holdings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h = holdings
+    pull = js({"id": h.pack_id, "amount": 2, "user_id": "dan"})
+    sell = js({"item_id": h.alice[0]})
+    quote = js({"item_ids": h.alice[1:], "destination": ADDRESS})
+
+    def pieces(body: bytes, size: int = 7) -> list[dict[str, Any]]:
+        parts = [body[i : i + size] for i in range(0, len(body), size)]
+        return [
+            {"type": "http.request", "body": part, "more_body": n < len(parts) - 1}
+            for n, part in enumerate(parts)
+        ]
+
+    cut_short = [{"type": "http.request", "body": pull[:9], "more_body": True}]
+    gone = [{"type": "http.disconnect"}]
+    empty_pieces = [
+        {"type": "http.request", "more_body": True},
+        {"type": "http.request", "body": b"", "more_body": False},
+    ]
+    calls = [
+        (f"{API}/vm/buy/init", pieces(pull)),
+        (f"{API}/vm/buyback", pieces(sell)),
+        (f"{API}/ship/quote", pieces(quote, 50)),
+        (f"{API}/vm/buy/init", empty_pieces),
+        (f"{SANDBOX_API}/vm/buy/init", pieces(pull)),
+        (f"{API}/vm/buy/init", cut_short),
+        (f"{API}/vm/buyback", cut_short),
+        (f"{API}/ship/quote", gone),
+    ]
+
+    async def run(app: FastAPI) -> list[list[dict[str, Any]]]:
+        seeded_ids.reset()
+        async with serving(app):
+            out = []
+            for number, (path, messages) in enumerate(calls):
+                key = h.sandbox_key if path.startswith(SANDBOX_API) else h.key
+                headers = {**key, "X-Request-Id": f"trace-{number}"}
+                out.append(await call_asgi(app, path, headers, messages))
+            return out
+
+    with twin_database(settings.database_url, tmp_path) as twin_url:
+        fast = create_app(settings, clock=clock, randomness=SeededRandomness(1))
+        plain_settings = settings.model_copy(update={"database_url": twin_url, **OFF})
+        plain = create_app(plain_settings, clock=clock, randomness=SeededRandomness(1))
+        with caplog.at_level(logging.INFO, logger="clawvault"):
+            fast_sent = asyncio.run(run(fast))
+            fast_logged = [r.getMessage() for r in caplog.records]
+            caplog.clear()
+            plain_sent = asyncio.run(run(plain))
+            plain_logged = [r.getMessage() for r in caplog.records]
+    statuses = [next(m["status"] for m in sent if "status" in m) for sent in fast_sent]
+    assert statuses == [200, 200, 200, 400, 200, 400, 400, 400]
+    incomplete = b'{"error":"Request body incomplete"}'
+    assert [sent[-1]["body"] for sent in fast_sent[5:]] == [incomplete] * 3
+    assert fast_sent == plain_sent
+    gone_logged = "client disconnected before the request body was complete"
+    assert fast_logged.count(gone_logged) == 3
+    assert fast_logged == plain_logged

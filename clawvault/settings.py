@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     inventory_cache_bytes: int = 16 * 1024 * 1024
     # vm/available and inventory answered by core.fastpath (False: by their FastAPI routes).
     fast_gets: bool = True
+    # vm/buy/init, vm/buyback and ship/quote answered by core.fastpath (False: by their routes).
+    fast_posts: bool = True
+    # Bytes a request body may have (0 = no limit); over it, 413 "Content Too Large".
+    max_body_bytes: int = 0
 
     # Sandbox state (/_/api/v1): by default in a throwaway SQLite database on memory-backed
     # storage, gone after a restart; CLAWVAULT_SANDBOX_PERSIST=1 keeps it in the main database.

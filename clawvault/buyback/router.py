@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
@@ -16,3 +19,8 @@ async def buyback(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     return JsonResponse(await service.sell_back(runtime, caller, await json_object_body(request)))
+
+
+async def buyback_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
+    """`buyback` for core.fastpath."""
+    return orjson.dumps(await service.sell_back(runtime, caller, body))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 log = logging.getLogger("clawvault")
@@ -50,10 +51,11 @@ class InvalidJsonBody(ApiError):
 
 @contextmanager
 def unexpected_failures_as(error: type[ApiError]) -> Iterator[None]:
-    """A route that names its own 500 string: an unexpected failure inside answers with it."""
+    """A route that names its own 500 string: an unexpected failure inside answers with it.
+    (Not a body over the app's size limit: that is the 413 Starlette raises from the read.)"""
     try:
         yield
-    except (ApiError, ClientDisconnect):
+    except (ApiError, ClientDisconnect, HTTPException):
         raise
     except Exception as exc:
         log.exception("unexpected error", exc_info=exc)

@@ -1,51 +1,60 @@
-"""The hottest GETs answered without FastAPI's routing and dependency solving (most of a cached
-answer's time): the same bytes as their routes, which stay registered for OpenAPI and for every
-request this path does not recognise (another method, a trailing slash, a path it cannot match)."""
+"""The hottest routes answered without FastAPI's routing and dependency solving (most of a cached
+GET's time, a large part of a write's): the same bytes as their routes, which stay registered for
+OpenAPI and for every request this path does not recognise (another method, a trailing slash, a
+path it cannot match)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import orjson
 from starlette.datastructures import QueryParams
 
-from clawvault.core.asgi import ASGIApp, Receive, Scope, Send, header
-from clawvault.core.errors import ApiError, InvalidApiKey
+from clawvault.core.asgi import ASGIApp, Receive, Scope, Send, header, read_body
+from clawvault.core.errors import InvalidApiKey
+from clawvault.core.http import handled_error_answer, json_object
 from clawvault.core.runtime import Runtime
 from clawvault.partners.auth import Caller, find_caller
 
 # (runtime, caller, the path's last segment or "", the query) -> the JSON body of a 200.
-FastHandler = Callable[[Runtime, Caller, str, QueryParams], Awaitable[bytes]]
+FastGet = Callable[[Runtime, Caller, str, QueryParams], Awaitable[bytes]]
+# (runtime, caller, the JSON object body) -> the JSON body of a 200.
+FastPost = Callable[[Runtime, Caller, dict[str, Any]], Awaitable[bytes]]
 
 NO_QUERY = QueryParams()
 
 
 class FastPathMiddleware:
-    """Innermost of our middlewares, so request ids, rate limits and idempotency apply as before.
+    """Innermost of our middlewares, so request ids, rate limits, idempotency and the app's body
+    limit apply as before. (A route's own max_body_size would be skipped: none has one.)
 
-    `exact` maps a path under one of `prefixes` to its handler ("/vm/available"); `one_segment`
-    maps a path under a prefix that ends in one more segment, handed to the handler as its
-    parameter ("/inventory" for "/inventory/{user_id}")."""
+    `exact` maps a path under one of `prefixes` to its GET handler ("/vm/available");
+    `one_segment` maps a path under a prefix that ends in one more segment, handed to the
+    handler as its parameter ("/inventory" for "/inventory/{user_id}"); `posts` maps a path
+    under a prefix to its POST handler ("/vm/buyback")."""
 
     def __init__(
         self,
         app: ASGIApp,
         prefixes: tuple[str, ...],
-        exact: Mapping[str, FastHandler],
-        one_segment: Mapping[str, FastHandler],
+        exact: Mapping[str, FastGet],
+        one_segment: Mapping[str, FastGet],
+        posts: Mapping[str, FastPost],
     ) -> None:
         self.app = app
         self.prefixes = prefixes
         self.exact = dict(exact)
         self.one_segment = dict(one_segment)
+        self.posts = dict(posts)
 
-    def match(self, path: str) -> tuple[FastHandler, str] | None:
+    def under_prefix(self, path: str) -> str | None:
         for prefix in self.prefixes:
             if path.startswith(prefix):
-                rest = path[len(prefix) :]
-                break
-        else:
-            return None
+                return path[len(prefix) :]
+        return None
+
+    def match_get(self, rest: str) -> tuple[FastGet, str] | None:
         handler = self.exact.get(rest)
         if handler is not None:
             return handler, ""
@@ -54,40 +63,72 @@ class FastPathMiddleware:
         return (handler, tail) if handler is not None and tail else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = (
-            self.match(scope["path"])
+        rest = (
+            self.under_prefix(scope["path"])
             if scope["type"] == "http"
-            and scope["method"] == "GET"
             and not scope.get("root_path")  # the router would match the path without it
             and "fastapi.telemetry" not in scope  # telemetry records the matched route
             else None
         )
-        if found is None:
-            await self.app(scope, receive, send)
-            return
-        handler, parameter = found
-        state = scope["app"].state
-        runtime: Runtime = state.runtime
-        query_string = scope["query_string"]
-        try:
-            caller = await find_caller(
-                state.key_cache, runtime, header(scope, b"x-api-key") or "", scope["path"]
-            )
-            if caller is None:
-                raise InvalidApiKey()
+        if rest is not None:
+            method = scope["method"]
+            if method == "GET":
+                found = self.match_get(rest)
+                if found is not None:
+                    handler, parameter = found
+                    await self.get(scope, send, handler, parameter)
+                    return
+            elif method == "POST":
+                post = self.posts.get(rest)
+                if post is not None:
+                    await self.post(scope, receive, send, post)
+                    return
+        await self.app(scope, receive, send)
+
+    async def get(self, scope: Scope, send: Send, handler: FastGet, parameter: str) -> None:
+        async def run(runtime: Runtime, caller: Caller) -> bytes:
+            query_string = scope["query_string"]
             query = QueryParams(query_string) if query_string else NO_QUERY
-            status, body = 200, await handler(runtime, caller, parameter, query)
-        except ApiError as error:  # rendered as core.http's handler renders it
-            status, body = error.status_code, orjson.dumps(error.body())
-        # What a starlette Response sends, headers in its order.
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-length", str(len(body)).encode()),
-                    (b"content-type", b"application/json"),
-                ],
-            }
+            return await handler(runtime, caller, parameter, query)
+
+        await answer(scope, send, run)
+
+    async def post(self, scope: Scope, receive: Receive, send: Send, handler: FastPost) -> None:
+        async def run(runtime: Runtime, caller: Caller) -> bytes:
+            # As the routes read it: the key is checked before the body is read.
+            return await handler(runtime, caller, json_object(await read_body(receive)))
+
+        await answer(scope, send, run)
+
+
+async def answer(
+    scope: Scope, send: Send, run: Callable[[Runtime, Caller], Awaitable[bytes]]
+) -> None:
+    """The caller found as get_caller finds it, `run`'s 200, or an error rendered as core.http's
+    handlers render it (anything else goes on to the outer middlewares, as from a route)."""
+    state = scope["app"].state
+    runtime: Runtime = state.runtime
+    try:
+        caller = await find_caller(
+            state.key_cache, runtime, header(scope, b"x-api-key") or "", scope["path"]
         )
-        await send({"type": "http.response.body", "body": body})
+        if caller is None:
+            raise InvalidApiKey()
+        status, body = 200, await run(runtime, caller)
+    except Exception as exc:
+        handled = handled_error_answer(exc)
+        if handled is None:
+            raise
+        status, body = handled[0], orjson.dumps(handled[1])
+    # What a starlette Response sends, headers in its order.
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-length", str(len(body)).encode()),
+                (b"content-type", b"application/json"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -26,7 +26,10 @@ class JsonResponse(JSONResponse):
 
 async def json_object_body(request: Request) -> dict[str, Any]:
     """The request body as a JSON object; anything else is a 400 with a clear message."""
-    raw = await request.body()
+    return json_object(await request.body())
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
@@ -42,6 +45,32 @@ def error_response(error: ApiError) -> Response:
     return JsonResponse(error.body(), status_code=error.status_code)
 
 
+def http_error_answer(exc: StarletteHTTPException) -> tuple[int, dict[str, Any]]:
+    if exc.status_code == 404:
+        return 404, {"detail": "Not Found"}
+    if exc.status_code == 405:
+        return 405, {"detail": "Method Not Allowed"}
+    return exc.status_code, {"error": str(exc.detail)}
+
+
+def client_gone_answer() -> tuple[int, dict[str, Any]]:
+    # Nobody reads this answer; the request ran no further than reading its body.
+    log.info("client disconnected before the request body was complete")
+    return 400, {"error": "Request body incomplete"}
+
+
+def handled_error_answer(exc: Exception) -> tuple[int, dict[str, Any]] | None:
+    """The status and body the handlers below give `exc`; None for what they leave to the
+    server's last resort (for core.fastpath, which answers outside FastAPI's handlers)."""
+    if isinstance(exc, ApiError):
+        return exc.status_code, exc.body()
+    if isinstance(exc, StarletteHTTPException):
+        return http_error_answer(exc)
+    if isinstance(exc, ClientDisconnect):
+        return client_gone_answer()
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def api_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -49,11 +78,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code == 404:
-            return JsonResponse({"detail": "Not Found"}, status_code=404)
-        if exc.status_code == 405:
-            return JsonResponse({"detail": "Method Not Allowed"}, status_code=405)
-        return JsonResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+        status, body = http_error_answer(exc)
+        return JsonResponse(body, status_code=status)
 
     async def validation_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -63,9 +89,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return JsonResponse({"error": message}, status_code=400)
 
     async def client_gone(_request: Request, exc: Exception) -> Response:
-        # Nobody reads this answer; the request ran no further than reading its body.
-        log.info("client disconnected before the request body was complete")
-        return JsonResponse({"error": "Request body incomplete"}, status_code=400)
+        status, body = client_gone_answer()
+        return JsonResponse(body, status_code=status)
 
     async def unexpected(_request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)

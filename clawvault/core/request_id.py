@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from clawvault.core.asgi import ASGIApp, Message, Receive, Scope, Send, header, send_json
@@ -45,6 +46,8 @@ class RequestIdMiddleware:
         except ClientDisconnect:
             # The client left before its request was complete: nobody to answer, nothing ran.
             log.info("client disconnected before the request was complete (request %s)", request_id)
+        except HTTPException:
+            raise  # a body over the app's limit, read by a middleware: Starlette answers 413
         except Exception as exc:
             if started:
                 raise

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
@@ -21,6 +24,13 @@ async def buy_init(
         body = await json_object_body(request)
         result = await service.buy(runtime, caller, body)
     return JsonResponse(result)
+
+
+async def buy_init_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
+    """`buy_init` for core.fastpath."""
+    with unexpected_failures_as(TransactionError):
+        result = await service.buy(runtime, caller, body)
+    return orjson.dumps(result)
 
 
 @router.post("/vm/buy/status", responses=docs.BUY_STATUS, openapi_extra=docs.BUY_STATUS_BODY)

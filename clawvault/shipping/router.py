@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
@@ -21,6 +24,13 @@ async def ship_quote(
         body = await json_object_body(request)
         result = await service.quote(runtime, caller, body)
     return JsonResponse(result)
+
+
+async def ship_quote_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
+    """`ship_quote` for core.fastpath."""
+    with unexpected_failures_as(RatesUnavailable):
+        result = await service.quote(runtime, caller, body)
+    return orjson.dumps(result)
 
 
 @router.post("/ship/request", responses=docs.REQUEST, openapi_extra=docs.REQUEST_BODY)

@@ -263,3 +263,30 @@ def test_a_write_not_asked_inline_runs_through_sqlalchemy(
 
     run(settings, work)
     assert len(taken) == (1 if settings.database_url.startswith("sqlite") else 0)
+
+
+def test_a_quotes_cards_read_lean_as_by_the_list_statement(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to FEW_CARDS ids: one parameter per id (lean); more: the expanding list."""
+    from clawvault.db.models import Card
+    from clawvault.shipping.repository import CARDS, FEW_CARDS, ShippingRepository
+
+    pack_id = make_pack(settings, cards_per_tier=10)
+    taken = _counting(monkeypatch)
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.read() as conn:
+            query = select(Card.id).where(Card.pack_id == pack_id)
+            ids = list((await conn.execute(query)).scalars())
+        for count in (1, 3, FEW_CARDS - 1, FEW_CARDS, 29):
+            chosen = [*ids[:count][::-1], "no-such-card"]
+            async with runtime.db.write(inline=True) as conn:
+                got = await ShippingRepository(conn).cards(chosen)
+                expected = (await conn.execute(CARDS, {"card_ids": chosen})).mappings().all()
+            assert [dict(r) for r in got] == [dict(r) for r in expected]
+            assert len(got) == count
+
+    run(settings, work)
+    if settings.database_url.startswith("sqlite"):
+        assert len(taken) == 3  # 2, 4 and FEW_CARDS ids (with the unknown one) ran lean

@@ -9,6 +9,8 @@ import uuid
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Base32's alphabet onto Crockford's, letter for letter: 5 random bits per character either way.
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CROCKFORD.encode())
 
 
 def base58_encode(data: bytes) -> str:
@@ -39,7 +41,11 @@ def new_public_id() -> str:
 
 
 def new_quote_session_id() -> str:
-    return "quote_" + "".join(secrets.choice(CROCKFORD) for _ in range(26))
+    # 26 characters of 5 random bits (130 bits), as 26 choices of CROCKFORD would give, without
+    # one call to secrets per character (6% of a quote's time).
+    return (
+        "quote_" + base64.b32encode(secrets.token_bytes(20))[:26].translate(_TO_CROCKFORD).decode()
+    )
 
 
 def new_order_id() -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, insert, select, update
+from sqlalchemy import BindParameter, Executable, RowMapping, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
@@ -25,7 +26,7 @@ OPEN_STATUSES = [
 
 # Built once (every quote runs them): building and cache-keying a statement per call cost more
 # CPU than running it.
-CARDS = (
+_CARD_COLUMNS = (
     select(
         Card.id,
         Card.name,
@@ -35,11 +36,21 @@ CARDS = (
         Card.fmv_cents,
         Card.owner_partner_id,
         Card.owner_user_id,
-    )
-    .where(Card.id.in_(bindparam("card_ids", expanding=True)))
-    .order_by(Card.id)  # one lock order for everyone: no deadlocks
+    ).order_by(Card.id)  # one lock order for everyone: no deadlocks
 )
+CARDS = _CARD_COLUMNS.where(Card.id.in_(bindparam("card_ids", expanding=True)))
 CARDS_LOCKED = CARDS.with_for_update()
+FEW_CARDS = 16  # a quote of up to this many items reads them with a statement of its size
+
+
+@cache
+def _cards_of_count(count: int) -> Executable:
+    """CARDS for exactly `count` ids, one parameter each (card_id_0, ...): no list parameter
+    to expand, so db.lean can run it."""
+    ids: list[BindParameter[str]] = [bindparam(f"card_id_{i}") for i in range(count)]
+    return _CARD_COLUMNS.where(Card.id.in_(ids))
+
+
 ADD_QUOTE = insert(Quote.__table__)  # type: ignore[arg-type]
 
 
@@ -47,7 +58,10 @@ class ShippingRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def cards(self, card_ids: list[str], *, lock: bool = False) -> Sequence[RowMapping]:
+    async def cards(self, card_ids: list[str], *, lock: bool = False) -> Sequence[Any]:
+        if not lock and len(card_ids) <= FEW_CARDS:
+            params = {f"card_id_{i}": card_id for i, card_id in enumerate(card_ids)}
+            return (await lean.execute(self.conn, _cards_of_count(len(card_ids)), params)).rows
         query = CARDS_LOCKED if lock and is_postgres(self.conn) else CARDS
         return (await self.conn.execute(query, {"card_ids": card_ids})).mappings().all()
 

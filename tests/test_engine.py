@@ -96,3 +96,40 @@ def test_a_cancelled_wait_for_the_writer_lock_never_releases_a_later_holders_loc
         assert free()
 
     asyncio.run(main())
+
+
+def test_a_write_cancelled_while_its_statement_runs_stays_cancelled(tmp_path: Path) -> None:
+    """A background loop cancelled at shutdown must see CancelledError, whatever the rollback of
+    its savepoint meets (SQLAlchemy closes a connection whose statement was cancelled): a loop
+    that took it for a database hiccup went on sleeping and the shutdown waited for it."""
+    url = f"sqlite:///{tmp_path / 'cancel.db'}"
+    settings = Settings(database_url=url, sqlite_synchronous="NORMAL")
+    slow = (
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 5000000) "
+        "SELECT count(*) FROM c"
+    )
+
+    async def main() -> None:
+        db = Database(url, settings)
+        try:
+            async with db.write() as conn:
+                await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+
+            async def long_write() -> None:
+                async with db.write() as conn:  # not inline: the statement runs on a thread
+                    await conn.execute(text("INSERT INTO t VALUES (1)"))
+                    await conn.execute(text(slow))
+
+            task = asyncio.create_task(long_write())
+            await asyncio.sleep(0.2)
+            task.cancel()
+            outcome = (await asyncio.gather(task, return_exceptions=True))[0]
+            assert isinstance(outcome, asyncio.CancelledError), repr(outcome)
+            async with db.write() as conn:  # the database still takes writes
+                await conn.execute(text("INSERT INTO t VALUES (2)"))
+            async with db.read() as conn:
+                assert list((await conn.execute(text("SELECT x FROM t"))).scalars()) == [2]
+        finally:
+            await db.dispose()
+
+    asyncio.run(main())

@@ -154,6 +154,21 @@ class _FileLock:
         self.release()
 
 
+def _execute_each(raw: sqlite3.Connection, statements: tuple[str, ...]) -> None:
+    for statement in statements:  # not executescript: it COMMITs an open transaction first
+        raw.execute(statement)
+
+
+async def _on_connection(driver: Any, inline: bool, *statements: str) -> None:
+    """Runs `statements` on an aiosqlite connection's sqlite3 connection: on the calling thread
+    when the write runs inline, else on the connection's own thread."""
+    raw: sqlite3.Connection = driver._conn
+    if inline:
+        _execute_each(raw, statements)
+    else:
+        await driver._execute(_execute_each, raw, statements)
+
+
 class _SqliteWriter:
     """Group commit for SQLite. Writes of one process run one at a time, each in its own
     SAVEPOINT of a shared transaction. The first write of a batch queues a closer behind the
@@ -190,13 +205,13 @@ class _SqliteWriter:
                 await self._open()
             assert self.conn is not None and self.committed is not None
             conn, committed = self.conn, self.committed
-            # The savepoint on the sqlite3 connection itself (no I/O, never waits: this
-            # connection holds the write lock): SQLAlchemy's begin_nested cost more than the
-            # statements of a pull.
+            # The savepoint on the sqlite3 connection itself (SQLAlchemy's begin_nested cost
+            # more than the statements of a pull), on the thread the write's statements run on:
+            # a write not inline may be cancelled while its statement still runs on the driver's
+            # thread, and its ROLLBACK TO must queue behind it there, never run beside it.
             driver = self.driver_connection
-            raw: sqlite3.Connection = driver._conn
             try:
-                raw.execute("SAVEPOINT write")
+                await _on_connection(driver, inline, "SAVEPOINT write")
             except BaseException as exc:
                 await self._finish(committed, exc)
                 raise
@@ -208,14 +223,15 @@ class _SqliteWriter:
                     sqlite_driver.run_inline(driver, False)
             except BaseException:
                 try:
-                    raw.execute("ROLLBACK TO write")
-                    raw.execute("RELEASE write")
+                    await _on_connection(driver, inline, "ROLLBACK TO write", "RELEASE write")
                 except BaseException as exc:
+                    # The savepoint is gone (SQLAlchemy closes a connection whose statement was
+                    # cancelled): the batch rolls back. The write still raises what stopped it,
+                    # never this: a cancellation must stay a cancellation.
                     await self._finish(committed, exc)
-                    raise
                 raise
             try:
-                raw.execute("RELEASE write")
+                await _on_connection(driver, inline, "RELEASE write")
             except BaseException as exc:
                 await self._finish(committed, exc)
                 raise

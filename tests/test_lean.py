@@ -30,6 +30,18 @@ class Rollback(Exception):
     """Raised to roll a write back after reading what it did."""
 
 
+def _entry(partner_id: int | None, reference: str) -> dict[str, Any]:
+    """A ledger entry of user zed."""
+    return {
+        "partner_id": partner_id,
+        "kind": "pull",
+        "amount_cents": -5,
+        "reference": reference,
+        "user_id": "zed",
+        "created_at": NOW,
+    }
+
+
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The SQL of every statement that took the lean path."""
     taken: list[str] = []
@@ -204,14 +216,7 @@ def test_a_lean_constraint_failure_is_sqlalchemys_error_and_rolls_back_alone(
 
     async def work(runtime: Runtime) -> None:
         partner_id = await find_partner_id(runtime.db, partner.name)
-        entry = {
-            "partner_id": partner_id,
-            "kind": "pull",
-            "amount_cents": -5,
-            "reference": "same",
-            "user_id": "zed",
-            "created_at": NOW,
-        }
+        entry = _entry(partner_id, "same")
         async with runtime.db.write(inline=True) as conn:
             await lean.execute(conn, ADD_ENTRY, entry)
         with pytest.raises(IntegrityError):
@@ -248,14 +253,7 @@ def test_a_write_not_asked_inline_runs_through_sqlalchemy(
 
     async def work(runtime: Runtime) -> None:
         partner_id = await find_partner_id(runtime.db, partner.name)
-        entry = {
-            "partner_id": partner_id,
-            "kind": "pull",
-            "amount_cents": -5,
-            "reference": "plain",
-            "user_id": "zed",
-            "created_at": NOW,
-        }
+        entry = _entry(partner_id, "plain")
         async with runtime.db.write() as conn:
             await lean.execute(conn, ADD_ENTRY, entry)
         async with runtime.db.write(inline=True) as conn:

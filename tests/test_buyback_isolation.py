@@ -117,3 +117,41 @@ def test_concurrent_sellbacks_of_an_item_that_is_not_yours_are_all_not_found(
         return [(r.status_code, r.json()) for r in replies]
 
     assert asyncio.run(race()) == [(400, {"error": ITEM_NOT_FOUND})] * 16
+
+
+def test_a_row_lock_held_for_a_moment_delays_the_sellback_but_does_not_refuse_it(
+    client: TestClient, settings: Settings, postgres_only: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction that is not a sellback (a pull meeting the card) may hold its row for a
+    few milliseconds: the sellback tries again rather than answer 429 at once. Here the lock
+    goes as soon as the sellback has met it once."""
+    import threading
+
+    from clawvault.buyback.repository import BuybackRepository, RowBusy
+
+    partner = make_partner(settings)
+    pack_id = make_pack(settings)
+    bought = client.post(
+        f"{API}/vm/buy/init",
+        headers=partner.headers,
+        json={"id": pack_id, "amount": 1, "user_id": "quick"},
+    )
+    item_id = bought.json()["nfts"][0]["id"]
+    lock = RowLock(postgres_only, item_id)
+    original = BuybackRepository.lock_held_card
+    met: list[str] = []
+
+    async def meeting_the_lock(self: BuybackRepository, card_id: str, partner_id: int) -> object:
+        try:
+            return await original(self, card_id, partner_id)
+        except RowBusy:
+            met.append(card_id)
+            releasing = threading.Thread(target=lock.release)  # the lock's own event loop
+            releasing.start()
+            releasing.join()
+            raise
+
+    monkeypatch.setattr(BuybackRepository, "lock_held_card", meeting_the_lock)
+    sold = client.post(f"{API}/vm/buyback", headers=partner.headers, json={"item_id": item_id})
+    assert met == [item_id]
+    assert sold.status_code == 200, sold.text

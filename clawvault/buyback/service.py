@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -46,6 +47,14 @@ class InFlight:
 
 IN_FLIGHT = InFlight()
 
+# PostgreSQL: a held card's row may be locked for a moment by a transaction that is not a
+# sellback: a pull whose FOR UPDATE SKIP LOCKED met the card as its claim by another pull was
+# committing locks the card's new version before finding it no longer available, until that
+# pull commits (seen in tests/test_background_processes.py). So a sellback that finds the row
+# locked tries again, each time in a new transaction, before answering 429 (a sellback of the
+# same item in another process holds it as briefly: after it, this one finds the item gone).
+BUSY_PAUSES = (0.002, 0.005, 0.01)
+
 
 async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     if caller.is_sandbox:
@@ -61,7 +70,14 @@ async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> d
             held = await BuybackRepository(conn).is_held_by(item_id, caller.partner_id)
         raise BuybackInProgress() if held else ItemNotFound()
     try:
-        return await _settle(runtime, caller, item_id)
+        for pause in (*BUSY_PAUSES, None):
+            try:
+                return await _settle(runtime, caller, item_id)
+            except RowBusy as exc:
+                if pause is None:
+                    raise BuybackInProgress() from exc
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
     finally:
         IN_FLIGHT.release(key)
 
@@ -70,10 +86,7 @@ async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, A
     now = runtime.clock()
     async with runtime.db.write(inline=True) as conn:
         repo = BuybackRepository(conn)
-        try:
-            card = await repo.lock_held_card(item_id, caller.partner_id)
-        except RowBusy as exc:
-            raise BuybackInProgress() from exc
+        card = await repo.lock_held_card(item_id, caller.partner_id)  # RowBusy: locked
         if (
             card is None
             or card["status"] != CardStatus.HELD.value

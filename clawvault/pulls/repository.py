@@ -70,15 +70,18 @@ PACK_FOR_PULL = (
 )
 
 
+# An available card of the tier (parameters in_pack_id, in_tier_id: names no column has, as
+# the claim's UPDATE also binds its new values).
+AVAILABLE_IN_TIER = select(Card.id).where(
+    Card.pack_id == bindparam("in_pack_id"),
+    Card.status == CardStatus.AVAILABLE.value,
+    Card.tier_id == bindparam("in_tier_id"),
+)
+
+
 def _claim_statement(*, lock: bool, skip_locked: bool) -> Update:
     candidate = (
-        select(Card.id)
-        .where(
-            Card.pack_id == bindparam("in_pack_id"),
-            Card.status == CardStatus.AVAILABLE.value,
-            Card.tier_id == bindparam("in_tier_id"),
-            Card.pool_key >= bindparam("lower_bound"),
-        )
+        AVAILABLE_IN_TIER.where(Card.pool_key >= bindparam("lower_bound"))
         .order_by(Card.pool_key)
         .limit(1)
     )
@@ -106,15 +109,7 @@ def _claim_statement(*, lock: bool, skip_locked: bool) -> Update:
 CLAIM = _claim_statement(lock=False, skip_locked=False)
 CLAIM_SKIP_LOCKED = _claim_statement(lock=True, skip_locked=True)
 CLAIM_WAITING = _claim_statement(lock=True, skip_locked=False)
-HAS_AVAILABLE = (
-    select(Card.id)
-    .where(
-        Card.pack_id == bindparam("pack_id"),
-        Card.status == CardStatus.AVAILABLE.value,
-        Card.tier_id == bindparam("tier_id"),
-    )
-    .limit(1)
-)
+HAS_AVAILABLE = AVAILABLE_IN_TIER.limit(1)
 ADD_SESSION = insert(PurchaseSession.__table__)  # type: ignore[arg-type]  # Core: no ORM step
 ADD_PULLS = insert(Pull.__table__)  # type: ignore[arg-type]
 
@@ -212,7 +207,7 @@ class PullRepository:
 
     async def has_available(self, pack_id: str, tier_id: int) -> bool:
         """Whether the tier has an available card, locked or not (never skips)."""
-        params = {"pack_id": pack_id, "tier_id": tier_id}
+        params = {"in_pack_id": pack_id, "in_tier_id": tier_id}
         return (await self.conn.execute(HAS_AVAILABLE, params)).first() is not None
 
     async def add_session(self, values: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from clawvault.app import create_app
 from clawvault.settings import Settings
-from tests.factories import make_pack, make_partner
+from tests.factories import PartnerKeys, make_pack, make_partner
 from tests.live import serving
 from tests.load import IN_FLIGHT, ITEM_NOT_FOUND
 
@@ -38,6 +38,17 @@ class RowLock:
         self.loop.close()
 
 
+def _bought(client: TestClient, partner: PartnerKeys, pack_id: str, user_id: str) -> str:
+    """The id of one card of the pack pulled for the partner's user."""
+    bought = client.post(
+        f"{API}/vm/buy/init",
+        headers=partner.headers,
+        json={"id": pack_id, "amount": 1, "user_id": user_id},
+    )
+    item_id: str = bought.json()["nfts"][0]["id"]
+    return item_id
+
+
 @pytest.fixture
 def postgres_only(database_url: str) -> Iterator[str]:
     if not database_url.startswith("postgresql"):
@@ -50,12 +61,7 @@ def test_another_partner_gets_not_found_while_a_sellback_is_in_flight(
 ) -> None:
     owner, stranger = make_partner(settings), make_partner(settings)
     pack_id = make_pack(settings)
-    bought = client.post(
-        f"{API}/vm/buy/init",
-        headers=owner.headers,
-        json={"id": pack_id, "amount": 1, "user_id": "same-user-id"},
-    )
-    item_id = bought.json()["nfts"][0]["id"]
+    item_id = _bought(client, owner, pack_id, "same-user-id")
     lock = RowLock(postgres_only, item_id)
     try:
         theirs = client.post(
@@ -73,12 +79,7 @@ def test_selling_back_a_pooled_card_that_a_pull_is_claiming_is_not_found(
 ) -> None:
     partner = make_partner(settings)
     pack_id = make_pack(settings)
-    bought = client.post(
-        f"{API}/vm/buy/init",
-        headers=partner.headers,
-        json={"id": pack_id, "amount": 1, "user_id": "u"},
-    )
-    item_id = bought.json()["nfts"][0]["id"]
+    item_id = _bought(client, partner, pack_id, "u")
     sold = client.post(f"{API}/vm/buyback", headers=partner.headers, json={"item_id": item_id})
     assert sold.status_code == 200
     lock = RowLock(postgres_only, item_id)  # back in the pool, being claimed by a pull
@@ -131,12 +132,7 @@ def test_a_row_lock_held_for_a_moment_delays_the_sellback_but_does_not_refuse_it
 
     partner = make_partner(settings)
     pack_id = make_pack(settings)
-    bought = client.post(
-        f"{API}/vm/buy/init",
-        headers=partner.headers,
-        json={"id": pack_id, "amount": 1, "user_id": "quick"},
-    )
-    item_id = bought.json()["nfts"][0]["id"]
+    item_id = _bought(client, partner, pack_id, "quick")
     lock = RowLock(postgres_only, item_id)
     original = BuybackRepository.lock_held_card
     met: list[str] = []

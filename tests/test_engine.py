@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 
-from clawvault.db.engine import Database, _FileLock
+from clawvault.db.engine import Database
+from clawvault.db.sqlite_writer import FileLock
 from clawvault.settings import Settings
 
 
@@ -62,7 +63,7 @@ def test_a_cancelled_wait_for_the_writer_lock_never_releases_a_later_holders_loc
     """Another process holds the writer lock; one of our batches gives up waiting (cancelled),
     the next batch waits and gets it. The abandoned wait must not take the lock away from it."""
     path = str(tmp_path / "db.writer-lock")
-    lock = _FileLock(path)
+    lock = FileLock(path)
 
     def free() -> bool:  # what another process would see
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

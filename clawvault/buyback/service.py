@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.buyback.errors import (
     BuybackInProgress,
@@ -84,57 +87,66 @@ async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> d
 
 async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, Any]:
     now = runtime.clock()
-    async with runtime.db.write(inline=True) as conn:
-        repo = BuybackRepository(conn)
-        card = await repo.lock_held_card(item_id, caller.partner_id)  # RowBusy: locked
-        if (
-            card is None
-            or card["status"] != CardStatus.HELD.value
-            or card["owner_partner_id"] != caller.partner_id
-        ):
-            raise ItemNotFound()
-        expires_at = card["buyback_expires_at"]
-        if expires_at is not None and now >= as_utc(expires_at):
-            raise ItemExpired()
-        if is_stale(card["fmv_as_of"], now, max_price_age(runtime.settings.price_max_age_hours)):
-            # Never settle on an old price: refused as a sellback that could not be settled
-            # (§3.7 "Transaction failed"), and reported (log, GET /admin/v1/prices/stale).
-            log.warning("sellback of %s refused: its price is stale", item_id)
-            raise SettlementFailed()
-        amount = buyback_cents(card["fmv_cents"], card["buyback_bps"])
-        if not await repo.return_to_pool(
-            item_id, card["session_id"], runtime.randomness.pool_key(), now
-        ):
-            raise ItemNotFound()
-        buyback_id = await repo.record(
-            {
-                "card_id": item_id,
-                "partner_id": caller.partner_id,
-                "user_id": card["owner_user_id"],
-                "pack_id": card["pack_id"],
-                "session_id": card["session_id"],
-                "fmv_cents": card["fmv_cents"],
-                "buyback_bps": card["buyback_bps"],
-                "amount_cents": amount,
-                "created_at": now,
-            }
-        )
-        await LedgerRepository(conn).record(
-            caller.partner_id,
-            LedgerKind.BUYBACK,
-            amount,
-            f"buyback_{buyback_id}",
-            card["owner_user_id"],
-            now,
-        )
-        event = {"item_id": item_id, "user_id": card["owner_user_id"], "claw_id": card["pack_id"]}
-        event["amount"] = cents_to_number(amount)
-        await emit(
-            conn,
-            caller.partner_id,
-            EventType.BUYBACK_COMPLETED,
-            event,
-            now,
-            has_endpoints=card["has_endpoints"],
-        )
+
+    async def settle(conn: AsyncConnection) -> dict[str, Any]:
+        return await _settle_in(conn, runtime, caller, item_id, now)
+
+    return await runtime.db.transaction(settle, attempts=1, inline=True)
+
+
+async def _settle_in(
+    conn: AsyncConnection, runtime: Runtime, caller: Caller, item_id: str, now: datetime
+) -> dict[str, Any]:
+    repo = BuybackRepository(conn)
+    card = await repo.lock_held_card(item_id, caller.partner_id)  # RowBusy: locked
+    if (
+        card is None
+        or card["status"] != CardStatus.HELD.value
+        or card["owner_partner_id"] != caller.partner_id
+    ):
+        raise ItemNotFound()
+    expires_at = card["buyback_expires_at"]
+    if expires_at is not None and now >= as_utc(expires_at):
+        raise ItemExpired()
+    if is_stale(card["fmv_as_of"], now, max_price_age(runtime.settings.price_max_age_hours)):
+        # Never settle on an old price: refused as a sellback that could not be settled
+        # (§3.7 "Transaction failed"), and reported (log, GET /admin/v1/prices/stale).
+        log.warning("sellback of %s refused: its price is stale", item_id)
+        raise SettlementFailed()
+    amount = buyback_cents(card["fmv_cents"], card["buyback_bps"])
+    if not await repo.return_to_pool(
+        item_id, card["session_id"], runtime.randomness.pool_key(), now
+    ):
+        raise ItemNotFound()
+    buyback_id = await repo.record(
+        {
+            "card_id": item_id,
+            "partner_id": caller.partner_id,
+            "user_id": card["owner_user_id"],
+            "pack_id": card["pack_id"],
+            "session_id": card["session_id"],
+            "fmv_cents": card["fmv_cents"],
+            "buyback_bps": card["buyback_bps"],
+            "amount_cents": amount,
+            "created_at": now,
+        }
+    )
+    await LedgerRepository(conn).record(
+        caller.partner_id,
+        LedgerKind.BUYBACK,
+        amount,
+        f"buyback_{buyback_id}",
+        card["owner_user_id"],
+        now,
+    )
+    event = {"item_id": item_id, "user_id": card["owner_user_id"], "claw_id": card["pack_id"]}
+    event["amount"] = cents_to_number(amount)
+    await emit(
+        conn,
+        caller.partner_id,
+        EventType.BUYBACK_COMPLETED,
+        event,
+        now,
+        has_endpoints=card["has_endpoints"],
+    )
     return {"success": True, "amount": cents_to_number(amount)}

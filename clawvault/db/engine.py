@@ -2,7 +2,7 @@
 
 SQLite: WAL mode; every write transaction starts with BEGIN IMMEDIATE (so two writers never
 deadlock on a lock upgrade) behind a per-process lock, with a busy timeout for other processes.
-Writers that queue up behind that lock share one commit (group commit, see `_SqliteWriter`).
+Writers that queue up behind that lock share one commit (group commit, see `SqliteWriter`).
 Reads use a second engine whose transactions start deferred, so they never wait for a writer.
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
-import os
 import random
 import sqlite3
 import urllib.parse
@@ -27,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from clawvault.db import sqlite_driver
+from clawvault.db.sqlite_writer import SqliteWriter
 from clawvault.settings import Settings
 
 T = TypeVar("T")
@@ -107,204 +106,6 @@ def is_retryable(exc: Exception) -> bool:
     return code in RETRYABLE_SQLSTATES
 
 
-class _FileLock:
-    """An exclusive lock between processes (flock on a file beside the database). SQLite's own
-    busy handler polls, sleeping up to 100 ms between tries, so a process that commits again
-    and again starves the others; the kernel hands a flock over as soon as it is released.
-
-    Every acquire opens the file anew: flock belongs to an open file, so a cancelled acquire
-    whose thread still waits holds (and later gives back) only its own, never a lock that a
-    later acquire of this process took."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.fd: int | None = None
-
-    async def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:  # free (the usual case between two processes' batches): no hand-over to a thread
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pass
-        except BaseException:
-            os.close(fd)
-            raise
-        else:
-            self.fd = fd
-            return
-        taking = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
-        try:
-            await asyncio.shield(taking)
-        except asyncio.CancelledError:
-            # The thread may still get the lock: closing its file gives it back.
-            taking.add_done_callback(lambda _done: os.close(fd))
-            raise
-        except BaseException:
-            os.close(fd)
-            raise
-        self.fd = fd
-
-    def release(self) -> None:
-        """Gives the lock back (closing the file releases its flock)."""
-        if self.fd is not None:
-            fd, self.fd = self.fd, None
-            os.close(fd)
-
-    def close(self) -> None:
-        self.release()
-
-
-def _execute_each(raw: sqlite3.Connection, statements: tuple[str, ...]) -> None:
-    for statement in statements:  # not executescript: it COMMITs an open transaction first
-        raw.execute(statement)
-
-
-async def _on_connection(driver: Any, inline: bool, *statements: str) -> None:
-    """Runs `statements` on an aiosqlite connection's sqlite3 connection: on the calling thread
-    when the write runs inline, else on the connection's own thread."""
-    raw: sqlite3.Connection = driver._conn
-    if inline:
-        _execute_each(raw, statements)
-    else:
-        await driver._execute(_execute_each, raw, statements)
-
-
-class _SqliteWriter:
-    """Group commit for SQLite. Writes of one process run one at a time, each in its own
-    SAVEPOINT of a shared transaction. The first write of a batch queues a closer behind the
-    writes already waiting; when the closer's turn comes it commits the batch. A write's block
-    returns only after that commit, so what a request acknowledges is durable, and a failed
-    write rolls back to its savepoint alone. With synchronous=FULL a commit is an fsync
-    (milliseconds): writes that arrive together share it instead of paying one each.
-
-    A write asked `inline` (the short writes of the hot requests: a pull, a sellback, a quote)
-    runs its statements on the event loop's thread (`sqlite_driver.run_inline`): holding the
-    write lock they never wait, and a write that handed each statement to the driver's thread
-    gave the loop up between statements, holding the lock (of every process) while other
-    requests' work ran. Other writes (imports, price moves: statements that may take long)
-    keep handing their statements to the driver's thread, so the loop serves reads meanwhile.
-    BEGIN IMMEDIATE (which may wait for another process) and COMMIT (an fsync) always do."""
-
-    def __init__(self, engine: AsyncEngine, path: str | None) -> None:
-        self.engine = engine
-        self.lock = asyncio.Lock()
-        self.file_lock = _FileLock(path + ".writer-lock") if path else None
-        self.conn: AsyncConnection | None = None
-        # The connection batches run on, kept checked out between them (returning it to the
-        # pool cost a ROLLBACK on the driver's thread per batch); dropped after a failure.
-        self.kept: AsyncConnection | None = None
-        self.transaction: Any = None
-        self.driver_connection: Any = None  # the aiosqlite connection of `conn`
-        self.committed: asyncio.Future[None] | None = None
-        self._closers: set[asyncio.Task[None]] = set()
-
-    @asynccontextmanager
-    async def write(self, inline: bool = False) -> AsyncIterator[AsyncConnection]:
-        async with self.lock:
-            if self.conn is None:
-                await self._open()
-            assert self.conn is not None and self.committed is not None
-            conn, committed = self.conn, self.committed
-            # The savepoint on the sqlite3 connection itself (SQLAlchemy's begin_nested cost
-            # more than the statements of a pull), on the thread the write's statements run on:
-            # a write not inline may be cancelled while its statement still runs on the driver's
-            # thread, and its ROLLBACK TO must queue behind it there, never run beside it.
-            driver = self.driver_connection
-            try:
-                await _on_connection(driver, inline, "SAVEPOINT write")
-            except BaseException as exc:
-                await self._finish(committed, exc)
-                raise
-            try:
-                sqlite_driver.run_inline(driver, inline)
-                try:
-                    yield conn
-                finally:
-                    sqlite_driver.run_inline(driver, False)
-            except BaseException:
-                try:
-                    await _on_connection(driver, inline, "ROLLBACK TO write", "RELEASE write")
-                except BaseException as exc:
-                    # The savepoint is gone (SQLAlchemy closes a connection whose statement was
-                    # cancelled): the batch rolls back. The write still raises what stopped it,
-                    # never this: a cancellation must stay a cancellation.
-                    await self._finish(committed, exc)
-                raise
-            try:
-                await _on_connection(driver, inline, "RELEASE write")
-            except BaseException as exc:
-                await self._finish(committed, exc)
-                raise
-        await asyncio.shield(committed)
-
-    async def _open(self) -> None:
-        if self.file_lock is not None:
-            await self.file_lock.acquire()
-        try:
-            conn, self.kept = self.kept or await self.engine.connect(), None
-            try:
-                self.transaction = await conn.begin()
-                raw = await conn.get_raw_connection()
-                self.driver_connection = raw.driver_connection
-            except BaseException:
-                self.driver_connection = None
-                await conn.close()
-                raise
-        except BaseException:
-            if self.file_lock is not None:
-                self.file_lock.release()
-            raise
-        self.conn = conn
-        self.committed = asyncio.get_running_loop().create_future()
-        closer = asyncio.get_running_loop().create_task(self._close(self.committed))
-        self._closers.add(closer)
-        closer.add_done_callback(self._closers.discard)
-
-    async def _close(self, committed: asyncio.Future[None]) -> None:
-        async with self.lock:  # after every write that was waiting when the batch began
-            await self._finish(committed, None)
-
-    async def _finish(self, committed: asyncio.Future[None], failure: BaseException | None) -> None:
-        """Commits the batch (or, after `failure`, rolls it back) and tells its writes."""
-        if self.committed is not committed:
-            return  # that batch has ended already
-        conn, transaction = self.conn, self.transaction
-        self.conn = self.transaction = self.committed = None
-        assert conn is not None
-        self.driver_connection = None
-        try:
-            if failure is None:
-                await transaction.commit()
-            else:
-                await transaction.rollback()
-        except BaseException as exc:
-            failure = exc
-        finally:
-            if failure is None:
-                self.kept = conn
-            else:
-                await conn.close()
-            if self.file_lock is not None:
-                self.file_lock.release()
-        if failure is None:
-            committed.set_result(None)
-        else:
-            committed.set_exception(
-                failure if isinstance(failure, Exception) else RuntimeError("write interrupted")
-            )
-            committed.exception()  # a write that has left already need not hear of it
-
-    async def close(self) -> None:
-        """After the batch in progress has ended (a write that failed left without waiting
-        for its batch's commit), closes the kept connection."""
-        await asyncio.gather(*self._closers, return_exceptions=True)
-        if self.kept is not None:
-            conn, self.kept = self.kept, None
-            await conn.close()
-        if self.file_lock is not None:
-            self.file_lock.close()
-
-
 class _SqliteVersionProbe:
     """`PRAGMA data_version` on a connection of its own, run on the calling (event loop) thread:
     in WAL mode it reads the shared WAL index header (no file I/O, microseconds), and its value
@@ -361,7 +162,7 @@ class Database:
         self.url = url
         self.backend = backend_name(url)
         driver_url = async_url(url)
-        self._writer: _SqliteWriter | None = None
+        self._writer: SqliteWriter | None = None
         self._probe: _SqliteVersionProbe | None = None
         if self.backend == "sqlite":
             # Writes of a process run one at a time (group commit: one shared connection).
@@ -374,7 +175,7 @@ class Database:
             )
             path = make_url(url).database
             in_memory = not path or path == ":memory:" or path.startswith("file:")
-            self._writer = _SqliteWriter(self.engine, None if in_memory else path)
+            self._writer = SqliteWriter(self.engine, None if in_memory else path)
             if not in_memory:
                 assert path is not None
                 self._probe = _SqliteVersionProbe(path)
@@ -400,7 +201,7 @@ class Database:
     async def write(self, inline: bool = False) -> AsyncIterator[AsyncConnection]:
         """One write transaction: commits when the block ends, rolls back when it raises.
         `inline`: a short write (a few indexed statements) whose SQLite statements may run on
-        the event loop's thread (see _SqliteWriter); no effect on PostgreSQL."""
+        the event loop's thread (see SqliteWriter); no effect on PostgreSQL."""
         if self._writer is None:
             async with self.engine.begin() as conn:
                 yield conn
@@ -424,9 +225,24 @@ class Database:
     ) -> T:
         """Runs `work` in one write transaction, again from the start when the database chose
         it as the victim of a deadlock or a serialization conflict (nothing of a failed attempt
-        stays: it was rolled back)."""
+        stays: it was rolled back).
+
+        `inline` (a short write: a few indexed statements) on SQLite: `work` is run by the
+        writer's queue runner (SqliteWriter.run), in its savepoint of the batch, in the
+        runner's task; the request's BEFORE_COMMIT work is taken along."""
+        hook = BEFORE_COMMIT.get()
+
+        async def then_before_commit(conn: AsyncConnection) -> T:
+            result = await work(conn)
+            if hook is not None:
+                await hook(self, conn)
+            return result
+
         for attempt in range(1, attempts + 1):
             try:
+                if inline and self._writer is not None:
+                    queued: T = await self._writer.run(then_before_commit)
+                    return queued
                 async with self.write(inline) as conn:
                     return await work(conn)
             except (DBAPIError, TransientConflict) as exc:

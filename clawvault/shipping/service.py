@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.ids import new_order_id, new_quote_session_id, split_rate_id
 from clawvault.core.runtime import Runtime
@@ -16,6 +18,7 @@ from clawvault.shipping.address import check_address, country_of
 from clawvault.shipping.domain import (
     SUPPORTED_COUNTRIES,
     IllegalTransition,
+    Rate,
     Tracking,
     parse_item_ids,
     parse_tracking,
@@ -53,7 +56,8 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
         raise InvalidAddress(check.details(), check.normalized if check.fixable else None)
     assert isinstance(destination, dict)
     now = runtime.clock()
-    async with runtime.db.write(inline=True) as conn:
+
+    async def add_quote(conn: AsyncConnection) -> tuple[str, datetime, list[Rate]]:
         repo = ShippingRepository(conn)
         cards = await repo.cards(item_ids)
         if len(cards) != len(item_ids) or any(
@@ -88,6 +92,9 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
                 "expires_at": expires_at,
             }
         )
+        return session_id, expires_at, rates
+
+    session_id, expires_at, rates = await runtime.db.transaction(add_quote, attempts=1, inline=True)
     return quote_json(session_id, expires_at, rates)
 
 

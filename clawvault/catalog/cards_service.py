@@ -23,7 +23,7 @@ from clawvault.catalog.records import Record, as_object
 from clawvault.catalog.repository import CatalogRepository
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
-from clawvault.db.models import CardStatus
+from clawvault.db.models import CATALOG_TABLES, CardStatus
 from clawvault.packs.domain import Tier, tier_for_fmv
 from clawvault.packs.repository import PackRepository
 from clawvault.packs.service import forget_listings, refresh_ev
@@ -130,6 +130,7 @@ async def import_cards(
         problems = await solvency_problems(conn, touched)
         if problems:
             raise ImportRejected([RowError(0, problem) for problem in problems.values()])
+    await runtime.db.refresh_planner_statistics(*CATALOG_TABLES)
     for pack_id in sorted(touched):
         await refresh_ev(runtime, pack_id)
     forget_listings(runtime)

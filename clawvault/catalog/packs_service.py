@@ -14,6 +14,7 @@ from clawvault.catalog.repository import CatalogRepository
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
+from clawvault.db.models import CATALOG_TABLES
 from clawvault.packs.repository import PackRepository
 from clawvault.packs.service import forget_listings, refresh_ev
 
@@ -71,6 +72,7 @@ async def import_packs(
             raise ImportRejected(
                 [RowError(row, problems[s.id]) for row, s in specs if s.id in problems]
             )
+    await runtime.db.refresh_planner_statistics(*CATALOG_TABLES)
     for pack_id in changed:
         await refresh_ev(runtime, pack_id)
     forget_listings(runtime)

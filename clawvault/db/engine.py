@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -301,6 +301,17 @@ class Database:
             driver: Any = raw.driver_connection
             rows: list[Any] = await driver.fetch(sql, *args)
             return rows
+
+    async def refresh_planner_statistics(self, *tables: str) -> None:
+        """After a bulk write (a catalog import, a demo seed). PostgreSQL: ANALYZE the tables
+        now; autovacuum's comes a minute or more later, and until then the planner guesses: it
+        probed a pack's tiers through ix_cards_value, walking the pack's whole stock (2.5 ms
+        per pull instead of 0.17 ms, measured on 100,000 cards). SQLite: nothing; without
+        statistics its planner takes the indexes the statements are written for."""
+        if not self.is_postgres:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(text("ANALYZE " + ", ".join(tables)))
 
     async def dispose(self) -> None:
         if self._probe is not None:

@@ -661,3 +661,7 @@ class WebhookDelivery(Base):
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_partner", "partner_id", "created_at"),
     )
+
+
+# What a catalog import or a demo seed fills in bulk.
+CATALOG_TABLES = (Card.__tablename__, Pack.__tablename__, PackTier.__tablename__)

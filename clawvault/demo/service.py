@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.dialect import serialize_setup
-from clawvault.db.models import Card, Pack, PackTier
+from clawvault.db.models import CATALOG_TABLES, Card, Pack, PackTier
 from clawvault.demo.catalog import card_rows, pack_rows, tier_rows
 from clawvault.demo.images import card_svg
 from clawvault.inventory.errors import CardNotFound
@@ -50,6 +50,7 @@ async def seed_demo(
             written += len(batch)
             if progress is not None:
                 progress(len(batch))
+    await runtime.db.refresh_planner_statistics(*CATALOG_TABLES)
     await refresh_all_ev(runtime)
     return written
 

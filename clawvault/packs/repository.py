@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     RowMapping,
-    and_,
     exists,
     func,
     insert,
@@ -43,6 +42,15 @@ def tier_from_row(row: RowMapping | Any) -> Tier:
         upper_cents=row.upper_cents,
         weight=row.weight,
     )
+
+
+# Whether the pack tier (PackTier, correlated) has an available card, locked or not: one probe
+# of ix_cards_pool.
+TIER_HAS_STOCK = exists().where(
+    Card.pack_id == PackTier.pack_id,
+    Card.status == CardStatus.AVAILABLE.value,
+    Card.tier_id == PackTier.tier_id,
+)
 
 
 @dataclass(frozen=True)
@@ -86,14 +94,7 @@ class PackRepository:
     async def packs_with_an_empty_tier(self, pack_ids: Iterable[str] | None = None) -> set[str]:
         """Packs where some tier with a positive weight has no available card (the honest-odds
         rule). One index probe per tier; sees every committed row, locked or not."""
-        has_stock = exists().where(
-            and_(
-                Card.pack_id == PackTier.pack_id,
-                Card.status == CardStatus.AVAILABLE.value,
-                Card.tier_id == PackTier.tier_id,
-            )
-        )
-        query = select(PackTier.pack_id).where(PackTier.weight > 0, ~has_stock).distinct()
+        query = select(PackTier.pack_id).where(PackTier.weight > 0, ~TIER_HAS_STOCK).distinct()
         if pack_ids is not None:
             query = query.where(PackTier.pack_id.in_(list(pack_ids)))
         return set((await self.conn.execute(query)).scalars().all())

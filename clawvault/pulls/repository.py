@@ -15,6 +15,7 @@ from clawvault.db.engine import TransientConflict
 from clawvault.db.models import Card, CardStatus, Pack, PackTier, Pull, PurchaseSession
 from clawvault.inventory.repository import item_select
 from clawvault.packs.domain import Tier
+from clawvault.packs.repository import TIER_HAS_STOCK
 from clawvault.webhooks.repository import ENDPOINT_EXISTS
 
 CLAIMED_COLUMNS = (
@@ -53,14 +54,7 @@ PACK_FOR_PULL = (
         PackTier.lower_cents,
         PackTier.upper_cents,
         PackTier.weight,
-        select(Card.id)
-        .where(
-            Card.pack_id == PackTier.pack_id,
-            Card.status == CardStatus.AVAILABLE.value,
-            Card.tier_id == PackTier.tier_id,
-        )
-        .exists()
-        .label("in_stock"),
+        TIER_HAS_STOCK.label("in_stock"),
         ENDPOINT_EXISTS,
     )
     .select_from(Pack)

@@ -51,7 +51,14 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         taken.append(compiled.sql)
         return original(raw, compiled, params)
 
+    original_asyncpg = lean._run_asyncpg
+
+    async def counted_asyncpg(conn: Any, compiled: Any, params: Any) -> lean.LeanResult:
+        taken.append(compiled.sql)
+        return await original_asyncpg(conn, compiled, params)
+
     monkeypatch.setattr(lean, "_run", counted)
+    monkeypatch.setattr(lean, "_run_asyncpg", counted_asyncpg)
     return taken
 
 
@@ -154,10 +161,7 @@ def test_lean_statements_answer_as_sqlalchemy(
         assert lean_result.rows == rows and rows[0]["next_nonce"] == 7
 
     run(settings, work)
-    if settings.database_url.startswith("sqlite"):
-        assert len(taken) == 5  # one per statement: the lean path ran on SQLite
-    else:
-        assert taken == []  # PostgreSQL: SQLAlchemy's execution
+    assert len(taken) == 5  # one per statement: each ran lean
 
 
 def test_lean_writes_are_read_back_as_written(
@@ -205,8 +209,8 @@ def test_lean_writes_are_read_back_as_written(
             ]
 
     run(settings, work)
-    if settings.database_url.startswith("sqlite"):
-        assert len(taken) == 3
+    # PostgreSQL: the three ledger rows are one multi-row INSERT of SQLAlchemy's.
+    assert len(taken) == (3 if settings.database_url.startswith("sqlite") else 2)
 
 
 def test_a_lean_constraint_failure_is_sqlalchemys_error_and_rolls_back_alone(
@@ -247,7 +251,8 @@ def test_statements_sqlalchemy_must_complete_are_not_run_lean() -> None:
 def test_a_write_not_asked_inline_runs_through_sqlalchemy(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Long writes (imports, price moves) keep their statements on the driver's thread."""
+    """SQLite: long writes (imports, price moves) keep their statements on the driver's
+    thread. PostgreSQL has no such thread: both run lean."""
     partner = make_partner(settings)
     taken = _counting(monkeypatch)
 
@@ -260,7 +265,7 @@ def test_a_write_not_asked_inline_runs_through_sqlalchemy(
             await lean.execute(conn, ADD_ENTRY, {**entry, "reference": "inline"})
 
     run(settings, work)
-    assert len(taken) == (1 if settings.database_url.startswith("sqlite") else 0)
+    assert len(taken) == (1 if settings.database_url.startswith("sqlite") else 2)
 
 
 def test_a_quotes_cards_read_lean_as_by_the_list_statement(
@@ -286,5 +291,26 @@ def test_a_quotes_cards_read_lean_as_by_the_list_statement(
             assert len(got) == count
 
     run(settings, work)
-    if settings.database_url.startswith("sqlite"):
-        assert len(taken) == 3  # 2, 4 and FEW_CARDS ids (with the unknown one) ran lean
+    assert len(taken) == 3  # 2, 4 and FEW_CARDS ids (with the unknown one) ran lean
+
+
+def test_a_lean_statement_that_begins_a_transaction_is_inside_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first statement of a write may be lean (PostgreSQL: the transaction is begun on the
+    connection first, as SQLAlchemy does): it rolls back with the rest."""
+    partner = make_partner(settings)
+    taken = _counting(monkeypatch)
+
+    async def work(runtime: Runtime) -> list[int]:
+        partner_id = await find_partner_id(runtime.db, partner.name)
+        with pytest.raises(Rollback):
+            async with runtime.db.write(inline=True) as conn:
+                await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "first"))
+                raise Rollback()
+        async with runtime.db.read() as conn:
+            query = select(LedgerEntry.amount_cents).where(LedgerEntry.user_id == "zed")
+            return list((await conn.execute(query)).scalars())
+
+    assert run(settings, work) == []
+    assert len(taken) == 1

@@ -51,7 +51,7 @@ class LeanResult:
 class _Compiled:
     """One statement compiled for one dialect and one set of parameter keys."""
 
-    __slots__ = ("binds", "columns", "lean", "returns_rows", "sql", "types", "typed")
+    __slots__ = ("binds", "columns", "lean", "returns_rows", "sql", "typed", "types")
 
     def __init__(self, statement: Any, dialect: Any, keys: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))

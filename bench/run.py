@@ -53,7 +53,7 @@ class Settings:
     cards: int
     workdir: Path
     big_pool: int = 1_000_000
-    drain_pool: int = 50_000
+    drain_pool: int = 100_000
     big_inventory: int = 100_000
     growth_pulls: int = 300
     memory_requests: int = 1_000_000
@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> None:
         workdir=workdir,
         big_pool=args.big_pool or (100_000 if args.quick else 1_000_000),
         big_inventory=args.big_inventory or (10_000 if args.quick else 100_000),
-        drain_pool=20_000 if args.quick else 50_000,
+        drain_pool=60_000 if args.quick else 100_000,
         growth_pulls=150 if args.quick else 300,
         memory_requests=(
             args.memory_requests

@@ -4,8 +4,9 @@ SQLAlchemy's execution."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +23,8 @@ from clawvault.partners.service import partner_id as find_partner_id
 from clawvault.pulls.repository import CLAIM, PACK_FOR_PULL
 from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner, run
+
+T = TypeVar("T")
 
 NOW = datetime(2026, 11, 27, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -40,6 +43,11 @@ def _entry(partner_id: int | None, reference: str) -> dict[str, Any]:
         "user_id": "zed",
         "created_at": NOW,
     }
+
+
+def _inline(runtime: Runtime, work: Callable[[AsyncConnection], Awaitable[T]]) -> Awaitable[T]:
+    """A short write, as the hot requests make them (SQLite: the writer's queue runner)."""
+    return runtime.db.transaction(work, attempts=1, inline=True)
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -69,12 +77,12 @@ async def _both(
     got: dict[str, Any] = {}
 
     async def attempt(name: str, run_it: Any) -> None:
-        try:
-            async with runtime.db.write(inline=True) as conn:
-                got[name] = await run_it(conn)
-                raise Rollback()
-        except Rollback:
-            pass
+        async def then_roll_back(conn: AsyncConnection) -> None:
+            got[name] = await run_it(conn)
+            raise Rollback()
+
+        with pytest.raises(Rollback):
+            await _inline(runtime, then_roll_back)
 
     async def by_lean(conn: AsyncConnection) -> lean.LeanResult:
         return await lean.execute(conn, statement, params)
@@ -149,12 +157,8 @@ def test_lean_statements_answer_as_sqlalchemy(
             "next_nonce": 4,
             "created_at": NOW,
         }
-        async with runtime.db.write(inline=True) as conn:
-            await lean.execute(
-                conn,
-                _insert_ignoring_conflicts(table, runtime.db.backend),  # type: ignore[arg-type]
-                seed,
-            )
+        add_seed = _insert_ignoring_conflicts(table, runtime.db.backend)  # type: ignore[arg-type]
+        await _inline(runtime, lambda conn: lean.execute(conn, add_seed, seed))
         reserve = _reserve_active_nonces(table, "partner_id")  # type: ignore[arg-type]
         nonce_params = {"owner_id": partner_id, "seed_user_id": "lena", "count": 3}
         lean_result, rows, _ = await _both(runtime, reserve, nonce_params)
@@ -177,7 +181,8 @@ def test_lean_writes_are_read_back_as_written(
             runtime.db.backend,
         )
         user = {"partner_id": partner_id, "user_id": "mo", "created_at": NOW}
-        async with runtime.db.write(inline=True) as conn:
+
+        async def write(conn: AsyncConnection) -> tuple[lean.LeanResult, ...]:
             first = await lean.execute(conn, statement, user)
             again = await lean.execute(conn, statement, user)  # ignored: already there
             entries = [
@@ -192,6 +197,9 @@ def test_lean_writes_are_read_back_as_written(
                 for i in range(3)
             ]
             many = await lean.execute(conn, ADD_ENTRY, entries)  # executemany
+            return first, again, many
+
+        first, again, many = await _inline(runtime, write)
         assert (first.rowcount, again.rowcount) == (1, 0)
         if runtime.db.backend == "sqlite":  # asyncpg does not count an executemany's rows
             assert many.rowcount == 3
@@ -221,11 +229,10 @@ def test_a_lean_constraint_failure_is_sqlalchemys_error_and_rolls_back_alone(
     async def work(runtime: Runtime) -> None:
         partner_id = await find_partner_id(runtime.db, partner.name)
         entry = _entry(partner_id, "same")
-        async with runtime.db.write(inline=True) as conn:
-            await lean.execute(conn, ADD_ENTRY, entry)
+        await _inline(runtime, lambda conn: lean.execute(conn, ADD_ENTRY, entry))
         with pytest.raises(IntegrityError):
-            async with runtime.db.write(inline=True) as conn:
-                await lean.execute(conn, ADD_ENTRY, {**entry, "amount_cents": -6})
+            again = {**entry, "amount_cents": -6}
+            await _inline(runtime, lambda conn: lean.execute(conn, ADD_ENTRY, again))
         async with runtime.db.read() as conn:
             amounts = (
                 await conn.execute(
@@ -261,8 +268,8 @@ def test_a_write_not_asked_inline_runs_through_sqlalchemy(
         entry = _entry(partner_id, "plain")
         async with runtime.db.write() as conn:
             await lean.execute(conn, ADD_ENTRY, entry)
-        async with runtime.db.write(inline=True) as conn:
-            await lean.execute(conn, ADD_ENTRY, {**entry, "reference": "inline"})
+        inline = {**entry, "reference": "inline"}
+        await _inline(runtime, lambda conn: lean.execute(conn, ADD_ENTRY, inline))
 
     run(settings, work)
     assert len(taken) == (1 if settings.database_url.startswith("sqlite") else 2)
@@ -284,9 +291,13 @@ def test_a_quotes_cards_read_lean_as_by_the_list_statement(
             ids = list((await conn.execute(query)).scalars())
         for count in (1, 3, FEW_CARDS - 1, FEW_CARDS, 29):
             chosen = [*ids[:count][::-1], "no-such-card"]
-            async with runtime.db.write(inline=True) as conn:
+
+            async def both(conn: AsyncConnection, chosen: list[str] = chosen) -> tuple[Any, Any]:
                 got = await ShippingRepository(conn).cards(chosen)
-                expected = (await conn.execute(CARDS, {"card_ids": chosen})).mappings().all()
+                expected = await conn.execute(CARDS, {"card_ids": chosen})
+                return got, expected.mappings().all()
+
+            got, expected = await _inline(runtime, both)
             assert [dict(r) for r in got] == [dict(r) for r in expected]
             assert len(got) == count
 
@@ -304,10 +315,13 @@ def test_a_lean_statement_that_begins_a_transaction_is_inside_it(
 
     async def work(runtime: Runtime) -> list[int]:
         partner_id = await find_partner_id(runtime.db, partner.name)
+
+        async def then_roll_back(conn: AsyncConnection) -> None:
+            await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "first"))
+            raise Rollback()
+
         with pytest.raises(Rollback):
-            async with runtime.db.write(inline=True) as conn:
-                await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "first"))
-                raise Rollback()
+            await _inline(runtime, then_roll_back)
         async with runtime.db.read() as conn:
             query = select(LedgerEntry.amount_cents).where(LedgerEntry.user_id == "zed")
             return list((await conn.execute(query)).scalars())

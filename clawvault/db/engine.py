@@ -198,16 +198,15 @@ class Database:
         return self.backend == "postgresql"
 
     @asynccontextmanager
-    async def write(self, inline: bool = False) -> AsyncIterator[AsyncConnection]:
-        """One write transaction: commits when the block ends, rolls back when it raises.
-        `inline`: a short write (a few indexed statements) whose SQLite statements may run on
-        the event loop's thread (see SqliteWriter); no effect on PostgreSQL."""
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction: commits when the block ends, rolls back when it raises (the
+        short writes of the hot requests: `transaction(..., inline=True)`)."""
         if self._writer is None:
             async with self.engine.begin() as conn:
                 yield conn
                 await self._before_commit(conn)
             return
-        async with self._writer.write(inline) as conn:  # this block runs in its savepoint
+        async with self._writer.write() as conn:  # this block runs in its savepoint
             yield conn
             await self._before_commit(conn)
 
@@ -243,7 +242,7 @@ class Database:
                 if inline and self._writer is not None:
                     queued: T = await self._writer.run(then_before_commit)
                     return queued
-                async with self.write(inline) as conn:
+                async with self.write() as conn:
                     return await work(conn)
             except (DBAPIError, TransientConflict) as exc:
                 if attempt == attempts or not is_retryable(exc):

@@ -83,14 +83,9 @@ def _execute_each(raw: sqlite3.Connection, statements: tuple[str, ...]) -> None:
         raw.execute(statement)
 
 
-async def _on_connection(driver: Any, inline: bool, *statements: str) -> None:
-    """Runs `statements` on an aiosqlite connection's sqlite3 connection: on the calling thread
-    when the write runs inline, else on the connection's own thread."""
-    raw: sqlite3.Connection = driver._conn
-    if inline:
-        _execute_each(raw, statements)
-    else:
-        await driver._execute(_execute_each, raw, statements)
+async def _on_thread(driver: Any, *statements: str) -> None:
+    """Runs `statements` on an aiosqlite connection's sqlite3 connection, on its own thread."""
+    await driver._execute(_execute_each, driver._conn, statements)
 
 
 class SqliteWriter:
@@ -106,9 +101,9 @@ class SqliteWriter:
     the event loop's thread (`sqlite_driver.run_inline`), then commits. Holding the write lock
     they never wait, and nothing else of the process runs between them: the lock between
     processes is held for the statements and the commit, not for the loop's other work, and
-    the next write begins without a trip through the loop. `write(inline=True)` runs a block
-    the same way in its caller's task. Other writes (imports, price moves: statements that may
-    take long) hand their statements to the driver's thread, so the loop serves reads meanwhile.
+    the next write begins without a trip through the loop. Other writes (`write`: imports,
+    price moves, statements that may take long) hand their statements to the driver's thread,
+    so the loop serves reads meanwhile.
     BEGIN IMMEDIATE (which may wait for another process) and COMMIT (an fsync) always do."""
 
     def __init__(self, engine: AsyncEngine, path: str | None) -> None:
@@ -233,31 +228,27 @@ class SqliteWriter:
             sqlite_driver.run_inline(driver, False)
 
     @asynccontextmanager
-    async def write(self, inline: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[AsyncConnection]:
         async with self.lock:
             if self.conn is None:
                 await self._open()
             assert self.conn is not None and self.committed is not None
             conn, committed = self.conn, self.committed
             # The savepoint on the sqlite3 connection itself (SQLAlchemy's begin_nested cost
-            # more than the statements of a pull), on the thread the write's statements run on:
-            # a write not inline may be cancelled while its statement still runs on the driver's
-            # thread, and its ROLLBACK TO must queue behind it there, never run beside it.
+            # more than the statements of a pull), on the driver's thread: a write may be
+            # cancelled while its statement still runs there, and its ROLLBACK TO must queue
+            # behind it, never run beside it.
             driver = self.driver_connection
             try:
-                await _on_connection(driver, inline, "SAVEPOINT write")
+                await _on_thread(driver, "SAVEPOINT write")
             except BaseException as exc:
                 await self._finish(committed, exc)
                 raise
             try:
-                sqlite_driver.run_inline(driver, inline)
-                try:
-                    yield conn
-                finally:
-                    sqlite_driver.run_inline(driver, False)
+                yield conn
             except BaseException:
                 try:
-                    await _on_connection(driver, inline, "ROLLBACK TO write", "RELEASE write")
+                    await _on_thread(driver, "ROLLBACK TO write", "RELEASE write")
                 except BaseException as exc:
                     # The savepoint is gone (SQLAlchemy closes a connection whose statement was
                     # cancelled): the batch rolls back. The write still raises what stopped it,
@@ -265,7 +256,7 @@ class SqliteWriter:
                     await self._finish(committed, exc)
                 raise
             try:
-                await _on_connection(driver, inline, "RELEASE write")
+                await _on_thread(driver, "RELEASE write")
             except BaseException as exc:
                 await self._finish(committed, exc)
                 raise

@@ -26,8 +26,8 @@ INLINE = "_clawvault_inline"
 def run_inline(driver_connection: Any, inline: bool) -> None:
     """Whether statements on this aiosqlite connection run on the calling (event loop) thread
     instead of being handed to the connection's own thread. Only for a connection that holds
-    SQLite's write lock (see engine.SqliteWriter): its statements never wait for a lock, and
-    its thread is idle between them, so a write transaction runs without giving the loop up
+    SQLite's write lock (see sqlite_writer.SqliteWriter): its statements never wait for a lock,
+    and its thread is idle between them, so a write transaction runs without giving the loop up
     between statements. Its BEGIN and COMMIT (which may wait, and fsync) stay on the thread."""
     setattr(driver_connection, INLINE, inline)
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from clawvault.db import sqlite_driver
+from clawvault.db.shared_probe import SharedProbe
 from clawvault.db.sqlite_writer import SqliteWriter
 from clawvault.settings import Settings
 
@@ -164,6 +165,7 @@ class Database:
         driver_url = async_url(url)
         self._writer: SqliteWriter | None = None
         self._probe: _SqliteVersionProbe | None = None
+        self._snapshots = SharedProbe(self._snapshot)
         if self.backend == "sqlite":
             # Writes of a process run one at a time (group commit: one shared connection).
             self.engine = _sqlite_engine(driver_url, settings, "BEGIN IMMEDIATE", 2)
@@ -265,6 +267,9 @@ class Database:
             return self._probe.token()
         if not self.is_postgres:
             return None
+        return await self._snapshots.token()  # one round trip shared by concurrent askers
+
+    async def _snapshot(self) -> str:
         # A fresh snapshot in autocommit: xmin:xmax:in-progress list. Equal text, equal
         # visibility of every row version (committed or aborted is final once below xmax and
         # outside the in-progress list), so the same data as the read that recorded it.

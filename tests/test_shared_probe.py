@@ -1,5 +1,5 @@
-"""PostgreSQL's data_version probe, shared by concurrent askers (clawvault.db.shared_probe):
-an asker only ever gets the answer of a probe sent after it asked, so no commit that finished
+"""A probe shared by concurrent askers (clawvault.db.shared_probe, PostgreSQL's data_version):
+an asker only ever gets the outcome of a probe sent after it asked, so no commit that finished
 before it asked is missed; askers who arrive while a probe is out share the next one."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_an_asker_never_takes_a_probe_already_in_flight() -> None:
     asyncio.run(main())
 
 
-def test_a_failed_probe_gives_no_token_and_the_next_ask_probes_again() -> None:
+def test_a_failed_probe_fails_its_askers_and_the_next_ask_probes_again() -> None:
     async def main() -> None:
         gate = Gate()
         probe = SharedProbe(gate.fetch)
@@ -68,7 +68,8 @@ def test_a_failed_probe_gives_no_token_and_the_next_ask_probes_again() -> None:
         asking = asyncio.create_task(probe.token())
         await asyncio.sleep(0)
         await gate.release()
-        assert asking.result() is None
+        with pytest.raises(ConnectionError):
+            asking.result()
         asking = asyncio.create_task(probe.token())
         await asyncio.sleep(0)
         await gate.release()

@@ -1,11 +1,11 @@
 """One probe answering many concurrent askers (PostgreSQL's `Database.data_version`).
 
 A data_version token must reflect every commit that finished before it was asked for. A probe
-(one round trip) that was sent after an asker asked does: so an asker never takes the answer of
-a probe already in flight when it arrived, but waits for the next one, which starts as soon as
-the one in flight ends and answers everyone who arrived meanwhile. Under load, one round trip
-answers the dozens of inventory requests that arrived during the previous one, instead of one
-round trip (and one pooled connection) each."""
+(one round trip) that was sent after an asker asked does: so an asker never takes the outcome
+of a probe already in flight when it arrived, but waits for the next one, which starts as soon
+as the one in flight ends and answers everyone who arrived meanwhile. Under load, one round
+trip answers the dozens of inventory requests that arrived during the previous one, instead of
+one round trip (and one pooled connection) each."""
 
 from __future__ import annotations
 
@@ -17,13 +17,12 @@ class SharedProbe:
     def __init__(self, fetch: Callable[[], Awaitable[Hashable]]) -> None:
         self._fetch = fetch
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._next: asyncio.Future[Hashable | None] | None = None  # the round not yet sent
+        self._next: asyncio.Future[Hashable] | None = None  # the round not yet sent
         self._runner: asyncio.Task[None] | None = None
         self.rounds = 0  # probes sent (for tests and profiles)
 
-    async def token(self) -> Hashable | None:
-        """The answer of a probe sent after this call began; None when the probe failed (the
-        caller then does without a token)."""
+    async def token(self) -> Hashable:
+        """The outcome of a probe sent after this call began (its error, if it failed)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests): nothing of the old one is usable
             self._loop, self._next, self._runner = loop, None, None
@@ -36,21 +35,23 @@ class SharedProbe:
         return await asyncio.shield(waiting)
 
     async def _run(self) -> None:
-        sending: asyncio.Future[Hashable | None] | None = None
+        sending: asyncio.Future[Hashable] | None = None
         try:
             while self._next is not None:
                 sending, self._next = self._next, None
                 self.rounds += 1
                 try:
-                    token: Hashable | None = await self._fetch()
-                except Exception:  # cannot tell: the askers read uncached
-                    token = None
-                if not sending.done():
+                    token = await self._fetch()
+                except Exception as exc:
+                    sending.set_exception(exc)
+                    sending.exception()  # askers that were cancelled need not hear of it
+                else:
                     sending.set_result(token)
         finally:
             self._runner = None
-            # Cancelled (the loop is closing): whoever still waits does without a token.
+            # Stopped (the loop is closing): whoever still waits hears of it.
             for pending in (sending, self._next):
                 if pending is not None and not pending.done():
-                    pending.set_result(None)
+                    pending.set_exception(RuntimeError("probe interrupted"))
+                    pending.exception()
             self._next = None

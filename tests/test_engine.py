@@ -7,8 +7,14 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import sqlite3
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
+import pytest
 from sqlalchemy import event, text
 
 from clawvault.db.engine import Database
@@ -134,3 +140,44 @@ def test_a_write_cancelled_while_its_statement_runs_stays_cancelled(tmp_path: Pa
             await db.dispose()
 
     asyncio.run(main())
+
+
+def test_a_connect_cancelled_at_shutdown_leaves_no_driver_thread_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A background loop cancelled while the pool opens a connection for it (the app's shutdown):
+    the connection is opened and closed before the loop stops. aiosqlite alone left its thread
+    opening it, which then called back into the closed loop ("Event loop is closed")."""
+    url = f"sqlite:///{tmp_path / 'connect.db'}"
+    settings = Settings(database_url=url, sqlite_synchronous="NORMAL")
+    opening = threading.Event()
+    real_connect = aiosqlite.core.sqlite3.connect
+
+    def slow_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opening.set()
+        time.sleep(0.3)  # the loop has stopped long before, unless the shutdown waits
+        return real_connect(*args, **kwargs)
+
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    monkeypatch.setattr(aiosqlite.core.sqlite3, "connect", slow_connect)
+    before = set(threading.enumerate())
+
+    async def main() -> None:
+        db = Database(url, settings)
+
+        async def read() -> None:
+            async with db.read() as conn:
+                await conn.execute(text("SELECT 1"))
+
+        task = asyncio.create_task(read())
+        await asyncio.to_thread(opening.wait, 5)
+        task.cancel()
+        outcome = (await asyncio.gather(task, return_exceptions=True))[0]
+        assert isinstance(outcome, asyncio.CancelledError), repr(outcome)
+        await db.dispose()
+
+    asyncio.run(main())
+    for thread in set(threading.enumerate()) - before:
+        thread.join(5)
+    assert failures == []

@@ -18,9 +18,10 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+import aiosqlite
 import orjson
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -61,12 +62,14 @@ def _sqlite_engine(
     # No overflow: an overflow connection is closed after each use, and the next request opens
     # it again (a thread, a file open, five PRAGMAs); each kept connection also holds its own
     # page cache (up to 2 MiB) and thread.
+    engine: AsyncEngine
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=0,
         json_deserializer=orjson.loads,
         pool_reset_on_return="rollback" if reset_on_return else None,
+        async_creator=lambda: _open_whole(engine.sync_engine),
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -87,6 +90,28 @@ def _sqlite_engine(
         conn.exec_driver_sql(begin_sql)
 
     return engine
+
+
+async def _open_whole(sync_engine: Engine) -> aiosqlite.Connection:
+    """Opens an aiosqlite connection as SQLAlchemy would, but a cancelled open still finishes and
+    is closed before the cancellation goes on. aiosqlite gives up on a cancelled open and leaves
+    its thread opening the file and stopping; once the event loop has closed (an app's shutdown
+    cancels its background loops), that thread's callback into it raises "Event loop is
+    closed"."""
+    args, kwargs = sync_engine.dialect.create_connect_args(sync_engine.url)
+    connection = aiosqlite.connect(*args, **kwargs)
+    connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
+
+    async def opened() -> aiosqlite.Connection:
+        return await connection
+
+    opening = asyncio.ensure_future(opened())
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await (await opening).close()
+        raise
 
 
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure

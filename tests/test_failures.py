@@ -26,7 +26,7 @@ def test_pull_failure_allocates_nothing(
 ) -> None:
     partner = make_partner(settings)
     pack_id = make_pack(settings)
-    monkeypatch.setattr(PullRepository, "add_pulls", explode)  # after the cards were claimed
+    monkeypatch.setattr(PullRepository, "record", explode)  # after the cards were claimed
     response = client.post(
         f"{API}/vm/buy/init",
         headers=partner.headers,

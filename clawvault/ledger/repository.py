@@ -16,6 +16,25 @@ from clawvault.db.models import LedgerEntry, LedgerKind
 ADD_ENTRY = insert(LedgerEntry.__table__)  # type: ignore[arg-type]
 
 
+def ledger_entry(
+    partner_id: int,
+    kind: LedgerKind,
+    amount_cents: int,
+    reference: str,
+    user_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The values of one entry (the parameters of ADD_ENTRY)."""
+    return {
+        "partner_id": partner_id,
+        "kind": kind.value,
+        "amount_cents": amount_cents,
+        "reference": reference,
+        "user_id": user_id,
+        "created_at": now,
+    }
+
+
 class LedgerRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -29,18 +48,8 @@ class LedgerRepository:
         user_id: str | None,
         now: datetime,
     ) -> None:
-        await lean.execute(
-            self.conn,
-            ADD_ENTRY,
-            {
-                "partner_id": partner_id,
-                "kind": kind.value,
-                "amount_cents": amount_cents,
-                "reference": reference,
-                "user_id": user_id,
-                "created_at": now,
-            },
-        )
+        entry = ledger_entry(partner_id, kind, amount_cents, reference, user_id, now)
+        await lean.execute(self.conn, ADD_ENTRY, entry)
 
     async def balance_cents(self, partner_id: int) -> int:
         query = select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(

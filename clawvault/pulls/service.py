@@ -15,7 +15,7 @@ from clawvault.db.models import LedgerKind
 from clawvault.fairness.service import draw_stream
 from clawvault.inventory.presenters import card_metadata, item_json
 from clawvault.inventory.repository import InventoryRepository
-from clawvault.ledger.repository import LedgerRepository
+from clawvault.ledger.repository import ledger_entry
 from clawvault.packs.domain import TierTable, buyback_cents, buyback_expiry, odds_canonical
 from clawvault.packs.errors import PackNotFound
 from clawvault.partners.auth import Caller
@@ -100,20 +100,6 @@ async def _buy(
     await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
     # Every draw comes from the user's committed seed (clawvault-fair-v1).
     draws = await draw_stream(conn, runtime, caller.partner_id, user_id, amount, now)
-    await pulls.add_session(
-        {
-            "id": session_id,
-            "partner_id": caller.partner_id,
-            "user_id": user_id,
-            "pack_id": pack_id,
-            "amount": amount,
-            "price_cents": pack.mint_price_cents * amount,
-            "public_id": new_public_id(),
-            "tx_hash": new_tx_hash(),
-            "odds_canonical": odds_canonical(tiers),
-            "created_at": now,
-        }
-    )
     claimed: list[dict[str, Any]] = []
     pull_rows: list[dict[str, Any]] = []
     for position in range(amount):
@@ -152,14 +138,29 @@ async def _buy(
                 "created_at": now,
             }
         )
-    await pulls.add_pulls(pull_rows)
-    await LedgerRepository(conn).record(
-        caller.partner_id,
-        LedgerKind.PULL,
-        -pack.mint_price_cents * amount,
-        session_id,
-        user_id,
-        now,
+    # The session, its pulls and the charge (the cards' session_id has no foreign key).
+    await pulls.record(
+        {
+            "id": session_id,
+            "partner_id": caller.partner_id,
+            "user_id": user_id,
+            "pack_id": pack_id,
+            "amount": amount,
+            "price_cents": pack.mint_price_cents * amount,
+            "public_id": new_public_id(),
+            "tx_hash": new_tx_hash(),
+            "odds_canonical": odds_canonical(tiers),
+            "created_at": now,
+        },
+        pull_rows,
+        ledger_entry(
+            caller.partner_id,
+            LedgerKind.PULL,
+            -pack.mint_price_cents * amount,
+            session_id,
+            user_id,
+            now,
+        ),
     )
     result = {"session_id": session_id, "nfts": [item_json(i) for i in claimed]}  # type: ignore[arg-type]
     event = {"user_id": user_id, "claw_id": pack_id, "amount": amount, **result}

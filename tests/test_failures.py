@@ -60,7 +60,7 @@ def test_sellback_and_shipping_failures(
     ids = [i["id"] for i in items]
     before = balances(settings)
 
-    monkeypatch.setattr(LedgerRepository, "record", explode)
+    monkeypatch.setattr(LedgerRepository, "add", explode)
     sold = client.post(f"{API}/vm/buyback", headers=partner.headers, json={"item_id": ids[0]})
     assert sold.status_code == 500
     assert sold.json() == {"error": "An unexpected error occurred"}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner
 
 NOW = datetime(2026, 11, 28, 4, 50, tzinfo=UTC)
+Record = tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]
 
 
 def _plain(row: Any) -> dict[str, Any]:
@@ -31,9 +33,7 @@ def _plain(row: Any) -> dict[str, Any]:
     }
 
 
-def _record(
-    partner_id: int, pack_id: str, card_ids: list[str], session_id: str
-) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+def _record(partner_id: int, pack_id: str, card_ids: list[str], session_id: str) -> Record:
     session = {
         "id": session_id,
         "partner_id": partner_id,
@@ -70,10 +70,10 @@ def _record(
     return session, pulls, entry
 
 
-@pytest.mark.parametrize("amount", [1, 3])
-def test_the_session_its_pulls_and_its_entry_are_written_together(
-    settings: Settings, amount: int
+def _with_a_record(
+    settings: Settings, amount: int, check: Callable[[Database, Record], Awaitable[None]]
 ) -> None:
+    """Runs `check` with the database and a record of `amount` cards of a new pack."""
     make_partner(settings)
     pack_id = make_pack(settings)
 
@@ -83,42 +83,42 @@ def test_the_session_its_pulls_and_its_entry_are_written_together(
             async with db.read() as conn:
                 partner_id = (await conn.execute(select(Partner.id))).scalar_one()
                 card_ids = list((await conn.execute(select(Card.id).limit(amount))).scalars())
-            session, pulls, entry = _record(partner_id, pack_id, card_ids, "s-1")
-            async with db.write() as conn:
-                await PullRepository(conn).record(session, pulls, entry)
-            async with db.read() as conn:
-                stored_session = (await conn.execute(select(PurchaseSession))).mappings().one()
-                query = select(Pull).order_by(Pull.position)
-                stored_pulls = (await conn.execute(query)).mappings().all()
-                stored_entry = (await conn.execute(select(LedgerEntry))).mappings().one()
-            assert _plain(stored_session) == session
-            assert [_plain(p) for p in stored_pulls] == pulls
-            assert _plain(stored_entry) == entry
+            await check(db, _record(partner_id, pack_id, card_ids, "s-1"))
         finally:
             await db.dispose()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("amount", [1, 3])
+def test_the_session_its_pulls_and_its_entry_are_written_together(
+    settings: Settings, amount: int
+) -> None:
+    async def check(db: Database, record: Record) -> None:
+        session, pulls, entry = record
+        async with db.write() as conn:
+            await PullRepository(conn).record(session, pulls, entry)
+        async with db.read() as conn:
+            stored_session = (await conn.execute(select(PurchaseSession))).mappings().one()
+            query = select(Pull).order_by(Pull.position)
+            stored_pulls = (await conn.execute(query)).mappings().all()
+            stored_entry = (await conn.execute(select(LedgerEntry))).mappings().one()
+        assert _plain(stored_session) == session
+        assert [_plain(p) for p in stored_pulls] == pulls
+        assert _plain(stored_entry) == entry
+
+    _with_a_record(settings, amount, check)
 
 
 def test_a_record_that_fails_writes_none_of_it(settings: Settings) -> None:
-    make_partner(settings)
-    pack_id = make_pack(settings)
+    async def check(db: Database, record: Record) -> None:
+        session, pulls, entry = record
+        pulls[1]["position"] = 0  # two rows at one position of the session: unique
+        with pytest.raises(IntegrityError):
+            async with db.write() as conn:
+                await PullRepository(conn).record(session, pulls, entry)
+        async with db.read() as conn:
+            for table in (PurchaseSession, Pull, LedgerEntry):
+                assert (await conn.execute(select(table))).first() is None
 
-    async def main() -> None:
-        db = Database(settings.database_url, settings)
-        try:
-            async with db.read() as conn:
-                partner_id = (await conn.execute(select(Partner.id))).scalar_one()
-                card_ids = list((await conn.execute(select(Card.id).limit(2))).scalars())
-            session, pulls, entry = _record(partner_id, pack_id, card_ids, "s-2")
-            pulls[1]["position"] = 0  # two rows at one position of the session: unique
-            with pytest.raises(IntegrityError):
-                async with db.write() as conn:
-                    await PullRepository(conn).record(session, pulls, entry)
-            async with db.read() as conn:
-                for table in (PurchaseSession, Pull, LedgerEntry):
-                    assert (await conn.execute(select(table))).first() is None
-        finally:
-            await db.dispose()
-
-    asyncio.run(main())
+    _with_a_record(settings, 2, check)

@@ -20,7 +20,7 @@ from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
 from clawvault.db.models import CardStatus, LedgerKind
-from clawvault.ledger.repository import LedgerRepository
+from clawvault.ledger.repository import LedgerRepository, ledger_entry
 from clawvault.packs.domain import buyback_cents
 from clawvault.partners.auth import Caller
 from clawvault.pricing.domain import is_stale, max_price_age
@@ -131,13 +131,15 @@ async def _settle_in(
             "created_at": now,
         }
     )
-    await LedgerRepository(conn).record(
-        caller.partner_id,
-        LedgerKind.BUYBACK,
-        amount,
-        f"buyback_{buyback_id}",
-        card["owner_user_id"],
-        now,
+    await LedgerRepository(conn).add(
+        ledger_entry(
+            caller.partner_id,
+            LedgerKind.BUYBACK,
+            amount,
+            f"buyback_{buyback_id}",
+            card["owner_user_id"],
+            now,
+        )
     )
     event = {"item_id": item_id, "user_id": card["owner_user_id"], "claw_id": card["pack_id"]}
     event["amount"] = cents_to_number(amount)

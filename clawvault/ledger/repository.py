@@ -39,16 +39,8 @@ class LedgerRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def record(
-        self,
-        partner_id: int,
-        kind: LedgerKind,
-        amount_cents: int,
-        reference: str,
-        user_id: str | None,
-        now: datetime,
-    ) -> None:
-        entry = ledger_entry(partner_id, kind, amount_cents, reference, user_id, now)
+    async def add(self, entry: dict[str, Any]) -> None:
+        """Records one entry (`ledger_entry`'s values)."""
         await lean.execute(self.conn, ADD_ENTRY, entry)
 
     async def balance_cents(self, partner_id: int) -> int:

@@ -11,7 +11,7 @@ from clawvault.core.ids import new_order_id, new_quote_session_id, split_rate_id
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
 from clawvault.db.models import CardStatus, LedgerKind, OrderStatus
-from clawvault.ledger.repository import LedgerRepository
+from clawvault.ledger.repository import LedgerRepository, ledger_entry
 from clawvault.partners.auth import Caller
 from clawvault.sandbox import shipping as sandbox
 from clawvault.shipping.address import check_address, country_of
@@ -153,13 +153,15 @@ async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dic
             ],
         )
         await repo.add_event(order_id, OrderStatus.QUEUED.value, None, now)
-        await LedgerRepository(conn).record(
-            caller.partner_id,
-            LedgerKind.SHIPPING,
-            -rate["amount_cents"],
-            order_id,
-            stored["user_id"],
-            now,
+        await LedgerRepository(conn).add(
+            ledger_entry(
+                caller.partner_id,
+                LedgerKind.SHIPPING,
+                -rate["amount_cents"],
+                order_id,
+                stored["user_id"],
+                now,
+            )
         )
         created = await repo.order(order_id)
         assert created is not None
@@ -214,13 +216,15 @@ async def advance_order(
             await repo.set_order_cards_status(order_id, CardStatus.SHIPPED, now)
         if move.releases:
             await repo.release_order_cards(order_id, now)
-            await LedgerRepository(conn).record(
-                order["partner_id"],
-                LedgerKind.SHIPPING_REFUND,
-                order["amount_cents"],
-                order_id,
-                order["user_id"],
-                now,
+            await LedgerRepository(conn).add(
+                ledger_entry(
+                    order["partner_id"],
+                    LedgerKind.SHIPPING_REFUND,
+                    order["amount_cents"],
+                    order_id,
+                    order["user_id"],
+                    now,
+                )
             )
         for status in move.path:
             await repo.add_event(order_id, status.value, note, now)

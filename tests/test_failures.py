@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from clawvault.buyback import service as buyback_service
 from clawvault.buyback.repository import BuybackRepository
-from clawvault.ledger.repository import LedgerRepository
 from clawvault.pulls.repository import PullRepository
 from clawvault.settings import Settings
 from clawvault.shipping.repository import ShippingRepository
@@ -60,7 +60,7 @@ def test_sellback_and_shipping_failures(
     ids = [i["id"] for i in items]
     before = balances(settings)
 
-    monkeypatch.setattr(LedgerRepository, "add", explode)
+    monkeypatch.setattr(buyback_service, "emit", explode)  # after the card was returned, paid
     sold = client.post(f"{API}/vm/buyback", headers=partner.headers, json={"item_id": ids[0]})
     assert sold.status_code == 500
     assert sold.json() == {"error": "An unexpected error occurred"}
@@ -85,7 +85,7 @@ def test_sellback_and_shipping_failures(
     assert request.json() == {"error": "Failed to create shipping request"}
     monkeypatch.undo()
 
-    monkeypatch.setattr(BuybackRepository, "record", explode)
+    monkeypatch.setattr(BuybackRepository, "settle", explode)
     assert (
         client.post(
             f"{API}/vm/buyback", headers=partner.headers, json={"item_id": ids[1]}

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, Table, bindparam, cast, insert, literal, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
 from clawvault.db.dialect import is_postgres
-from clawvault.db.models import Buyback, Card, CardStatus, Environment, Pack
+from clawvault.db.models import (
+    Buyback,
+    Card,
+    CardStatus,
+    Environment,
+    LedgerEntry,
+    LedgerKind,
+    Pack,
+)
+from clawvault.ledger.repository import ADD_ENTRY, ledger_entry
 from clawvault.webhooks.repository import ENDPOINT_EXISTS
 
 
@@ -66,6 +75,46 @@ RETURN_TO_POOL = (
     )
 )
 ADD_BUYBACK = insert(Buyback.__table__).returning(Buyback.id)  # type: ignore[arg-type]
+BUYBACK_REFERENCE = "buyback_"  # a sellback's ledger reference: this and the buyback's id
+
+
+def _settle_in_one() -> Any:
+    """PostgreSQL: the card back to the pool, the buyback row and its ledger entry in one
+    statement (data-modifying CTEs, each fed by the one before: a card not returned adds
+    nothing). Parameters: RETURN_TO_POOL's, b_<buyback column>. Returns the entry's reference."""
+    buybacks: Table = Buyback.__table__  # type: ignore[assignment]
+    entries: Table = LedgerEntry.__table__  # type: ignore[assignment]
+
+    def value(table: Table, column: str) -> Any:
+        return bindparam(f"b_{column}", type_=table.c[column].type)
+
+    returned = RETURN_TO_POOL.returning(Card.id).cte("returned")
+    columns = [c.name for c in buybacks.columns if c.name != "id"]
+    added = (
+        insert(buybacks)
+        .from_select(columns, select(*(value(buybacks, c) for c in columns)).select_from(returned))
+        .returning(buybacks.c.id)
+        .cte("added")
+    )
+    entry = select(
+        value(buybacks, "partner_id"),
+        literal(LedgerKind.BUYBACK.value, String),
+        value(buybacks, "amount_cents"),
+        literal(BUYBACK_REFERENCE, String) + cast(added.c.id, String),
+        value(buybacks, "user_id"),
+        value(buybacks, "created_at"),
+    ).select_from(added)
+    entry_columns = ["partner_id", "kind", "amount_cents", "reference", "user_id", "created_at"]
+    return (
+        insert(entries)
+        .from_select(entry_columns, entry)
+        .add_cte(returned)
+        .add_cte(added)
+        .returning(entries.c.reference)
+    )
+
+
+SETTLE = _settle_in_one()
 
 
 class BuybackRepository:
@@ -98,19 +147,34 @@ class BuybackRepository:
         params = {"card_id": card_id, "partner_id": partner_id}
         return (await self.conn.execute(IS_HELD_BY, params)).first() is not None
 
-    async def return_to_pool(
-        self, card_id: str, session_id: str, pool_key: int, now: datetime
-    ) -> bool:
+    async def settle(
+        self, held_session_id: str, pool_key: int, buyback: dict[str, Any]
+    ) -> str | None:
+        """Returns the card of `buyback` (held by `held_session_id`) to the pool at `pool_key`,
+        records the buyback and its ledger entry (the partner is credited `amount_cents`).
+        Returns the entry's reference; None (nothing written) when the card was not held so.
+        PostgreSQL: one statement; SQLite (no round trips): three."""
         params = {
-            "card_id": card_id,
-            "held_session_id": session_id,
+            "card_id": buyback["card_id"],
+            "held_session_id": held_session_id,
             "new_pool_key": pool_key,
-            "now": now,
+            "now": buyback["created_at"],
         }
-        result = await lean.execute(self.conn, RETURN_TO_POOL, params)
-        return result.rowcount == 1
-
-    async def record(self, values: dict[str, object]) -> int:
-        result = await lean.execute(self.conn, ADD_BUYBACK, values)
-        (row,) = result.rows
-        return int(row["id"])
+        if is_postgres(self.conn):
+            params.update({f"b_{key}": value for key, value in buyback.items()})
+            row = (await lean.execute(self.conn, SETTLE, params)).first()
+            return None if row is None else str(row["reference"])
+        if (await lean.execute(self.conn, RETURN_TO_POOL, params)).rowcount != 1:
+            return None
+        (added,) = (await lean.execute(self.conn, ADD_BUYBACK, buyback)).rows
+        reference = f"{BUYBACK_REFERENCE}{added['id']}"
+        entry = ledger_entry(
+            buyback["partner_id"],
+            LedgerKind.BUYBACK,
+            buyback["amount_cents"],
+            reference,
+            buyback["user_id"],
+            buyback["created_at"],
+        )
+        await lean.execute(self.conn, ADD_ENTRY, entry)
+        return reference

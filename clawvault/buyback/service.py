@@ -19,8 +19,7 @@ from clawvault.buyback.repository import BuybackRepository, RowBusy
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
-from clawvault.db.models import CardStatus, LedgerKind
-from clawvault.ledger.repository import LedgerRepository, ledger_entry
+from clawvault.db.models import CardStatus
 from clawvault.packs.domain import buyback_cents
 from clawvault.partners.auth import Caller
 from clawvault.pricing.domain import is_stale, max_price_age
@@ -114,11 +113,9 @@ async def _settle_in(
         log.warning("sellback of %s refused: its price is stale", item_id)
         raise SettlementFailed()
     amount = buyback_cents(card["fmv_cents"], card["buyback_bps"])
-    if not await repo.return_to_pool(
-        item_id, card["session_id"], runtime.randomness.pool_key(), now
-    ):
-        raise ItemNotFound()
-    buyback_id = await repo.record(
+    settled = await repo.settle(
+        card["session_id"],
+        runtime.randomness.pool_key(),
         {
             "card_id": item_id,
             "partner_id": caller.partner_id,
@@ -129,18 +126,10 @@ async def _settle_in(
             "buyback_bps": card["buyback_bps"],
             "amount_cents": amount,
             "created_at": now,
-        }
+        },
     )
-    await LedgerRepository(conn).add(
-        ledger_entry(
-            caller.partner_id,
-            LedgerKind.BUYBACK,
-            amount,
-            f"buyback_{buyback_id}",
-            card["owner_user_id"],
-            now,
-        )
-    )
+    if settled is None:
+        raise ItemNotFound()
     event = {"item_id": item_id, "user_id": card["owner_user_id"], "claw_id": card["pack_id"]}
     event["amount"] = cents_to_number(amount)
     await emit(

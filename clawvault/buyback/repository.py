@@ -19,7 +19,7 @@ from clawvault.db.models import (
     LedgerKind,
     Pack,
 )
-from clawvault.ledger.repository import ADD_ENTRY, ledger_entry
+from clawvault.ledger.repository import LedgerRepository, ledger_entry
 from clawvault.webhooks.repository import ENDPOINT_EXISTS
 
 
@@ -176,5 +176,5 @@ class BuybackRepository:
             buyback["user_id"],
             buyback["created_at"],
         )
-        await lean.execute(self.conn, ADD_ENTRY, entry)
+        await LedgerRepository(self.conn).add(entry)
         return reference

@@ -23,7 +23,7 @@ from clawvault.db.models import (
     PurchaseSession,
 )
 from clawvault.inventory.repository import item_select
-from clawvault.ledger.repository import ADD_ENTRY
+from clawvault.ledger.repository import LedgerRepository
 from clawvault.packs.domain import Tier
 from clawvault.packs.repository import TIER_HAS_STOCK
 from clawvault.webhooks.repository import ENDPOINT_EXISTS
@@ -252,7 +252,7 @@ class PullRepository:
         if not is_postgres(self.conn):
             await lean.execute(self.conn, ADD_SESSION, session)
             await lean.execute(self.conn, ADD_PULLS, pulls)
-            await lean.execute(self.conn, ADD_ENTRY, entry)
+            await LedgerRepository(self.conn).add(entry)
             return
         statement = _record_in_one(tuple(session), tuple(pulls[0]), len(pulls), tuple(entry))
         params = {f"s_{key}": value for key, value in session.items()}

@@ -7,7 +7,21 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, RowMapping, Table, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Executable,
+    Integer,
+    RowMapping,
+    Table,
+    Update,
+    bindparam,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
@@ -97,19 +111,71 @@ def _claim_statement(*, lock: bool, skip_locked: bool) -> Update:
             Card.id == candidate.scalar_subquery(),
             Card.status == CardStatus.AVAILABLE.value,
         )
-        .values(
-            status=CardStatus.HELD.value,
-            owner_partner_id=bindparam("new_partner_id"),
-            owner_user_id=bindparam("new_user_id"),
-            session_id=bindparam("new_session_id"),
-            purchased_at=bindparam("now"),
-            buyback_expires_at=bindparam("expires_at"),
-            updated_at=bindparam("now"),
-        )
+        .values(HELD_VALUES)
         .returning(*CLAIMED_COLUMNS)
     )
 
 
+# The new holder's columns, as the claims set them.
+HELD_VALUES = {
+    "status": CardStatus.HELD.value,
+    "owner_partner_id": bindparam("new_partner_id"),
+    "owner_user_id": bindparam("new_user_id"),
+    "session_id": bindparam("new_session_id"),
+    "purchased_at": bindparam("now"),
+    "buyback_expires_at": bindparam("expires_at"),
+    "updated_at": bindparam("now"),
+}
+
+
+def _claim_all_statement() -> Update:
+    """PostgreSQL: every draw's card in one statement. Each draw (draw_positions, tier_ids,
+    lower_bounds: arrays) locks the first available card of its tier at or after its key,
+    skipping cards locked by others (as `CLAIM_SKIP_LOCKED`); the cards change hands only when
+    the draws found `amount` different cards, else nothing changes."""
+    draws = (
+        func.unnest(
+            bindparam("draw_positions", type_=ARRAY(Integer)),
+            bindparam("tier_ids", type_=ARRAY(Integer)),
+            bindparam("lower_bounds", type_=ARRAY(BigInteger)),
+        )
+        .table_valued("draw_position", "tier_id", "lower_bound")
+        .render_derived(name="draws")
+    )
+    candidate = (
+        select(Card.id)
+        .where(
+            Card.pack_id == bindparam("in_pack_id"),
+            Card.status == CardStatus.AVAILABLE.value,
+            Card.tier_id == draws.c.tier_id,
+            Card.pool_key >= draws.c.lower_bound,
+        )
+        .order_by(Card.pool_key)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .lateral("candidate")
+    )
+    picked = (
+        select(draws.c.draw_position, candidate.c.id)
+        .select_from(draws.join(candidate, true()))
+        .cte("picked")
+    )
+    all_different = select(
+        (func.count(picked.c.id.distinct()) == bindparam("amount")).label("ok")
+    ).cte("all_different")
+    return (
+        update(Card)
+        .where(
+            Card.id == picked.c.id,
+            Card.status == CardStatus.AVAILABLE.value,
+            all_different.c.ok,
+        )
+        .values(HELD_VALUES)
+        .returning(picked.c.draw_position, *CLAIMED_COLUMNS)
+    )
+
+
+CLAIM_ALL = _claim_all_statement()
 CLAIM = _claim_statement(lock=False, skip_locked=False)
 CLAIM_SKIP_LOCKED = _claim_statement(lock=True, skip_locked=True)
 CLAIM_WAITING = _claim_statement(lock=True, skip_locked=False)
@@ -238,6 +304,42 @@ class PullRepository:
         if not wait and postgres and await self.has_available(pack_id, tier_id):
             raise TransientConflict()  # cards left, all locked by pulls still in flight
         return None
+
+    async def claim_all(
+        self,
+        pack_id: str,
+        draws: Sequence[tuple[int, int]],
+        *,
+        partner_id: int,
+        user_id: str,
+        session_id: str,
+        now: datetime,
+        expires_at: datetime | None,
+    ) -> list[dict[str, Any]] | None:
+        """PostgreSQL: the cards of all `draws` ((tier_id, key) each) in one statement, in draw
+        order, each the card `claim_card` would give it in turn; None (and nothing changed)
+        when that statement cannot tell: two draws whose first card is the same one, a draw
+        with none at or after its key, or one whose cards are all locked by other pulls. Then
+        the caller claims card by card (the cards this statement locked stay locked by us)."""
+        params: dict[str, Any] = {
+            "draw_positions": list(range(len(draws))),
+            "tier_ids": [tier_id for tier_id, _key in draws],
+            "lower_bounds": [key for _tier_id, key in draws],
+            "amount": len(draws),
+            "in_pack_id": pack_id,
+            "new_partner_id": partner_id,
+            "new_user_id": user_id,
+            "new_session_id": session_id,
+            "now": now,
+            "expires_at": expires_at,
+        }
+        rows = (await lean.execute(self.conn, CLAIM_ALL, params)).rows
+        if len(rows) != len(draws):
+            return None
+        rows.sort(key=lambda row: row["draw_position"])
+        for row in rows:
+            del row["draw_position"]
+        return rows
 
     async def has_available(self, pack_id: str, tier_id: int) -> bool:
         """Whether the tier has an available card, locked or not (never skips)."""

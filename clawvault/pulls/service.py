@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,6 +12,8 @@ from clawvault.core.ids import new_public_id, new_session_id, new_tx_hash
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
+from clawvault.db import lean
+from clawvault.db.dialect import is_postgres
 from clawvault.db.models import LedgerKind
 from clawvault.fairness.service import draw_stream
 from clawvault.inventory.presenters import card_metadata, item_json
@@ -100,24 +103,38 @@ async def _buy(
     await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
     # Every draw comes from the user's committed seed (clawvault-fair-v1).
     draws = await draw_stream(conn, runtime, caller.partner_id, user_id, amount, now)
+    drawn = [(draw, table.draw(draw.u)) for draw in (draws.next() for _ in range(amount))]
+    holder: dict[str, Any] = {
+        "partner_id": caller.partner_id,
+        "user_id": user_id,
+        "session_id": session_id,
+        "now": now,
+        "expires_at": expires_at,
+    }
+    cards: Sequence[lean.Row] | None = None
+    all_at_once = amount > 1 and is_postgres(conn)  # one round trip instead of one per card
+    if all_at_once:
+        cards = await pulls.claim_all(
+            pack_id, [(tier.tier_id, draw.key) for draw, tier in drawn], **holder
+        )
+    if cards is None:
+        cards = []
+        for position, (draw, tier) in enumerate(drawn):
+            card = await pulls.claim_card(
+                pack_id,
+                tier.tier_id,
+                draw.key,
+                # Waiting for another pull's lock is for a pull holding no cards: the first
+                # card, unless claim_all above has locked some.
+                wait=patient or (position == 0 and not all_at_once),
+                **holder,
+            )
+            if card is None:
+                raise OutOfStock()  # the whole request rolls back: all cards or none
+            cards.append(card)
     claimed: list[dict[str, Any]] = []
     pull_rows: list[dict[str, Any]] = []
-    for position in range(amount):
-        draw = draws.next()
-        tier = table.draw(draw.u)
-        card = await pulls.claim_card(
-            pack_id,
-            tier.tier_id,
-            draw.key,
-            partner_id=caller.partner_id,
-            user_id=user_id,
-            session_id=session_id,
-            now=now,
-            expires_at=expires_at,
-            wait=position == 0 or patient,
-        )
-        if card is None:
-            raise OutOfStock()  # the whole request rolls back: all cards or none
+    for position, ((draw, tier), card) in enumerate(zip(drawn, cards, strict=True)):
         claimed.append({**card, "claw_slug": pack.slug, "buyback_bps": pack.buyback_bps})
         pull_rows.append(
             {

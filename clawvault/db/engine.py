@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from clawvault.db import sqlite_driver
 from clawvault.db.shared_probe import SharedProbe
+from clawvault.db.sqlite_checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
 from clawvault.db.sqlite_writer import SqliteWriter
 from clawvault.settings import Settings
 
@@ -57,7 +58,12 @@ def backend_name(url: str) -> str:
 
 
 def _sqlite_engine(
-    url: str, settings: Settings, begin_sql: str, pool_size: int, reset_on_return: bool = True
+    url: str,
+    settings: Settings,
+    begin_sql: str,
+    pool_size: int,
+    reset_on_return: bool = True,
+    autocheckpoint_pages: int | None = None,
 ) -> AsyncEngine:
     # No overflow: an overflow connection is closed after each use, and the next request opens
     # it again (a thread, a file open, five PRAGMAs); each kept connection also holds its own
@@ -83,6 +89,8 @@ def _sqlite_engine(
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if autocheckpoint_pages is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint_pages)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -191,21 +199,31 @@ class Database:
         self._writer: SqliteWriter | None = None
         self._probe: _SqliteVersionProbe | None = None
         self._snapshots = SharedProbe(self._snapshot)
+        self._checkpointer: WalCheckpointer | None = None
         if self.backend == "sqlite":
-            # Writes of a process run one at a time (group commit: one shared connection).
-            self.engine = _sqlite_engine(driver_url, settings, "BEGIN IMMEDIATE", 2)
+            path = make_url(url).database
+            in_memory = not path or path == ":memory:" or path.startswith("file:")
+            # Writes of a process run one at a time (group commit: one shared connection),
+            # their commits leaving the WAL's checkpoints to a thread (sqlite_checkpoint).
+            self.engine = _sqlite_engine(
+                driver_url,
+                settings,
+                "BEGIN IMMEDIATE",
+                2,
+                autocheckpoint_pages=None if in_memory else WRITER_AUTOCHECKPOINT_PAGES,
+            )
             # Read connections are returned with no transaction open: `read` ends its own, and
             # `sqlite_read` rolls its back on the driver's thread; a rollback on return would
             # cost `sqlite_read` a second hand-over to that thread.
             self.read_engine = _sqlite_engine(
                 driver_url, settings, "BEGIN", settings.db_pool_size, reset_on_return=False
             )
-            path = make_url(url).database
-            in_memory = not path or path == ":memory:" or path.startswith("file:")
             self._writer = SqliteWriter(self.engine, None if in_memory else path)
             if not in_memory:
                 assert path is not None
                 self._probe = _SqliteVersionProbe(path)
+                self._checkpointer = WalCheckpointer(path, settings.sqlite_synchronous)
+                self._checkpointer.start()
         else:
             # At most db_pool_size + 20 connections, as SQLite's engines, but all kept open:
             # an overflow connection is closed after each use, and opening one to PostgreSQL
@@ -345,6 +363,8 @@ class Database:
     async def dispose(self) -> None:
         if self._probe is not None:
             self._probe.close()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         if self._writer is not None:
             await self._writer.close()
         await self.engine.dispose()

@@ -94,6 +94,7 @@ def start(durable: bool = False) -> PostgresServer:
         f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=400 "
         "-c shared_buffers=256MB"
     )
+    options += " " + os.environ.get("PG_EXTRA", "")
     if not durable:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(

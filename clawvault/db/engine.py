@@ -130,6 +130,11 @@ class TransientConflict(Exception):
     other transactions' locks that it must not wait for."""
 
 
+class RetryAtOnce(TransientConflict):
+    """Raised inside `Database.transaction` to have it rolled back and run again at once (no
+    back-off): the attempt chose to go another way, having met no one."""
+
+
 def is_retryable(exc: Exception) -> bool:
     if isinstance(exc, TransientConflict):
         return True
@@ -292,7 +297,8 @@ class Database:
             except (DBAPIError, TransientConflict) as exc:
                 if attempt == attempts or not is_retryable(exc):
                     raise
-                await asyncio.sleep(random.uniform(0.001, 0.02) * attempt)
+                if not isinstance(exc, RetryAtOnce):
+                    await asyncio.sleep(random.uniform(0.001, 0.02) * attempt)
         raise AssertionError("unreachable")
 
     @asynccontextmanager

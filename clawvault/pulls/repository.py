@@ -320,7 +320,8 @@ class PullRepository:
         order, each the card `claim_card` would give it in turn; None (and nothing changed)
         when that statement cannot tell: two draws whose first card is the same one, a draw
         with none at or after its key, or one whose cards are all locked by other pulls. Then
-        the caller claims card by card (the cards this statement locked stay locked by us)."""
+        the cards this statement locked stay locked until the transaction ends: the caller
+        rolls back and claims card by card."""
         params: dict[str, Any] = {
             "draw_positions": list(range(len(draws))),
             "tier_ids": [tier_id for tier_id, _key in draws],

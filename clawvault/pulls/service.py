@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db import lean
 from clawvault.db.dialect import is_postgres
+from clawvault.db.engine import RetryAtOnce
 from clawvault.db.models import LedgerKind
 from clawvault.fairness.service import draw_stream
 from clawvault.inventory.presenters import card_metadata, item_json
@@ -56,18 +56,36 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
     now = runtime.clock()
 
     attempts = 0
+    all_at_once = True
 
     async def attempt(conn: AsyncConnection) -> dict[str, Any]:
-        nonlocal attempts
+        nonlocal attempts, all_at_once
         attempts += 1
         patient = attempts > IMPATIENT_ATTEMPTS
         amount = body.get("amount")
-        return await _buy(conn, runtime, caller, pack_id, user_id, amount, now, patient=patient)
+        try:
+            return await _buy(
+                conn,
+                runtime,
+                caller,
+                pack_id,
+                user_id,
+                amount,
+                now,
+                patient=patient,
+                all_at_once=all_at_once,
+            )
+        except RetryAtOnce:
+            # claim_all could not take the cards: again from the start (its locks gone with
+            # the rollback), card by card. Not an attempt that met anyone: patience unchanged.
+            all_at_once = False
+            attempts -= 1
+            raise
 
     # A pull that holds cards and finds the rest of a tier locked by pulls in flight rolls back
     # and runs again (TransientConflict) rather than wait while holding its cards; a deadlock
     # between patient pulls is resolved by PostgreSQL rolling one back, also run again.
-    return await runtime.db.transaction(attempt, attempts=PULL_ATTEMPTS, inline=True)
+    return await runtime.db.transaction(attempt, attempts=PULL_ATTEMPTS + 1, inline=True)
 
 
 async def _buy(
@@ -80,6 +98,7 @@ async def _buy(
     now: datetime,
     *,
     patient: bool,
+    all_at_once: bool,
 ) -> dict[str, Any]:
     """One attempt of a pull. Only the first card may wait for another pull's lock, unless
     `patient` (late attempts: a hot tail of a pool is still served, deadlocks being detected by
@@ -111,22 +130,21 @@ async def _buy(
         "now": now,
         "expires_at": expires_at,
     }
-    cards: Sequence[lean.Row] | None = None
-    all_at_once = amount > 1 and is_postgres(conn)  # one round trip instead of one per card
-    if all_at_once:
-        cards = await pulls.claim_all(
+    cards: list[lean.Row] = []
+    if all_at_once and amount > 1 and is_postgres(conn):  # one round trip, not one per card
+        taken = await pulls.claim_all(
             pack_id, [(tier.tier_id, draw.key) for draw, tier in drawn], **holder
         )
-    if cards is None:
-        cards = []
+        if taken is None:
+            raise RetryAtOnce()
+        cards.extend(taken)
+    else:
         for position, (draw, tier) in enumerate(drawn):
             card = await pulls.claim_card(
                 pack_id,
                 tier.tier_id,
                 draw.key,
-                # Waiting for another pull's lock is for a pull holding no cards: the first
-                # card, unless claim_all above has locked some.
-                wait=patient or (position == 0 and not all_at_once),
+                wait=position == 0 or patient,
                 **holder,
             )
             if card is None:

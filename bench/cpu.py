@@ -1,0 +1,120 @@
+"""CPU time per request, by process: the workers' and PostgreSQL's, for comparing two versions
+of the code on a noisy machine (CPU time per request moves far less than requests per second
+when other tenants take the cores). One server, the same fixtures, closed-loop runs of each
+workload in turn, `--rounds` times.
+
+    .venv/bin/python -m bench.cpu --db postgresql --only "buy/init amount 1" --rounds 3
+
+Environment variables reach the server (and `PYTHONPATH=<a copy of an older tree>` runs that
+code instead), so an A/B is two invocations, or better several interleaved."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from bench import pgserver, servers
+from bench.fixtures import Fixture
+from bench.run import WORKLOADS, Settings, closed, drain
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _postgres_pids() -> list[int]:
+    """Every process of the postgres system user (the benchmark's own server runs as it)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == _postgres_uid():
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _postgres_uid() -> int:
+    import pwd
+
+    try:
+        return pwd.getpwnam("postgres").pw_uid
+    except KeyError:
+        return -1
+
+
+def _total(pids: list[int]) -> float:
+    return sum(_cpu_seconds(pid) for pid in pids)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--only", default="buy/init amount 1", help="comma-separated workloads")
+    parser.add_argument("--cards", type=int, default=100_000)
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    names = args.only.split(",")
+    workloads = [w for w in WORKLOADS if w.name in names]
+    workdir = Path(tempfile.mkdtemp(prefix="clawvault-cpu-"))
+    s = Settings(
+        duration=args.duration,
+        warmup=2.0,
+        connections=args.connections,
+        workers=args.workers,
+        cards=args.cards,
+        workdir=workdir,
+    )
+    pg = pgserver.start() if args.db == "postgresql" else None
+    url = pg.url if pg is not None else f"sqlite:///{workdir / 'cpu.db'}"
+    try:
+        servers.clawvault_cli(url, "demo", "seed", "--cards", str(args.cards))
+        servers.clawvault_cli(url, "partners", "create", "bench")
+        key = servers.clawvault_cli(url, "keys", "create", "--partner", "bench")
+        server = servers.start_clawvault(url, args.workers, workdir)
+        try:
+            fx = Fixture(server.url, key)
+            fx.load_packs()
+            fx.make_users(64, 50, "inv50_")
+            print(f"{'workload':<22} {'req/s':>7} {'worker ms/req':>14} {'pg ms/req':>10}")
+            for _round in range(args.rounds):
+                for w in workloads:
+                    warm = w.make(fx, 2000 if w.unique else 0)
+                    closed(server.url, fx.headers, warm, s, s.warmup, "warm")
+                    drain(server.url, fx.headers, warm)
+                    lines = w.make(fx, int(1500 * s.duration) if w.unique else 0)
+                    workers = server.workers()
+                    pg_pids = _postgres_pids() if pg is not None else []
+                    before = (_total(workers), _total(pg_pids), time.monotonic())
+                    result = closed(server.url, fx.headers, lines, s, s.duration, "measured")
+                    drain(server.url, fx.headers, lines)
+                    worker_cpu = _total(workers) - before[0]
+                    pg_cpu = _total(pg_pids) - before[1]
+                    done = max(1, result["requests"])
+                    errors = result["status_errors"] + result["socket_errors"]
+                    print(
+                        f"{w.name:<22} {result['rps']:>7.0f} {worker_cpu / done * 1000:>14.3f} "
+                        f"{pg_cpu / done * 1000:>10.3f}"
+                        + (f"  ({errors} errors)" if errors else ""),
+                        flush=True,
+                    )
+        finally:
+            server.stop()
+    finally:
+        if pg is not None:
+            pg.stop()
+
+
+if __name__ == "__main__":
+    main()

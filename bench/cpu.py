@@ -11,6 +11,7 @@ code instead), so an A/B is two invocations, or better several interleaved."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import tempfile
 import time
@@ -55,6 +56,32 @@ def _total(pids: list[int]) -> float:
     return sum(_cpu_seconds(pid) for pid in pids)
 
 
+STATEMENTS_SQL = """
+SELECT calls, plans, total_plan_time / greatest(calls, 1) AS plan_ms,
+       total_exec_time / greatest(calls, 1) AS exec_ms, query
+FROM pg_stat_statements
+ORDER BY total_plan_time + total_exec_time DESC
+LIMIT $1
+"""
+
+
+async def _print_statements(url: str, limit: int) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        # The library, preloaded, counts from the start; the extension only adds its view.
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        for row in await conn.fetch(STATEMENTS_SQL, limit):
+            query = " ".join(row["query"].split())[:150]
+            print(
+                f"{row['calls']:>8} calls {row['plans']:>8} plans "
+                f"{row['plan_ms']:.3f} + {row['exec_ms']:.3f} ms  {query}"
+            )
+    finally:
+        await conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgresql"])
@@ -64,6 +91,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--pg-setting", action="append", default=[], help="a PostgreSQL setting, name=value"
+    )
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        help="PostgreSQL: print the N statements that took the most time (pg_stat_statements: "
+        "calls, plans, planning and execution ms per call)",
+    )
     args = parser.parse_args()
     names = args.only.split(",")
     workloads = [w for w in WORKLOADS if w.name in names]
@@ -76,7 +113,13 @@ def main() -> None:
         cards=args.cards,
         workdir=workdir,
     )
-    pg = pgserver.start() if args.db == "postgresql" else None
+    pg_settings = list(args.pg_setting)
+    if args.statements:
+        pg_settings += [
+            "shared_preload_libraries=pg_stat_statements",
+            "pg_stat_statements.track_planning=on",
+        ]
+    pg = pgserver.start(tuple(pg_settings)) if args.db == "postgresql" else None
     url = pg.url if pg is not None else f"sqlite:///{workdir / 'cpu.db'}"
     try:
         servers.clawvault_cli(url, "demo", "seed", "--cards", str(args.cards))
@@ -109,6 +152,8 @@ def main() -> None:
                         + (f"  ({errors} errors)" if errors else ""),
                         flush=True,
                     )
+            if pg is not None and args.statements:
+                asyncio.run(_print_statements(pg.url, args.statements))
         finally:
             server.stop()
     finally:

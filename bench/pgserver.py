@@ -7,5 +7,5 @@ from tests.pg import PostgresServer
 from tests.pg import start as start_server
 
 
-def start() -> PostgresServer:
-    return start_server(durable=True)
+def start(settings: tuple[str, ...] = ()) -> PostgresServer:
+    return start_server(durable=True, settings=settings)

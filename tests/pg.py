@@ -64,9 +64,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(durable: bool = False) -> PostgresServer:
+def start(durable: bool = False, settings: tuple[str, ...] = ()) -> PostgresServer:
     """durable: fsync and synchronous commits on, as in production (the benchmark); the test
-    suite runs without them."""
+    suite runs without them. settings: more server settings, `name=value` each."""
     base = Path(tempfile.mkdtemp(prefix="clawvault-pg-"))
     os.chmod(base, 0o755)
     if os.geteuid() == 0:
@@ -94,7 +94,8 @@ def start(durable: bool = False) -> PostgresServer:
         f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=400 "
         "-c shared_buffers=256MB"
     )
-    options += " " + os.environ.get("PG_EXTRA", "")
+    if settings:
+        options += "".join(f" -c {setting}" for setting in settings)
     if not durable:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(

@@ -3,14 +3,15 @@ written for (PostgreSQL: the seed and the imports refresh the planner's statisti
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from clawvault.buyback.repository import HELD_CARD, HELD_CARD_LOCKED, RETURN_TO_POOL
 from clawvault.core.runtime import Runtime
-from clawvault.db.models import Pack
+from clawvault.db.models import Card, Pack
 from clawvault.demo.service import seed_demo
 from clawvault.pulls.repository import PACK_FOR_PULL
 from clawvault.settings import Settings
-from tests.factories import run
+from tests.factories import FakeClock, run
 
 
 def test_right_after_a_seed_a_pull_probes_its_tiers_through_the_pool_index(
@@ -31,3 +32,60 @@ def test_right_after_a_seed_a_pull_probes_its_tiers_through_the_pool_index(
     plan = run(settings, work)
     assert "ix_cards_pool" in plan, plan
     assert "ix_cards_value" not in plan, plan
+
+
+def test_a_sellback_finds_its_card_by_key_while_the_statistics_say_none_is_held(
+    settings: Settings,
+) -> None:
+    """The statistics of the seed say every card is available; half are held since (autovacuum
+    has not analyzed again). The sellback's statements must still go by the card's key, not
+    by an index on status or owner, which would walk every held card."""
+
+    async def work(runtime: Runtime) -> list[str]:
+        assert await seed_demo(runtime, cards=6000, seed=3)
+        async with runtime.db.write() as conn:
+            await conn.execute(
+                update(Card)
+                .where(Card.pool_key % 2 == 0)
+                .values(
+                    status="held",
+                    owner_partner_id=None,
+                    owner_user_id="u",
+                    session_id="s",
+                    buyback_expires_at=FakeClock()(),
+                )
+            )
+        plans = []
+        async with runtime.db.read() as conn:
+            held = HELD_CARD_LOCKED if runtime.db.is_postgres else HELD_CARD
+            for statement, params in (
+                (
+                    held,
+                    {
+                        "card_id": "some-card",
+                        "partner_id": 1,
+                        "endpoint_partner_id": 1,
+                        "endpoint_environment": "production",
+                    },
+                ),
+                (
+                    RETURN_TO_POOL,
+                    {
+                        "card_id": "some-card",
+                        "held_session_id": "s",
+                        "new_pool_key": 1,
+                        "now": FakeClock()(),
+                    },
+                ),
+            ):
+                compiled = statement.compile(dialect=conn.dialect, column_keys=list(params))
+                values = compiled.construct_params(params)
+                ordered = tuple(values[name] for name in compiled.positiontup or ())
+                explain = "EXPLAIN " if runtime.db.is_postgres else "EXPLAIN QUERY PLAN "
+                rows = (await conn.exec_driver_sql(explain + compiled.string, ordered)).all()
+                plans.append("\n".join(str(row[-1]) for row in rows))
+        return plans
+
+    for plan in run(settings, work):
+        assert "pk_cards" in plan or "sqlite_autoindex_cards_1" in plan, plan
+        assert "ix_cards" not in plan, plan

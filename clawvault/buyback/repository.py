@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
-from clawvault.db.dialect import is_postgres
+from clawvault.db.dialect import is_postgres, unindexed
 from clawvault.db.models import (
     Buyback,
     Card,
@@ -46,22 +46,22 @@ HELD_CARD = (
     .join(Pack, Pack.id == Card.pack_id)
     .where(
         Card.id == bindparam("card_id"),
-        Card.status == CardStatus.HELD.value,
-        Card.owner_partner_id == bindparam("partner_id"),
+        unindexed(Card.status) == CardStatus.HELD.value,
+        unindexed(Card.owner_partner_id) == bindparam("partner_id"),
     )
 )
 HELD_CARD_LOCKED = HELD_CARD.with_for_update(nowait=True, of=Card)
 IS_HELD_BY = select(Card.id).where(
     Card.id == bindparam("card_id"),
-    Card.status == CardStatus.HELD.value,
-    Card.owner_partner_id == bindparam("partner_id"),
+    unindexed(Card.status) == CardStatus.HELD.value,
+    unindexed(Card.owner_partner_id) == bindparam("partner_id"),
 )
 RETURN_TO_POOL = (
     update(Card)
     .where(
         Card.id == bindparam("card_id"),
-        Card.status == CardStatus.HELD.value,
-        Card.session_id == bindparam("held_session_id"),
+        unindexed(Card.status) == CardStatus.HELD.value,
+        unindexed(Card.session_id) == bindparam("held_session_id"),
     )
     .values(
         status=CardStatus.AVAILABLE.value,

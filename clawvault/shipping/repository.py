@@ -11,7 +11,7 @@ from sqlalchemy import BindParameter, Executable, RowMapping, bindparam, insert,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
-from clawvault.db.dialect import is_postgres
+from clawvault.db.dialect import is_postgres, unindexed
 from clawvault.db.models import Card, CardStatus, Order, OrderEvent, OrderItem, OrderStatus, Quote
 
 OPEN_STATUSES = [
@@ -79,9 +79,9 @@ class ShippingRepository:
             update(Card)
             .where(
                 Card.id.in_(card_ids),
-                Card.status == CardStatus.HELD.value,
-                Card.owner_partner_id == partner_id,
-                Card.owner_user_id == user_id,
+                unindexed(Card.status) == CardStatus.HELD.value,
+                unindexed(Card.owner_partner_id) == partner_id,
+                unindexed(Card.owner_user_id) == user_id,
             )
             .values(status=CardStatus.SHIPPING.value, order_id=order_id, updated_at=now)
         )

@@ -3,6 +3,7 @@ written for (PostgreSQL: the seed and the imports refresh the planner's statisti
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from clawvault.buyback.repository import HELD_CARD, HELD_CARD_LOCKED, RETURN_TO_POOL
@@ -89,3 +90,15 @@ def test_a_sellback_finds_its_card_by_key_while_the_statistics_say_none_is_held(
     for plan in run(settings, work):
         assert "pk_cards" in plan or "sqlite_autoindex_cards_1" in plan, plan
         assert "ix_cards" not in plan, plan
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("mode", ["force_generic_plan", "auto"])
+def test_postgresql_connections_plan_as_configured(database_url: str, mode: str) -> None:
+    settings = Settings(database_url=database_url, pg_plan_cache_mode=mode)  # type: ignore[arg-type]
+
+    async def work(runtime: Runtime) -> str:
+        async with runtime.db.read() as conn:
+            return str((await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar())
+
+    assert run(settings, work) == mode

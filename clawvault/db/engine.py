@@ -240,6 +240,7 @@ class Database:
                 max_overflow=0,
                 pool_pre_ping=False,
                 json_deserializer=orjson.loads,
+                connect_args={"server_settings": {"plan_cache_mode": settings.pg_plan_cache_mode}},
             )
             self.read_engine = self.engine
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.models import User
 from clawvault.fairness.verify import digest, pick_tier, pool_key, unit_number, verify_receipt
 from clawvault.settings import Settings
 from tests.factories import PartnerKeys, make_pack, make_partner, run
@@ -253,3 +254,28 @@ def test_verify_command(
         [sys.executable, "-m", "clawvault", "verify", str(path)], capture_output=True, text=True
     )
     assert junk.returncode != 0 and "not a clawvault receipt" in junk.stderr
+
+
+def test_a_refused_pull_adds_no_user_and_spends_no_nonce(
+    client: TestClient, settings: Settings, partner: PartnerKeys
+) -> None:
+    """PostgreSQL reads the pack, adds the user and reserves the nonces in one statement; a
+    pull refused after it (no such pack, too many cards) leaves none of that behind."""
+    pack_id = make_pack(settings, max_per_mint=3)
+    h = partner.headers
+    missing = {"id": "no-such-pack", "amount": 2, "user_id": "newcomer"}
+    assert client.post(f"{API}/vm/buy/init", headers=h, json=missing).json() == {
+        "error": "VM not found"
+    }
+    body = {"id": pack_id, "amount": 2, "user_id": "ann"}
+    assert client.post(f"{API}/vm/buy/init", headers=h, json=body).status_code == 200
+    too_many = {**body, "amount": 4}
+    assert client.post(f"{API}/vm/buy/init", headers=h, json=too_many).status_code == 400
+    again = client.post(f"{API}/vm/buy/init", headers=h, json=body).json()["session_id"]
+    assert [c["nonce"] for c in receipt(client, partner, again)["cards"]] == [2, 3]
+
+    async def users(runtime: Runtime) -> list[str]:
+        async with runtime.db.read() as conn:
+            return list((await conn.execute(select(User.user_id))).scalars())
+
+    assert run(settings, users) == ["ann"]

@@ -21,6 +21,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,12 +31,15 @@ from clawvault.db.engine import TransientConflict
 from clawvault.db.models import (
     Card,
     CardStatus,
+    FairnessSeed,
     LedgerEntry,
     Pack,
     PackTier,
     Pull,
     PurchaseSession,
+    User,
 )
+from clawvault.fairness.repository import _reserve_active_nonces
 from clawvault.inventory.repository import item_select
 from clawvault.ledger.repository import LedgerRepository
 from clawvault.packs.domain import Tier
@@ -86,6 +90,40 @@ PACK_FOR_PULL = (
     .where(Pack.id == bindparam("pack_id"))
     .order_by(PackTier.tier_id)
 )
+
+
+def _pack_user_and_nonces() -> Executable:
+    """PostgreSQL: PACK_FOR_PULL, and in the same statement the user's row (added if new) and
+    `count` nonces of the user's active seed (seed_id, server_seed, client_seed, next_nonce
+    after the reservation: NULL when the user has no seed yet). Parameters: PACK_FOR_PULL's,
+    owner_id (the partner), seed_user_id, user_created_at, count."""
+    new_user = (
+        postgresql.insert(User.__table__)  # type: ignore[arg-type]
+        .values(
+            partner_id=bindparam("owner_id"),
+            user_id=bindparam("seed_user_id"),
+            created_at=bindparam("user_created_at"),
+        )
+        .on_conflict_do_nothing()
+        .cte("new_user")
+    )
+    nonces = _reserve_active_nonces(FairnessSeed.__table__, "partner_id").cte("nonces")
+    return (
+        PACK_FOR_PULL.add_cte(new_user)
+        .outerjoin(nonces, true())
+        .add_columns(
+            nonces.c.id.label("seed_id"),
+            nonces.c.server_seed,
+            nonces.c.client_seed,
+            nonces.c.next_nonce,
+        )
+    )
+
+
+PACK_USER_AND_NONCES = _pack_user_and_nonces()
+# Pulls of at most this many cards take PACK_USER_AND_NONCES (more: the pack's max_per_mint
+# refuses them before any nonce is reserved).
+AT_ONCE_MAX_AMOUNT = 100
 
 
 # An available card of the tier (parameters in_pack_id, in_tier_id: names no column has, as
@@ -254,6 +292,42 @@ class PullRepository:
         }
         rows = (await lean.execute(self.conn, PACK_FOR_PULL, params)).rows
         return PackForPull(rows) if rows else None
+
+    async def pack_user_and_nonces(
+        self,
+        pack_id: str,
+        partner_id: int,
+        environment: str,
+        user_id: str,
+        count: int,
+        now: datetime,
+    ) -> tuple[PackForPull | None, lean.Row | None]:
+        """PostgreSQL, one round trip: the pack (as `pack`), the user's row added if new (as
+        InventoryRepository.ensure_user) and `count` nonces reserved of the user's active seed
+        (as SeedRepository.reserve_active_nonces; None: no seed yet). The user and the nonces
+        are written even when the pack is missing: the caller's error rolls them back."""
+        params = {
+            "pack_id": pack_id,
+            "endpoint_partner_id": partner_id,
+            "endpoint_environment": environment,
+            "owner_id": partner_id,
+            "seed_user_id": user_id,
+            "user_created_at": now,
+            "count": count,
+        }
+        rows = (await lean.execute(self.conn, PACK_USER_AND_NONCES, params)).rows
+        if not rows:
+            return None, None
+        first = rows[0]
+        if first["seed_id"] is None:
+            return PackForPull(rows), None
+        reserved = {
+            "id": first["seed_id"],
+            "server_seed": first["server_seed"],
+            "client_seed": first["client_seed"],
+            "next_nonce": first["next_nonce"],
+        }
+        return PackForPull(rows), reserved
 
     async def claim_card(
         self,

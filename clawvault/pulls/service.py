@@ -15,6 +15,7 @@ from clawvault.db import lean
 from clawvault.db.dialect import is_postgres
 from clawvault.db.engine import RetryAtOnce
 from clawvault.db.models import LedgerKind
+from clawvault.fairness.domain import DrawStream
 from clawvault.fairness.service import draw_stream
 from clawvault.inventory.presenters import card_metadata, item_json
 from clawvault.inventory.repository import InventoryRepository
@@ -30,7 +31,7 @@ from clawvault.pulls.errors import (
     TransactionFailed,
     UserIdRequired,
 )
-from clawvault.pulls.repository import PullRepository
+from clawvault.pulls.repository import AT_ONCE_MAX_AMOUNT, PullRepository
 from clawvault.sandbox import pulls as sandbox
 from clawvault.sandbox.events import announce
 from clawvault.webhooks.domain import EventType
@@ -104,10 +105,19 @@ async def _buy(
     `patient` (late attempts: a hot tail of a pool is still served, deadlocks being detected by
     the database and retried)."""
     pulls = PullRepository(conn)
-    pack = await pulls.pack(pack_id, caller.partner_id, caller.environment.value)
+    amount = parse_amount(raw_amount)
+    environment = caller.environment.value
+    reserved: lean.Row | None = None
+    at_once = is_postgres(conn) and amount is not None and amount <= AT_ONCE_MAX_AMOUNT
+    if at_once:  # the pack, the user and the nonces in one round trip
+        assert amount is not None
+        pack, reserved = await pulls.pack_user_and_nonces(
+            pack_id, caller.partner_id, environment, user_id, amount, now
+        )
+    else:
+        pack = await pulls.pack(pack_id, caller.partner_id, environment)
     if pack is None:
         raise PackNotFound()
-    amount = parse_amount(raw_amount)
     if amount is None:
         raise AmountNotPositive()
     if amount > pack.max_per_mint:
@@ -119,9 +129,13 @@ async def _buy(
     session_id = new_session_id()
     expires_at = buyback_expiry(now, pack.buyback_window_seconds)
     # The user row first: waiting on another request's new user happens before we hold cards.
-    await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
+    if not at_once:
+        await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
     # Every draw comes from the user's committed seed (clawvault-fair-v1).
-    draws = await draw_stream(conn, runtime, caller.partner_id, user_id, amount, now)
+    if reserved is not None:
+        draws = DrawStream(reserved, reserved["next_nonce"] - amount)
+    else:  # SQLite, or a user's first pull (the seed is committed now)
+        draws = await draw_stream(conn, runtime, caller.partner_id, user_id, amount, now)
     drawn = [(draw, table.draw(draw.u)) for draw in (draws.next() for _ in range(amount))]
     holder: dict[str, Any] = {
         "partner_id": caller.partner_id,

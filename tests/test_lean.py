@@ -17,7 +17,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.db import lean
 from clawvault.db.dialect import _insert_ignoring_conflicts
 from clawvault.db.models import FairnessSeed, LedgerEntry, User
-from clawvault.fairness.repository import _reserve_active_nonces
+from clawvault.fairness.repository import reserve_nonces_statement
 from clawvault.ledger.repository import ADD_ENTRY
 from clawvault.partners.service import partner_id as find_partner_id
 from clawvault.pulls.repository import CLAIM, PACK_FOR_PULL
@@ -159,7 +159,7 @@ def test_lean_statements_answer_as_sqlalchemy(
         }
         add_seed = _insert_ignoring_conflicts(table, runtime.db.backend)  # type: ignore[arg-type]
         await _inline(runtime, lambda conn: lean.execute(conn, add_seed, seed))
-        reserve = _reserve_active_nonces(table, "partner_id")  # type: ignore[arg-type]
+        reserve = reserve_nonces_statement(table, "partner_id")  # type: ignore[arg-type]
         nonce_params = {"owner_id": partner_id, "seed_user_id": "lena", "count": 3}
         lean_result, rows, _ = await _both(runtime, reserve, nonce_params)
         assert lean_result.rows == rows and rows[0]["next_nonce"] == 7

@@ -27,7 +27,6 @@ class WalCheckpointer:
         self.interval = interval
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.checkpoints = 0  # passes that ran (for tests and diagnostics)
 
     def start(self) -> None:
         if self._thread is None:
@@ -51,7 +50,6 @@ class WalCheckpointer:
                     # The checkpoint syncs the WAL and the database file as this says.
                     conn.execute(f"PRAGMA synchronous={self.synchronous}")
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                self.checkpoints += 1
             except sqlite3.Error:
                 if conn is not None:
                     with contextlib.suppress(sqlite3.Error):

@@ -16,7 +16,7 @@ from clawvault.db.models import Card, CardStatus, FairnessSeed, Pull, PurchaseSe
 
 
 @cache
-def _reserve_active_nonces(table: Table, owner_column: str) -> Update:
+def reserve_nonces_statement(table: Table, owner_column: str) -> Update:
     """Built once per seed table (a pull runs it: building it each time cost more than running
     it)."""
     return (
@@ -65,7 +65,7 @@ class SeedRepository:
         the seed's id, server and client seeds, and its `next_nonce` after the reservation
         (None: no active seed). The row stays locked until the transaction ends, so two pulls
         of one user never share a nonce."""
-        statement = _reserve_active_nonces(self.table, self.owner.name)
+        statement = reserve_nonces_statement(self.table, self.owner.name)
         params = {"owner_id": self.owner_id, "seed_user_id": user_id, "count": count}
         return (await lean.execute(self.conn, statement, params)).first()
 

@@ -39,7 +39,7 @@ from clawvault.db.models import (
     PurchaseSession,
     User,
 )
-from clawvault.fairness.repository import _reserve_active_nonces
+from clawvault.fairness.repository import reserve_nonces_statement
 from clawvault.inventory.repository import item_select
 from clawvault.ledger.repository import LedgerRepository
 from clawvault.packs.domain import Tier
@@ -107,7 +107,7 @@ def _pack_user_and_nonces() -> Executable:
         .on_conflict_do_nothing()
         .cte("new_user")
     )
-    nonces = _reserve_active_nonces(FairnessSeed.__table__, "partner_id").cte("nonces")
+    nonces = reserve_nonces_statement(FairnessSeed.__table__, "partner_id").cte("nonces")
     return (
         PACK_FOR_PULL.add_cte(new_user)
         .outerjoin(nonces, true())

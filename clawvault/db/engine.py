@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import random
 import sqlite3
-import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -163,14 +162,7 @@ class _SqliteVersionProbe:
             if self.conn is None:
                 # No busy timeout: a reader is only blocked while WAL recovery runs; then the
                 # caller does without a token (an uncached read) rather than stall the loop.
-                conn = sqlite3.connect(  # mode=rw: never creates the file
-                    f"file:{urllib.parse.quote(self.path)}?mode=rw",
-                    uri=True,
-                    isolation_level=None,
-                    check_same_thread=False,
-                    timeout=0,
-                )
-                self.conn = conn
+                self.conn = sqlite_driver.connect_existing(self.path)
                 self.incarnation += 1
             row = self.conn.execute("PRAGMA data_version").fetchone()
         except sqlite3.Error:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-import urllib.parse
+
+from clawvault.db import sqlite_driver
 
 WRITER_AUTOCHECKPOINT_PAGES = 10_000
 
@@ -40,13 +41,8 @@ class WalCheckpointer:
         while not self._stopping.wait(self.interval):
             try:
                 if conn is None:
-                    conn = sqlite3.connect(  # mode=rw: never creates the file
-                        f"file:{urllib.parse.quote(self.path)}?mode=rw",
-                        uri=True,
-                        isolation_level=None,
-                        check_same_thread=False,
-                        timeout=0,  # another process's checkpoint running: skip this pass
-                    )
+                    # No busy timeout: another process's checkpoint running, skip this pass.
+                    conn = sqlite_driver.connect_existing(self.path)
                     # The checkpoint syncs the WAL and the database file as this says.
                     conn.execute(f"PRAGMA synchronous={self.synchronous}")
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()

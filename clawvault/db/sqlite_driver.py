@@ -5,12 +5,16 @@ cursor, execute, fetch the rows, close the cursor), and each hand-over waits for
 to wake up. The profile of a busy worker showed the loop idle, waiting on that thread: a pull
 is ~12 statements, all made while holding the write lock. This cursor does the four steps in
 one function run on the same thread, the same sqlite3 calls in the same order.
+
+Also `connect_existing`: the plain sqlite3 connection of a process's helpers beside the engines
+(the data_version probe, the WAL checkpointer).
 """
 
 from __future__ import annotations
 
 import collections
 import sqlite3
+import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +25,19 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 
 INLINE = "_clawvault_inline"
+
+
+def connect_existing(path: str) -> sqlite3.Connection:
+    """A sqlite3 connection to the database file at `path`, which it never creates (mode=rw),
+    in autocommit, usable from any thread, with no busy timeout: a caller that meets a lock
+    does without (skips its turn) rather than wait."""
+    return sqlite3.connect(
+        f"file:{urllib.parse.quote(path)}?mode=rw",
+        uri=True,
+        isolation_level=None,
+        check_same_thread=False,
+        timeout=0,
+    )
 
 
 def run_inline(driver_connection: Any, inline: bool) -> None:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import pwd
 import tempfile
-import time
 from pathlib import Path
 
-from bench import pgserver, servers
-from bench.fixtures import Fixture
-from bench.run import WORKLOADS, Settings, closed, drain
+from bench import pgserver
+from bench.run import WORKLOADS, Settings, closed, drain, serve_seeded
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -32,24 +31,19 @@ def _cpu_seconds(pid: int) -> float:
 
 def _postgres_pids() -> list[int]:
     """Every process of the postgres system user (the benchmark's own server runs as it)."""
+    try:
+        uid = pwd.getpwnam("postgres").pw_uid
+    except KeyError:
+        return []
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid == _postgres_uid():
+                if os.stat(f"/proc/{entry}").st_uid == uid:
                     found.append(int(entry))
             except OSError:
                 continue
     return found
-
-
-def _postgres_uid() -> int:
-    import pwd
-
-    try:
-        return pwd.getpwnam("postgres").pw_uid
-    except KeyError:
-        return -1
 
 
 def _total(pids: list[int]) -> float:
@@ -122,14 +116,8 @@ def main() -> None:
     pg = pgserver.start(tuple(pg_settings)) if args.db == "postgresql" else None
     url = pg.url if pg is not None else f"sqlite:///{workdir / 'cpu.db'}"
     try:
-        servers.clawvault_cli(url, "demo", "seed", "--cards", str(args.cards))
-        servers.clawvault_cli(url, "partners", "create", "bench")
-        key = servers.clawvault_cli(url, "keys", "create", "--partner", "bench")
-        server = servers.start_clawvault(url, args.workers, workdir)
+        server, fx = serve_seeded(url, s)
         try:
-            fx = Fixture(server.url, key)
-            fx.load_packs()
-            fx.make_users(64, 50, "inv50_")
             print(f"{'workload':<22} {'req/s':>7} {'worker ms/req':>14} {'pg ms/req':>10}")
             for _round in range(args.rounds):
                 for w in workloads:
@@ -139,11 +127,11 @@ def main() -> None:
                     lines = w.make(fx, int(1500 * s.duration) if w.unique else 0)
                     workers = server.workers()
                     pg_pids = _postgres_pids() if pg is not None else []
-                    before = (_total(workers), _total(pg_pids), time.monotonic())
+                    workers_before, pg_before = _total(workers), _total(pg_pids)
                     result = closed(server.url, fx.headers, lines, s, s.duration, "measured")
                     drain(server.url, fx.headers, lines)
-                    worker_cpu = _total(workers) - before[0]
-                    pg_cpu = _total(pg_pids) - before[1]
+                    worker_cpu = _total(workers) - workers_before
+                    pg_cpu = _total(pg_pids) - pg_before
                     done = max(1, result["requests"])
                     errors = result["status_errors"] + result["socket_errors"]
                     print(

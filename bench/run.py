@@ -194,6 +194,23 @@ def baseline_rps(baseline: servers.Server, s: Settings, tag: str) -> dict[str, A
     return closed(baseline.url, {}, lines, s, s.duration, f"baseline_{tag}")
 
 
+def serve_seeded(url: str, s: Settings) -> tuple[servers.Server, Fixture]:
+    """`clawvault serve` on `url`, seeded with `s.cards` demo cards, with a partner's key and the
+    fixtures every workload starts from (its packs, 64 users holding 50 items each)."""
+    servers.clawvault_cli(url, "demo", "seed", "--cards", str(s.cards))
+    servers.clawvault_cli(url, "partners", "create", "bench")
+    key = servers.clawvault_cli(url, "keys", "create", "--partner", "bench")
+    server = servers.start_clawvault(url, s.workers, s.workdir)
+    try:
+        fx = Fixture(server.url, key)
+        fx.load_packs()
+        fx.make_users(64, 50, "inv50_")
+    except BaseException:
+        server.stop()
+        raise
+    return server, fx
+
+
 def run_database(
     db: str, baseline: servers.Server, s: Settings, only: set[str] | None, do_growth: bool
 ) -> dict[str, Any]:
@@ -207,14 +224,8 @@ def run_database(
         url = pg.url
     try:
         log(f"{db}: seeding {s.cards} cards")
-        servers.clawvault_cli(url, "demo", "seed", "--cards", str(s.cards))
-        servers.clawvault_cli(url, "partners", "create", "bench")
-        key = servers.clawvault_cli(url, "keys", "create", "--partner", "bench")
-        server = servers.start_clawvault(url, s.workers, s.workdir)
+        server, fx = serve_seeded(url, s)
         try:
-            fx = Fixture(server.url, key)
-            fx.load_packs()
-            fx.make_users(64, 50, "inv50_")
             log(f"{db}: fixtures ready; baseline")
             out: dict[str, Any] = {"baseline_before": baseline_rps(baseline, s, f"{db}_1")}
             memory_start = server.memory()

@@ -279,17 +279,22 @@ class PackForPull:
         self.has_an_empty_tier = any(row["weight"] > 0 and not row["in_stock"] for row in with_tier)
 
 
+def _pack_params(pack_id: str, partner_id: int, environment: str) -> dict[str, Any]:
+    """PACK_FOR_PULL's parameters."""
+    return {
+        "pack_id": pack_id,
+        "endpoint_partner_id": partner_id,
+        "endpoint_environment": environment,
+    }
+
+
 class PullRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
     async def pack(self, pack_id: str, partner_id: int, environment: str) -> PackForPull | None:
         """The pack, and whether the partner has a webhook endpoint in `environment`."""
-        params = {
-            "pack_id": pack_id,
-            "endpoint_partner_id": partner_id,
-            "endpoint_environment": environment,
-        }
+        params = _pack_params(pack_id, partner_id, environment)
         rows = (await lean.execute(self.conn, PACK_FOR_PULL, params)).rows
         return PackForPull(rows) if rows else None
 
@@ -307,9 +312,7 @@ class PullRepository:
         (as SeedRepository.reserve_active_nonces; None: no seed yet). The user and the nonces
         are written even when the pack is missing: the caller's error rolls them back."""
         params = {
-            "pack_id": pack_id,
-            "endpoint_partner_id": partner_id,
-            "endpoint_environment": environment,
+            **_pack_params(pack_id, partner_id, environment),
             "owner_id": partner_id,
             "seed_user_id": user_id,
             "user_created_at": now,

@@ -108,7 +108,8 @@ async def _buy(
     amount = parse_amount(raw_amount)
     environment = caller.environment.value
     reserved: lean.Row | None = None
-    at_once = is_postgres(conn) and amount is not None and amount <= AT_ONCE_MAX_AMOUNT
+    postgres = is_postgres(conn)
+    at_once = postgres and amount is not None and amount <= AT_ONCE_MAX_AMOUNT
     if at_once:  # the pack, the user and the nonces in one round trip
         assert amount is not None
         pack, reserved = await pulls.pack_user_and_nonces(
@@ -145,7 +146,7 @@ async def _buy(
         "expires_at": expires_at,
     }
     cards: list[lean.Row] = []
-    if all_at_once and amount > 1 and is_postgres(conn):  # one round trip, not one per card
+    if all_at_once and amount > 1 and postgres:  # one round trip, not one per card
         taken = await pulls.claim_all(
             pack_id, [(tier.tier_id, draw.key) for draw, tier in drawn], **holder
         )

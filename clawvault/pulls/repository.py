@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Executable,
+    Float,
     Integer,
     RowMapping,
     Table,
@@ -25,6 +26,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.core.money import BASIS_POINTS
 from clawvault.db import lean
 from clawvault.db.dialect import is_postgres
 from clawvault.db.engine import TransientConflict
@@ -225,6 +227,200 @@ ADD_PULLS = insert(Pull.__table__)  # type: ignore[arg-type]
 Keys = tuple[str, ...]
 
 
+def _pack_and_seed() -> Executable:
+    """PostgreSQL: PACK_FOR_PULL, and the user's active seed (seed_id, server_seed,
+    client_seed, next_nonce: NULL when the user has none yet), reading only. Parameters:
+    PACK_FOR_PULL's, owner_id (the partner), seed_user_id."""
+    seeds: Table = FairnessSeed.__table__  # type: ignore[assignment]
+    seed = (
+        select(seeds.c.id, seeds.c.server_seed, seeds.c.client_seed, seeds.c.next_nonce)
+        .where(
+            seeds.c.partner_id == bindparam("owner_id"),
+            seeds.c.user_id == bindparam("seed_user_id"),
+            seeds.c.revealed_at.is_(None),
+        )
+        .subquery("seed")
+    )
+    return PACK_FOR_PULL.outerjoin(seed, true()).add_columns(
+        seed.c.id.label("seed_id"), seed.c.server_seed, seed.c.client_seed, seed.c.next_nonce
+    )
+
+
+def _typed(table: Table, prefix: str, keys: Keys) -> list[Any]:
+    """One bind parameter per column of `keys`, named <prefix><column>, typed as the column
+    (a parameter in a SELECT list has no column to take its type from)."""
+    return [bindparam(f"{prefix}{key}", type_=table.c[key].type) for key in keys]
+
+
+SESSION_KEYS: Keys = (
+    "id",
+    "partner_id",
+    "user_id",
+    "pack_id",
+    "amount",
+    "price_cents",
+    "public_id",
+    "tx_hash",
+    "odds_canonical",
+    "created_at",
+)
+ENTRY_KEYS: Keys = ("partner_id", "kind", "amount_cents", "reference", "user_id", "created_at")
+
+
+def _pull_in_one_statement() -> Executable:
+    """PostgreSQL, a whole pull of a user who has a seed in one statement (run in autocommit,
+    it is its own transaction): the draws' cards as CLAIM_ALL takes them, and only when every
+    draw has a card of its own and the user's seed still stands at the nonce the draws were
+    made from (`first_nonce`), the nonces reserved, the cards moved to the user, the user's row
+    (if new), the session, its pull rows and the ledger entry written; otherwise nothing.
+    Returns the claimed cards (with draw_position), none when nothing was written.
+
+    Parameters: the draws (arrays draw_positions, tier_ids, lower_bounds, units, nonces), amount,
+    in_pack_id, HELD_VALUES' (new_partner_id, new_user_id, new_session_id, now, expires_at),
+    seed_id, first_nonce, user_created_at, buyback_bps, s_<column> of the session (SESSION_KEYS)
+    and e_<column> of the entry (ENTRY_KEYS)."""
+    cards: Table = Card.__table__  # type: ignore[assignment]
+    seeds: Table = FairnessSeed.__table__  # type: ignore[assignment]
+    sessions: Table = PurchaseSession.__table__  # type: ignore[assignment]
+    pulls: Table = Pull.__table__  # type: ignore[assignment]
+    entries: Table = LedgerEntry.__table__  # type: ignore[assignment]
+    users: Table = User.__table__  # type: ignore[assignment]
+    draws = select(
+        func.unnest(
+            bindparam("draw_positions", type_=ARRAY(Integer)),
+            bindparam("tier_ids", type_=ARRAY(Integer)),
+            bindparam("lower_bounds", type_=ARRAY(BigInteger)),
+            bindparam("units", type_=ARRAY(Float)),
+            bindparam("nonces", type_=ARRAY(BigInteger)),
+        )
+        .table_valued("draw_position", "tier_id", "lower_bound", "unit", "nonce")
+        .render_derived(name="d")
+    ).cte("draws")
+    candidate = (
+        select(cards.c.id)
+        .where(
+            cards.c.pack_id == bindparam("in_pack_id"),
+            cards.c.status == CardStatus.AVAILABLE.value,
+            cards.c.tier_id == draws.c.tier_id,
+            cards.c.pool_key >= draws.c.lower_bound,
+        )
+        .order_by(cards.c.pool_key)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .lateral("candidate")
+    )
+    picked = (
+        select(draws.c.draw_position, candidate.c.id)
+        .select_from(draws.join(candidate, true()))
+        .cte("picked")
+    )
+    all_different = select(
+        (func.count(picked.c.id.distinct()) == bindparam("amount")).label("ok")
+    ).cte("all_different")
+    # The one row that lets everything else be written (none: nothing is).
+    nonces = (
+        update(seeds)
+        .where(
+            seeds.c.id == bindparam("seed_id"),
+            seeds.c.next_nonce == bindparam("first_nonce"),
+            seeds.c.revealed_at.is_(None),
+            all_different.c.ok,
+        )
+        .values(next_nonce=seeds.c.next_nonce + bindparam("amount"))
+        .returning(seeds.c.id)
+        .cte("nonces")
+    )
+    claimed = (
+        update(cards)
+        .where(
+            cards.c.id == picked.c.id,
+            cards.c.status == CardStatus.AVAILABLE.value,
+            nonces.c.id.is_not(None),
+        )
+        .values(HELD_VALUES)
+        .returning(picked.c.draw_position, *(cards.c[c.key] for c in CLAIMED_COLUMNS))
+        .cte("claimed")
+    )
+    new_user = (
+        postgresql.insert(users)
+        .from_select(
+            ["partner_id", "user_id", "created_at"],
+            select(
+                bindparam("new_partner_id", type_=users.c.partner_id.type),
+                bindparam("new_user_id", type_=users.c.user_id.type),
+                bindparam("user_created_at", type_=users.c.created_at.type),
+            ).select_from(nonces),
+        )
+        .on_conflict_do_nothing()
+        .cte("new_user")
+    )
+    new_session = (
+        insert(sessions)
+        .from_select(
+            list(SESSION_KEYS), select(*_typed(sessions, "s_", SESSION_KEYS)).select_from(nonces)
+        )
+        .cte("new_session")
+    )
+    bps = bindparam("buyback_bps", type_=BigInteger)
+    # packs.domain.buyback_cents (core.money.apply_basis_points: half up, in integers).
+    buyback_price = (claimed.c.fmv_cents * bps * 2 + BASIS_POINTS) // (2 * BASIS_POINTS)
+    pull_rows = select(
+        bindparam("s_id", type_=pulls.c.session_id.type),
+        claimed.c.draw_position,
+        claimed.c.id,
+        bindparam("s_pack_id", type_=pulls.c.pack_id.type),
+        bindparam("s_partner_id", type_=pulls.c.partner_id.type),
+        bindparam("s_user_id", type_=pulls.c.user_id.type),
+        draws.c.tier_id,
+        draws.c.unit,
+        nonces.c.id,
+        draws.c.nonce,
+        draws.c.lower_bound,
+        claimed.c.pool_key,
+        claimed.c.fmv_cents,
+        buyback_price,
+        bindparam("s_created_at", type_=pulls.c.created_at.type),
+    ).where(draws.c.draw_position == claimed.c.draw_position)
+    new_pulls = (
+        insert(pulls)
+        .from_select(
+            [
+                "session_id",
+                "position",
+                "card_id",
+                "pack_id",
+                "partner_id",
+                "user_id",
+                "tier_id",
+                "draw",
+                "seed_id",
+                "nonce",
+                "drawn_key",
+                "card_key",
+                "value_cents",
+                "buyback_price_cents",
+                "created_at",
+            ],
+            pull_rows,
+        )
+        .cte("new_pulls")
+    )
+    new_entry = (
+        insert(entries)
+        .from_select(
+            list(ENTRY_KEYS), select(*_typed(entries, "e_", ENTRY_KEYS)).select_from(nonces)
+        )
+        .cte("new_entry")
+    )
+    return (
+        select(claimed).add_cte(new_user).add_cte(new_session).add_cte(new_pulls).add_cte(new_entry)
+    )
+
+
+PACK_AND_SEED = _pack_and_seed()
+PULL_IN_ONE = _pull_in_one_statement()
+
+
 @cache
 def _record_in_one(session_keys: Keys, pull_keys: Keys, rows: int, entry_keys: Keys) -> Executable:
     """PostgreSQL: the session, its pull rows and the ledger entry in one statement (two
@@ -279,6 +475,18 @@ class PackForPull:
         self.has_an_empty_tier = any(row["weight"] > 0 and not row["in_stock"] for row in with_tier)
 
 
+def _seed_of(row: lean.Row) -> dict[str, Any] | None:
+    """The seed columns of PACK_USER_AND_NONCES's or PACK_AND_SEED's first row."""
+    if row["seed_id"] is None:
+        return None
+    return {
+        "id": row["seed_id"],
+        "server_seed": row["server_seed"],
+        "client_seed": row["client_seed"],
+        "next_nonce": row["next_nonce"],
+    }
+
+
 def _pack_params(pack_id: str, partner_id: int, environment: str) -> dict[str, Any]:
     """PACK_FOR_PULL's parameters."""
     return {
@@ -321,16 +529,65 @@ class PullRepository:
         rows = (await lean.execute(self.conn, PACK_USER_AND_NONCES, params)).rows
         if not rows:
             return None, None
-        first = rows[0]
-        if first["seed_id"] is None:
-            return PackForPull(rows), None
-        reserved = {
-            "id": first["seed_id"],
-            "server_seed": first["server_seed"],
-            "client_seed": first["client_seed"],
-            "next_nonce": first["next_nonce"],
+        return PackForPull(rows), _seed_of(rows[0])
+
+    async def pack_and_seed(
+        self, pack_id: str, partner_id: int, environment: str, user_id: str
+    ) -> tuple[PackForPull | None, lean.Row | None]:
+        """PostgreSQL, one round trip that writes nothing: the pack (as `pack`) and the user's
+        active seed (id, server_seed, client_seed, next_nonce; None: no seed yet)."""
+        params = {
+            **_pack_params(pack_id, partner_id, environment),
+            "owner_id": partner_id,
+            "seed_user_id": user_id,
         }
-        return PackForPull(rows), reserved
+        rows = (await lean.execute(self.conn, PACK_AND_SEED, params)).rows
+        if not rows:
+            return None, None
+        return PackForPull(rows), _seed_of(rows[0])
+
+    async def pull_in_one(
+        self,
+        pack_id: str,
+        draws: Sequence[dict[str, Any]],
+        seed: lean.Row,
+        buyback_bps: int,
+        holder: dict[str, Any],
+        session: dict[str, Any],
+        entry: dict[str, Any],
+    ) -> list[dict[str, Any]] | None:
+        """PostgreSQL: PULL_IN_ONE, the whole pull in one statement, for a connection in
+        autocommit. `draws` (tier_id, key, unit, nonce each) were made from `seed` as read, its
+        nonces from next_nonce on. Returns the claimed cards in draw order; None when nothing
+        was written (the seed moved on, or the statement could not take every draw's card, as
+        `claim_all`): the caller pulls again in a transaction."""
+        params: dict[str, Any] = {
+            "draw_positions": list(range(len(draws))),
+            "tier_ids": [d["tier_id"] for d in draws],
+            "lower_bounds": [d["key"] for d in draws],
+            "units": [d["unit"] for d in draws],
+            "nonces": [d["nonce"] for d in draws],
+            "amount": len(draws),
+            "in_pack_id": pack_id,
+            "new_partner_id": holder["partner_id"],
+            "new_user_id": holder["user_id"],
+            "new_session_id": holder["session_id"],
+            "now": holder["now"],
+            "expires_at": holder["expires_at"],
+            "seed_id": seed["id"],
+            "first_nonce": seed["next_nonce"],
+            "user_created_at": holder["now"],
+            "buyback_bps": buyback_bps,
+        }
+        params.update({f"s_{key}": session[key] for key in SESSION_KEYS})
+        params.update({f"e_{key}": entry[key] for key in ENTRY_KEYS})
+        rows = (await lean.execute(self.conn, PULL_IN_ONE, params)).rows
+        if len(rows) != len(draws):
+            return None
+        rows.sort(key=lambda row: row["draw_position"])
+        for row in rows:
+            del row["draw_position"]
+        return rows
 
     async def claim_card(
         self,

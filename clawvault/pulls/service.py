@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +32,7 @@ from clawvault.pulls.errors import (
     TransactionFailed,
     UserIdRequired,
 )
-from clawvault.pulls.repository import AT_ONCE_MAX_AMOUNT, PullRepository
+from clawvault.pulls.repository import AT_ONCE_MAX_AMOUNT, PackForPull, PullRepository
 from clawvault.sandbox import pulls as sandbox
 from clawvault.sandbox.events import announce
 from clawvault.webhooks.domain import EventType
@@ -83,6 +84,10 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
             attempts -= 1
             raise
 
+    in_one = await _buy_in_one(runtime, caller, pack_id, user_id, body.get("amount"), now)
+    if in_one is not None:
+        return in_one
+
     # A pull that holds cards and finds the rest of a tier locked by pulls in flight rolls back
     # and runs again (TransientConflict) rather than wait while holding its cards; a deadlock
     # between patient pulls is resolved by PostgreSQL rolling one back, also run again.
@@ -117,16 +122,7 @@ async def _buy(
         )
     else:
         pack = await pulls.pack(pack_id, caller.partner_id, environment)
-    if pack is None:
-        raise PackNotFound()
-    if amount is None:
-        raise AmountNotPositive()
-    if amount > pack.max_per_mint:
-        raise AmountTooLarge(pack.max_per_mint)
-    tiers = pack.tiers
-    if not pack.enable or not tiers or pack.has_an_empty_tier:
-        raise OutOfStock()
-    table = TierTable(tiers)
+    pack, amount, table = _terms(pack, amount)
     session_id = new_session_id()
     expires_at = buyback_expiry(now, pack.buyback_window_seconds)
     # The user row first: waiting on another request's new user happens before we hold cards.
@@ -165,10 +161,8 @@ async def _buy(
             if card is None:
                 raise OutOfStock()  # the whole request rolls back: all cards or none
             cards.append(card)
-    claimed: list[dict[str, Any]] = []
     pull_rows: list[dict[str, Any]] = []
     for position, ((draw, tier), card) in enumerate(zip(drawn, cards, strict=True)):
-        claimed.append({**card, "claw_slug": pack.slug, "buyback_bps": pack.buyback_bps})
         pull_rows.append(
             {
                 "session_id": session_id,
@@ -190,29 +184,11 @@ async def _buy(
         )
     # The session, its pulls and the charge (the cards' session_id has no foreign key).
     await pulls.record(
-        {
-            "id": session_id,
-            "partner_id": caller.partner_id,
-            "user_id": user_id,
-            "pack_id": pack_id,
-            "amount": amount,
-            "price_cents": pack.mint_price_cents * amount,
-            "public_id": new_public_id(),
-            "tx_hash": new_tx_hash(),
-            "odds_canonical": odds_canonical(tiers),
-            "created_at": now,
-        },
+        _session(session_id, caller, user_id, pack_id, pack, amount, now),
         pull_rows,
-        ledger_entry(
-            caller.partner_id,
-            LedgerKind.PULL,
-            -pack.mint_price_cents * amount,
-            session_id,
-            user_id,
-            now,
-        ),
+        _charge(session_id, caller, user_id, pack, amount, now),
     )
-    result = {"session_id": session_id, "nfts": [item_json(i) for i in claimed]}  # type: ignore[arg-type]
+    result = _result(session_id, pack, cards)
     event = {"user_id": user_id, "claw_id": pack_id, "amount": amount, **result}
     await emit(
         conn,
@@ -224,6 +200,108 @@ async def _buy(
         has_endpoints=pack.has_endpoints,
     )
     return result
+
+
+async def _buy_in_one(
+    runtime: Runtime,
+    caller: Caller,
+    pack_id: str,
+    user_id: str,
+    raw_amount: Any,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """PostgreSQL, when the pull can be one statement: two round trips in autocommit, no
+    transaction (no BEGIN, no COMMIT): the pack and the user's seed read, the draws made from
+    the seed's next nonces, then PULL_IN_ONE claims their cards and writes everything, or
+    nothing. None when it could not (SQLite; a request whose idempotency record commits with
+    it; a user without a seed yet; a partner with webhook endpoints, whose event commits with
+    the pull; a statement that wrote nothing: the seed moved on, two draws met the same card,
+    a draw's cards were all locked or none was at or after its key): the caller pulls in a
+    transaction, from the start. The pack's refusals are raised as `_buy` raises them."""
+    async with runtime.db.autocommit() as conn:
+        if conn is None:
+            return None
+        pulls = PullRepository(conn)
+        environment = caller.environment.value
+        found, seed = await pulls.pack_and_seed(pack_id, caller.partner_id, environment, user_id)
+        pack, amount, table = _terms(found, parse_amount(raw_amount))
+        if seed is None or pack.has_endpoints:
+            return None
+        session_id = new_session_id()
+        draws = DrawStream(seed, seed["next_nonce"])
+        drawn = []
+        for draw in (draws.next() for _ in range(amount)):
+            tier = table.draw(draw.u)
+            drawn.append(
+                {"tier_id": tier.tier_id, "key": draw.key, "unit": draw.u, "nonce": draw.nonce}
+            )
+        holder = {
+            "partner_id": caller.partner_id,
+            "user_id": user_id,
+            "session_id": session_id,
+            "now": now,
+            "expires_at": buyback_expiry(now, pack.buyback_window_seconds),
+        }
+        cards = await pulls.pull_in_one(
+            pack_id,
+            drawn,
+            seed,
+            pack.buyback_bps,
+            holder,
+            _session(session_id, caller, user_id, pack_id, pack, amount, now),
+            _charge(session_id, caller, user_id, pack, amount, now),
+        )
+    return None if cards is None else _result(session_id, pack, cards)
+
+
+def _terms(pack: PackForPull | None, amount: int | None) -> tuple[PackForPull, int, TierTable]:
+    """The pack's refusals of this pull, in the order the API gives them; the tiers to draw
+    from."""
+    if pack is None:
+        raise PackNotFound()
+    if amount is None:
+        raise AmountNotPositive()
+    if amount > pack.max_per_mint:
+        raise AmountTooLarge(pack.max_per_mint)
+    if not pack.enable or not pack.tiers or pack.has_an_empty_tier:
+        raise OutOfStock()
+    return pack, amount, TierTable(pack.tiers)
+
+
+def _session(
+    session_id: str,
+    caller: Caller,
+    user_id: str,
+    pack_id: str,
+    pack: PackForPull,
+    amount: int,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": session_id,
+        "partner_id": caller.partner_id,
+        "user_id": user_id,
+        "pack_id": pack_id,
+        "amount": amount,
+        "price_cents": pack.mint_price_cents * amount,
+        "public_id": new_public_id(),
+        "tx_hash": new_tx_hash(),
+        "odds_canonical": odds_canonical(pack.tiers),
+        "created_at": now,
+    }
+
+
+def _charge(
+    session_id: str, caller: Caller, user_id: str, pack: PackForPull, amount: int, now: datetime
+) -> dict[str, Any]:
+    """The pull's ledger entry."""
+    price = pack.mint_price_cents * amount
+    return ledger_entry(caller.partner_id, LedgerKind.PULL, -price, session_id, user_id, now)
+
+
+def _result(session_id: str, pack: PackForPull, cards: Sequence[lean.Row]) -> dict[str, Any]:
+    extra = {"claw_slug": pack.slug, "buyback_bps": pack.buyback_bps}
+    return {"session_id": session_id, "nfts": [item_json({**c, **extra}) for c in cards]}  # type: ignore[arg-type]
 
 
 async def status(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:

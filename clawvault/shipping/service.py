@@ -94,7 +94,7 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
         )
         return session_id, expires_at, rates
 
-    session_id, expires_at, rates = await runtime.db.transaction(add_quote, attempts=1, inline=True)
+    session_id, expires_at, rates = await runtime.db.single_write(add_quote)
     return quote_json(session_id, expires_at, rates)
 
 

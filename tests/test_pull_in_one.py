@@ -1,0 +1,254 @@
+"""PostgreSQL: a pull of a user who has a seed is one statement in autocommit
+(`PullRepository.pull_in_one`): it writes what the pull in a transaction writes, or nothing at
+all, and then the pull runs in a transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from clawvault.core.runtime import Runtime
+from clawvault.db.models import Card, FairnessSeed, LedgerEntry, Pull, PurchaseSession, User
+from clawvault.fairness.domain import DrawStream
+from clawvault.packs.domain import buyback_cents
+from clawvault.pulls.errors import OutOfStock
+from clawvault.pulls.repository import PullRepository
+from clawvault.settings import Settings
+from tests.factories import FakeClock, PartnerKeys, make_pack, make_partner, run
+
+pytestmark = [
+    pytest.mark.timeout(60),
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+]
+
+BPS = 8_300  # not the default: the statement's buyback price must use the pack's
+
+
+@pytest.fixture(autouse=True)
+def partner(settings: Settings) -> PartnerKeys:
+    return make_partner(settings)
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each pull_in_one of the test wrote the pull (the real method, observed)."""
+    seen: list[bool] = []
+    real = PullRepository.pull_in_one
+
+    async def observed(self: PullRepository, *args: Any, **kwargs: Any) -> Any:
+        rows = await real(self, *args, **kwargs)
+        seen.append(rows is not None)
+        return rows
+
+    monkeypatch.setattr(PullRepository, "pull_in_one", observed)
+    return seen
+
+
+def pull(client: TestClient, partner: PartnerKeys, pack_id: str, amount: int, **headers: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/vm/buy/init",
+        json={"id": pack_id, "amount": amount, "user_id": "alice"},
+        headers={**partner.headers, **headers},
+    )
+
+
+def counts(settings: Settings) -> dict[str, Any]:
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with runtime.db.read() as conn:
+            out: dict[str, Any] = {}
+            for table in (Pull, PurchaseSession, LedgerEntry, User):
+                out[table.__tablename__] = await conn.scalar(
+                    select(func.count()).select_from(table)
+                )
+            out["held"] = await conn.scalar(
+                select(func.count()).select_from(Card).where(Card.owner_user_id.is_not(None))
+            )
+            out["next_nonce"] = await conn.scalar(select(FairnessSeed.next_nonce))
+            return out
+
+    return run(settings, work)
+
+
+def test_a_pull_of_a_user_with_a_seed_writes_in_one_statement_what_a_transaction_writes(
+    client: TestClient, settings: Settings, partner: PartnerKeys, calls: list[bool]
+) -> None:
+    pack_id = make_pack(settings, cards_per_tier=40, max_per_mint=10, buyback_bps=BPS)
+    first = pull(client, partner, pack_id, 1)  # no seed yet: in a transaction, which commits one
+    assert first.status_code == 200, first.text
+    assert calls == []
+    second = pull(client, partner, pack_id, 3)
+    assert second.status_code == 200, second.text
+    assert calls == [True]
+    body = second.json()
+    assert len(body["nfts"]) == 3
+
+    async def work(runtime: Runtime) -> tuple[Any, list[Any], list[Any], Any]:
+        async with runtime.db.read() as conn:
+            seed = (await conn.execute(select(FairnessSeed))).mappings().one()
+            rows = (
+                (await conn.execute(select(Pull).order_by(Pull.session_id, Pull.position)))
+                .mappings()
+                .all()
+            )
+            cards = await conn.execute(select(Card).where(Card.owner_user_id == "alice"))
+            entries = (await conn.execute(select(LedgerEntry))).mappings().all()
+            session = (
+                (
+                    await conn.execute(
+                        select(PurchaseSession).where(PurchaseSession.id == body["session_id"])
+                    )
+                )
+                .mappings()
+                .one()
+            )
+            return seed, list(rows), list(cards.mappings().all()), (entries, session)
+
+    seed, rows, cards, (entries, session) = run(settings, work)
+    assert seed["next_nonce"] == 4  # the first pull's nonce 0, then 1, 2, 3
+    mine = [r for r in rows if r["session_id"] == body["session_id"]]
+    assert [r["position"] for r in mine] == [0, 1, 2]
+    assert [r["card_id"] for r in mine] == [nft["id"] for nft in body["nfts"]]
+    draws = DrawStream(seed, 1)
+    by_id = {c["id"]: c for c in cards}
+    for row in mine:
+        draw = draws.next()
+        card = by_id[row["card_id"]]
+        assert (row["seed_id"], row["nonce"], row["draw"], row["drawn_key"]) == (
+            seed["id"],
+            draw.nonce,
+            draw.u,
+            draw.key,
+        )
+        assert row["card_key"] == card["pool_key"] >= draw.key
+        assert row["value_cents"] == card["fmv_cents"]
+        assert row["buyback_price_cents"] == buyback_cents(card["fmv_cents"], BPS)
+        assert card["session_id"] == body["session_id"]
+        assert card["status"] == "held"
+        assert row["tier_id"] == card["tier_id"]
+    # The same shape of rows as the first pull's, written in a transaction.
+    (earlier,) = [r for r in rows if r["session_id"] == first.json()["session_id"]]
+    assert {k for k, v in earlier.items() if v is None} == {
+        k for k, v in mine[0].items() if v is None
+    }
+    assert session["amount"] == 3 and session["price_cents"] == 3_000
+    assert session["odds_canonical"] is not None
+    charges = sorted(e["amount_cents"] for e in entries)
+    assert charges == [-3_000, -1_000]
+    assert {e["reference"] for e in entries} == {first.json()["session_id"], body["session_id"]}
+
+
+def in_one(settings: Settings, pack_id: str, draws: list[dict[str, Any]], nonce: int) -> Any:
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.db.autocommit() as conn:
+            assert conn is not None
+            pulls = PullRepository(conn)
+            seed = (await conn.execute(select(FairnessSeed))).mappings().one()
+            now = FakeClock()()
+            holder = {
+                "partner_id": 1,
+                "user_id": "alice",
+                "session_id": "s-in-one",
+                "now": now,
+                "expires_at": None,
+            }
+            session = {
+                "id": "s-in-one",
+                "partner_id": 1,
+                "user_id": "alice",
+                "pack_id": pack_id,
+                "amount": len(draws),
+                "price_cents": 1_000 * len(draws),
+                "public_id": "p",
+                "tx_hash": "t",
+                "odds_canonical": "{}",
+                "created_at": now,
+            }
+            entry = {
+                "partner_id": 1,
+                "kind": "pull",
+                "amount_cents": -1_000 * len(draws),
+                "reference": "s-in-one",
+                "user_id": "alice",
+                "created_at": now,
+            }
+            return await pulls.pull_in_one(
+                pack_id, draws, {**seed, "next_nonce": nonce}, BPS, holder, session, entry
+            )
+
+    return run(settings, work)
+
+
+def keys_in_pool(settings: Settings, pack_id: str) -> list[tuple[int, int]]:
+    async def work(runtime: Runtime) -> list[tuple[int, int]]:
+        async with runtime.db.read() as conn:
+            query = select(Card.pool_key, Card.tier_id).where(
+                Card.pack_id == pack_id, Card.status == "available"
+            )
+            rows = (await conn.execute(query)).tuples().all()
+            return sorted((key, tier or 0) for key, tier in rows)
+
+    return run(settings, work)
+
+
+def draw(key: int, tier_id: int, nonce: int) -> dict[str, Any]:
+    return {"tier_id": tier_id, "key": key, "unit": 0.5, "nonce": nonce}
+
+
+def test_a_seed_that_moved_on_writes_nothing(
+    client: TestClient, settings: Settings, partner: PartnerKeys
+) -> None:
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=20)
+    assert pull(client, partner, pack_id, 1).status_code == 200  # alice's seed, at nonce 1
+    before = counts(settings)
+    (key, tier), (key2, _t) = keys_in_pool(settings, pack_id)[:2]
+    # Drawn from nonce 0, which the first pull spent: nothing is written.
+    assert in_one(settings, pack_id, [draw(key, tier, 0)], nonce=0) is None
+    assert counts(settings) == before
+    # From nonce 1 the same statement writes the pull.
+    rows = in_one(settings, pack_id, [draw(key, tier, 1), draw(key2, tier, 2)], nonce=1)
+    assert rows is not None and len(rows) == 2
+    after = counts(settings)
+    assert after["next_nonce"] == before["next_nonce"] + 2 == 3
+    assert after["pulls"] == before["pulls"] + 2
+    assert after["held"] == before["held"] + 2
+    assert (after["purchase_sessions"], after["ledger_entries"]) == (
+        before["purchase_sessions"] + 1,
+        before["ledger_entries"] + 1,
+    )
+
+
+def test_draws_meeting_at_one_card_or_past_the_last_write_nothing(
+    client: TestClient, settings: Settings, partner: PartnerKeys
+) -> None:
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=20)
+    assert pull(client, partner, pack_id, 1).status_code == 200
+    before = counts(settings)
+    pool = keys_in_pool(settings, pack_id)
+    (key, tier), last = pool[3], pool[-1][0]
+    assert in_one(settings, pack_id, [draw(key, tier, 1), draw(key, tier, 2)], nonce=1) is None
+    assert in_one(settings, pack_id, [draw(last + 1, tier, 1)], nonce=1) is None
+    assert counts(settings) == before
+
+
+def test_pulls_that_cannot_be_one_statement_run_in_a_transaction(
+    client: TestClient, settings: Settings, partner: PartnerKeys, calls: list[bool]
+) -> None:
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=12)
+    assert pull(client, partner, pack_id, 1).status_code == 200
+    # An idempotency record commits with its pull: never in autocommit.
+    keyed = pull(client, partner, pack_id, 1, **{"Idempotency-Key": "k-1"})
+    assert keyed.status_code == 200, keyed.text
+    assert calls == []
+    # The ten cards left, for ten draws: whatever the statement could not take, the
+    # transaction does (card by card), and the user holds the whole pool.
+    rest = pull(client, partner, pack_id, 10)
+    assert rest.status_code == 200, rest.text
+    assert len(calls) == 1
+    assert counts(settings)["held"] == 12
+    # Out of stock: refused before any write (no statement to try).
+    empty = pull(client, partner, pack_id, 1)
+    assert (empty.status_code, empty.json()) == (400, {"error": OutOfStock.message}), empty.text
+    assert len(calls) == 1

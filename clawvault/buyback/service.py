@@ -86,6 +86,17 @@ async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> d
 
 async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, Any]:
     now = runtime.clock()
+    max_age = max_price_age(runtime.settings.price_max_age_hours)
+    # PostgreSQL: one round trip, one statement in autocommit, when the sellback can be
+    # (SELL_IN_ONE); whatever it leaves (an error to tell, a webhook event to commit with it)
+    # is settled in a transaction.
+    async with runtime.db.autocommit() as conn:
+        if conn is not None:
+            sold = await BuybackRepository(conn).sell_in_one(
+                item_id, caller.partner_id, now, max_age, runtime.randomness.pool_key()
+            )
+            if sold is not None:
+                return {"success": True, "amount": cents_to_number(sold["amount_cents"])}
 
     async def settle(conn: AsyncConnection) -> dict[str, Any]:
         return await _settle_in(conn, runtime, caller, item_id, now)

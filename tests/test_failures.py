@@ -21,6 +21,10 @@ async def explode(*_args: object, **_kwargs: object) -> None:
     raise RuntimeError("disk on fire: /secret/path")
 
 
+async def declined(*_args: object, **_kwargs: object) -> None:
+    return None
+
+
 def test_pull_failure_allocates_nothing(
     client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -60,6 +64,9 @@ def test_sellback_and_shipping_failures(
     ids = [i["id"] for i in items]
     before = balances(settings)
 
+    # PostgreSQL's sellback in one statement (BuybackRepository.sell_in_one) is atomic by
+    # itself; declined, the sellback is settled in a transaction, which fails half-way here.
+    monkeypatch.setattr(BuybackRepository, "sell_in_one", declined)
     monkeypatch.setattr(buyback_service, "emit", explode)  # after the card was returned, paid
     sold = client.post(f"{API}/vm/buyback", headers=partner.headers, json={"item_id": ids[0]})
     assert sold.status_code == 500
@@ -85,6 +92,7 @@ def test_sellback_and_shipping_failures(
     assert request.json() == {"error": "Failed to create shipping request"}
     monkeypatch.undo()
 
+    monkeypatch.setattr(BuybackRepository, "sell_in_one", declined)
     monkeypatch.setattr(BuybackRepository, "settle", explode)
     assert (
         client.post(

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.money import BASIS_POINTS
 from clawvault.db import lean
-from clawvault.db.dialect import is_postgres
+from clawvault.db.dialect import is_postgres, unindexed
 from clawvault.db.engine import TransientConflict
 from clawvault.db.models import (
     Card,
@@ -149,7 +149,7 @@ def _claim_statement(*, lock: bool, skip_locked: bool) -> Update:
         update(Card)
         .where(
             Card.id == candidate.scalar_subquery(),
-            Card.status == CardStatus.AVAILABLE.value,
+            unindexed(Card.status) == CardStatus.AVAILABLE.value,
         )
         .values(HELD_VALUES)
         .returning(*CLAIMED_COLUMNS)
@@ -207,7 +207,7 @@ def _claim_all_statement() -> Update:
         update(Card)
         .where(
             Card.id == picked.c.id,
-            Card.status == CardStatus.AVAILABLE.value,
+            unindexed(Card.status) == CardStatus.AVAILABLE.value,
             all_different.c.ok,
         )
         .values(HELD_VALUES)
@@ -334,7 +334,7 @@ def _pull_in_one_statement() -> Executable:
         update(cards)
         .where(
             cards.c.id == picked.c.id,
-            cards.c.status == CardStatus.AVAILABLE.value,
+            unindexed(cards.c.status) == CardStatus.AVAILABLE.value,
             nonces.c.id.is_not(None),
         )
         .values(HELD_VALUES)

@@ -121,10 +121,13 @@ def main() -> None:
             print(f"{'workload':<22} {'req/s':>7} {'worker ms/req':>14} {'pg ms/req':>10}")
             for _round in range(args.rounds):
                 for w in workloads:
-                    warm = w.make(fx, 2000 if w.unique else 0)
-                    closed(server.url, fx.headers, warm, s, s.warmup, "warm")
+                    warm = w.make(fx, int(1500 * s.warmup) + 500 if w.unique else 0)
+                    warmed = closed(server.url, fx.headers, warm, s, s.warmup, "warm")
                     drain(server.url, fx.headers, warm)
-                    lines = w.make(fx, int(1500 * s.duration) if w.unique else 0)
+                    # As bench.run: enough unique data (sellbacks) for the measured run, none
+                    # used twice (a second sellback of an item is a cheap error).
+                    need = int(max(warmed["rps"], 100) * s.duration * 1.5) + 500
+                    lines = w.make(fx, need if w.unique else 0)
                     workers = server.workers()
                     pg_pids = _postgres_pids() if pg is not None else []
                     workers_before, pg_before = _total(workers), _total(pg_pids)

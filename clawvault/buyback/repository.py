@@ -164,7 +164,10 @@ def _sell_in_one() -> Any:
             Card.id == bindparam("card_id"),
             unindexed(Card.status) == CardStatus.HELD.value,
             unindexed(Card.owner_partner_id) == bindparam("partner_id"),
-            or_(unindexed(Card.buyback_expires_at).is_(None), Card.buyback_expires_at > now),
+            or_(
+                unindexed(Card.buyback_expires_at).is_(None),
+                unindexed(Card.buyback_expires_at) > now,
+            ),
             unindexed(Card.fmv_as_of) >= bindparam("fresh_since"),
             ~ENDPOINT_EXISTS.element,
         )

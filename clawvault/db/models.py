@@ -131,6 +131,13 @@ class PackEvHistory(Base):
     __table_args__ = (Index("ix_pack_ev_history_pack_time", "pack_id", "recorded_at"),)
 
 
+def _where_not_null(column: str) -> dict[str, Any]:
+    """A partial index's condition: rows whose `column` has a value (a query's `column = x`
+    or range on it implies it, so both databases' planners use the index for such queries)."""
+    condition = text(f"{column} IS NOT NULL")
+    return {"postgresql_where": condition, "sqlite_where": condition}
+
+
 class Card(Base):
     __tablename__ = "cards"
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -164,6 +171,11 @@ class Card(Base):
         Index("ix_cards_value", "pack_id", "status", "fmv_cents", "tier_id"),
         # The inventory page's order (newest first, then id): a page is an index range scan
         # that stops after `limit` rows, however many items share a purchase time.
+        # The indexes below hold only the cards that have a value there (held, in an order):
+        # a card in the pool has none, so a claim adds its entries without first finding and
+        # deleting entries among every pooled card's, and a sellback the other way round
+        # (and on PostgreSQL, whose updates here add a new entry to every index whose
+        # condition the row meets, a pooled card's versions add none to them).
         Index(
             "ix_cards_owner_page",
             "owner_partner_id",
@@ -171,11 +183,17 @@ class Card(Base):
             "status",
             text("purchased_at DESC"),
             "id",
+            **_where_not_null("owner_partner_id"),
         ),
-        Index("ix_cards_session_id", "session_id"),
-        Index("ix_cards_order_id", "order_id"),
+        Index("ix_cards_session_id", "session_id", **_where_not_null("session_id")),
+        Index("ix_cards_order_id", "order_id", **_where_not_null("order_id")),
         Index("ix_cards_fmv_as_of", "fmv_as_of"),
-        Index("ix_cards_buyback_expiry", "status", "buyback_expires_at"),
+        Index(
+            "ix_cards_buyback_expiry",
+            "status",
+            "buyback_expires_at",
+            **_where_not_null("buyback_expires_at"),
+        ),
     )
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from clawvault.core.money import apply_basis_points
 from clawvault.fairness.verify import pick_tier
@@ -64,6 +65,13 @@ class TierTable:
 
 def odds_canonical(tiers: Iterable[Tier]) -> str:
     """The odds table in force, as the exact text a receipt's odds_hash is taken over."""
+    return _odds_canonical(tuple(tiers))
+
+
+@lru_cache(maxsize=1024)
+def _odds_canonical(tiers: tuple[Tier, ...]) -> str:
+    # Every pull records it, and a pack's tiers seldom change: made once per set of tiers
+    # (the JSON took ~2% of a SQLite pull's samples, inside the write lock).
     table = [
         {
             "id": t.tier_id,

@@ -173,14 +173,6 @@ async def execute(
     return LeanResult(rows, result.rowcount)
 
 
-def run_sqlite(
-    raw: sqlite3.Connection, statement: Executable, dialect: Any, params: Params
-) -> LeanResult:
-    """`statement` on a sqlite3 connection, from the thread that owns it (the work of
-    `Database.sqlite_read`): SQLAlchemy's SQL, parameters and result processing, as `execute`."""
-    return _run(raw, _compiled(statement, dialect, tuple(params)), params)
-
-
 def _run(
     raw: sqlite3.Connection, compiled: _Compiled, params: Params | Sequence[Params]
 ) -> LeanResult:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
@@ -229,7 +228,7 @@ Keys = tuple[str, ...]
 
 
 def _pack_and_seed() -> Executable:
-    """PACK_FOR_PULL, and the user's active seed (seed_id, server_seed,
+    """PostgreSQL: PACK_FOR_PULL, and the user's active seed (seed_id, server_seed,
     client_seed, next_nonce: NULL when the user has none yet), reading only. Parameters:
     PACK_FOR_PULL's, owner_id (the partner), seed_user_id."""
     seeds: Table = FairnessSeed.__table__  # type: ignore[assignment]
@@ -419,24 +418,6 @@ def _pull_in_one_statement() -> Executable:
 
 
 PACK_AND_SEED = _pack_and_seed()
-
-
-def _reserve_from() -> Update:
-    """`amount` nonces of seed `seed_id`, only if it still stands at `first_nonce` (and is
-    unrevealed): the draws read ahead of the write were made from the nonces it reserves."""
-    seeds: Table = FairnessSeed.__table__  # type: ignore[assignment]
-    return (
-        update(seeds)
-        .where(
-            seeds.c.id == bindparam("seed_id"),
-            seeds.c.next_nonce == bindparam("first_nonce"),
-            seeds.c.revealed_at.is_(None),
-        )
-        .values(next_nonce=seeds.c.next_nonce + bindparam("amount"))
-    )
-
-
-RESERVE_FROM = _reserve_from()
 PULL_IN_ONE = _pull_in_one_statement()
 
 
@@ -492,27 +473,6 @@ class PackForPull:
             for row in with_tier
         ]
         self.has_an_empty_tier = any(row["weight"] > 0 and not row["in_stock"] for row in with_tier)
-
-
-def pack_and_seed_sqlite(
-    raw: sqlite3.Connection,
-    dialect: Any,
-    pack_id: str,
-    partner_id: int,
-    environment: str,
-    user_id: str,
-) -> tuple[PackForPull | None, lean.Row | None]:
-    """SQLite, on a read connection's own thread (Database.sqlite_read): what `pack_and_seed`
-    reads."""
-    params = {
-        **_pack_params(pack_id, partner_id, environment),
-        "owner_id": partner_id,
-        "seed_user_id": user_id,
-    }
-    rows = lean.run_sqlite(raw, PACK_AND_SEED, dialect, params).rows
-    if not rows:
-        return None, None
-    return PackForPull(rows), _seed_of(rows[0])
 
 
 def _seed_of(row: lean.Row) -> dict[str, Any] | None:
@@ -574,7 +534,7 @@ class PullRepository:
     async def pack_and_seed(
         self, pack_id: str, partner_id: int, environment: str, user_id: str
     ) -> tuple[PackForPull | None, lean.Row | None]:
-        """One round trip that writes nothing: the pack (as `pack`) and the user's
+        """PostgreSQL, one round trip that writes nothing: the pack (as `pack`) and the user's
         active seed (id, server_seed, client_seed, next_nonce; None: no seed yet)."""
         params = {
             **_pack_params(pack_id, partner_id, environment),
@@ -585,12 +545,6 @@ class PullRepository:
         if not rows:
             return None, None
         return PackForPull(rows), _seed_of(rows[0])
-
-    async def reserve_from(self, seed: lean.Row, amount: int) -> bool:
-        """Reserves `amount` nonces of `seed` from its `next_nonce` as read; False (nothing
-        reserved) when the seed has moved on since, or was revealed."""
-        params = {"seed_id": seed["id"], "first_nonce": seed["next_nonce"], "amount": amount}
-        return (await lean.execute(self.conn, RESERVE_FROM, params)).rowcount == 1
 
     async def pull_in_one(
         self,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -33,12 +32,7 @@ from clawvault.pulls.errors import (
     TransactionFailed,
     UserIdRequired,
 )
-from clawvault.pulls.repository import (
-    AT_ONCE_MAX_AMOUNT,
-    PackForPull,
-    PullRepository,
-    pack_and_seed_sqlite,
-)
+from clawvault.pulls.repository import AT_ONCE_MAX_AMOUNT, PackForPull, PullRepository
 from clawvault.sandbox import pulls as sandbox
 from clawvault.sandbox.events import announce
 from clawvault.webhooks.domain import EventType
@@ -63,16 +57,11 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
         raise PackNotFound()
     now = runtime.clock()
 
-    in_one = await _buy_in_one(runtime, caller, pack_id, user_id, body.get("amount"), now)
-    if in_one is not None:
-        return in_one
-
     attempts = 0
     all_at_once = True
-    ahead = await _read_ahead(runtime, caller, pack_id, user_id, body.get("amount"))
 
-    async def attempt(conn: AsyncConnection) -> Pulled:
-        nonlocal attempts, all_at_once, ahead
+    async def attempt(conn: AsyncConnection) -> dict[str, Any]:
+        nonlocal attempts, all_at_once
         attempts += 1
         patient = attempts > IMPATIENT_ATTEMPTS
         amount = body.get("amount")
@@ -87,14 +76,7 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
                 now,
                 patient=patient,
                 all_at_once=all_at_once,
-                ahead=ahead,
             )
-        except ReadAgain:
-            # The seed moved on since it was read (another pull of the user): again at once,
-            # reading inside the write. Not an attempt that met anyone: patience unchanged.
-            ahead = None
-            attempts -= 1
-            raise
         except RetryAtOnce:
             # claim_all could not take the cards: again from the start (its locks gone with
             # the rollback), card by card. Not an attempt that met anyone: patience unchanged.
@@ -102,11 +84,14 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
             attempts -= 1
             raise
 
+    in_one = await _buy_in_one(runtime, caller, pack_id, user_id, body.get("amount"), now)
+    if in_one is not None:
+        return in_one
+
     # A pull that holds cards and finds the rest of a tier locked by pulls in flight rolls back
     # and runs again (TransientConflict) rather than wait while holding its cards; a deadlock
     # between patient pulls is resolved by PostgreSQL rolling one back, also run again.
-    taken = await runtime.db.transaction(attempt, attempts=PULL_ATTEMPTS + 1, inline=True)
-    return _result(*taken)  # after the commit: on SQLite, outside the write lock
+    return await runtime.db.transaction(attempt, attempts=PULL_ATTEMPTS + 1, inline=True)
 
 
 async def _buy(
@@ -120,8 +105,7 @@ async def _buy(
     *,
     patient: bool,
     all_at_once: bool,
-    ahead: ReadAhead | None = None,
-) -> Pulled:
+) -> dict[str, Any]:
     """One attempt of a pull. Only the first card may wait for another pull's lock, unless
     `patient` (late attempts: a hot tail of a pool is still served, deadlocks being detected by
     the database and retried)."""
@@ -131,29 +115,21 @@ async def _buy(
     reserved: lean.Row | None = None
     postgres = is_postgres(conn)
     at_once = postgres and amount is not None and amount <= AT_ONCE_MAX_AMOUNT
-    if ahead is not None:  # SQLite: read before the write lock, as `_read_ahead` tells
-        pack, amount, table = ahead.pack, ahead.amount, ahead.table
-    elif at_once:  # the pack, the user and the nonces in one round trip
+    if at_once:  # the pack, the user and the nonces in one round trip
         assert amount is not None
-        found, reserved = await pulls.pack_user_and_nonces(
+        pack, reserved = await pulls.pack_user_and_nonces(
             pack_id, caller.partner_id, environment, user_id, amount, now
         )
-        pack, amount, table = _terms(found, amount)
     else:
-        pack, amount, table = _terms(
-            await pulls.pack(pack_id, caller.partner_id, environment), amount
-        )
+        pack = await pulls.pack(pack_id, caller.partner_id, environment)
+    pack, amount, table = _terms(pack, amount)
     session_id = new_session_id()
     expires_at = buyback_expiry(now, pack.buyback_window_seconds)
     # The user row first: waiting on another request's new user happens before we hold cards.
     if not at_once:
         await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
     # Every draw comes from the user's committed seed (clawvault-fair-v1).
-    if ahead is not None:
-        if not await pulls.reserve_from(ahead.seed, amount):
-            raise ReadAgain()
-        draws = DrawStream(ahead.seed, ahead.seed["next_nonce"])
-    elif reserved is not None:
+    if reserved is not None:
         draws = DrawStream(reserved, reserved["next_nonce"] - amount)
     else:  # SQLite, or a user's first pull (the seed is committed now)
         draws = await draw_stream(conn, runtime, caller.partner_id, user_id, amount, now)
@@ -212,18 +188,18 @@ async def _buy(
         pull_rows,
         _charge(session_id, caller, user_id, pack, amount, now),
     )
-    if pack.has_endpoints:  # the event commits with the pull (none: no event to make)
-        event = {"user_id": user_id, "claw_id": pack_id, "amount": amount}
-        event.update(_result(session_id, pack, cards))
-        await emit(
-            conn,
-            caller.partner_id,
-            EventType.PULL_FULFILLED,
-            event,
-            now,
-            environment=caller.environment,
-        )
-    return Pulled(session_id, pack, cards)
+    result = _result(session_id, pack, cards)
+    event = {"user_id": user_id, "claw_id": pack_id, "amount": amount, **result}
+    await emit(
+        conn,
+        caller.partner_id,
+        EventType.PULL_FULFILLED,
+        event,
+        now,
+        environment=caller.environment,
+        has_endpoints=pack.has_endpoints,
+    )
+    return result
 
 
 async def _buy_in_one(
@@ -276,48 +252,6 @@ async def _buy_in_one(
             _charge(session_id, caller, user_id, pack, amount, now),
         )
     return None if cards is None else _result(session_id, pack, cards)
-
-
-class ReadAhead(NamedTuple):
-    """A pull's pack and its user's seed, read before the write (`_read_ahead`)."""
-
-    pack: PackForPull
-    amount: int
-    table: TierTable
-    seed: lean.Row
-
-
-class ReadAgain(RetryAtOnce):
-    """The seed read ahead has moved on: the pull runs again, reading inside the write."""
-
-
-async def _read_ahead(
-    runtime: Runtime, caller: Caller, pack_id: str, user_id: str, raw_amount: Any
-) -> ReadAhead | None:
-    """SQLite, a user who has a seed: the pack and the seed read on a read connection before
-    the write, so the write lock (shared by both processes) is held only for the writes: the
-    seed's nonces are reserved there only if it still stands where it was read (else
-    `ReadAgain`). The pack's refusals are raised as `_buy` raises them. None on PostgreSQL
-    (`_buy_in_one`) and for a user without a seed (committed inside the write)."""
-    if runtime.db.is_postgres:
-        return None
-    dialect = runtime.db.engine.dialect
-    environment = caller.environment.value
-
-    def read(raw: sqlite3.Connection) -> tuple[PackForPull | None, lean.Row | None]:
-        return pack_and_seed_sqlite(raw, dialect, pack_id, caller.partner_id, environment, user_id)
-
-    (found, seed), _token = await runtime.db.sqlite_read(read)
-    pack, amount, table = _terms(found, parse_amount(raw_amount))
-    return None if seed is None else ReadAhead(pack, amount, table, seed)
-
-
-class Pulled(NamedTuple):
-    """What a pull took (the answer is made from it once it has committed)."""
-
-    session_id: str
-    pack: PackForPull
-    cards: list[lean.Row]
 
 
 def _terms(pack: PackForPull | None, amount: int | None) -> tuple[PackForPull, int, TierTable]:

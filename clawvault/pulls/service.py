@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -60,7 +60,7 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
     attempts = 0
     all_at_once = True
 
-    async def attempt(conn: AsyncConnection) -> dict[str, Any]:
+    async def attempt(conn: AsyncConnection) -> Pulled:
         nonlocal attempts, all_at_once
         attempts += 1
         patient = attempts > IMPATIENT_ATTEMPTS
@@ -91,7 +91,8 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
     # A pull that holds cards and finds the rest of a tier locked by pulls in flight rolls back
     # and runs again (TransientConflict) rather than wait while holding its cards; a deadlock
     # between patient pulls is resolved by PostgreSQL rolling one back, also run again.
-    return await runtime.db.transaction(attempt, attempts=PULL_ATTEMPTS + 1, inline=True)
+    taken = await runtime.db.transaction(attempt, attempts=PULL_ATTEMPTS + 1, inline=True)
+    return _result(*taken)  # after the commit: on SQLite, outside the write lock
 
 
 async def _buy(
@@ -105,7 +106,7 @@ async def _buy(
     *,
     patient: bool,
     all_at_once: bool,
-) -> dict[str, Any]:
+) -> Pulled:
     """One attempt of a pull. Only the first card may wait for another pull's lock, unless
     `patient` (late attempts: a hot tail of a pool is still served, deadlocks being detected by
     the database and retried)."""
@@ -188,18 +189,18 @@ async def _buy(
         pull_rows,
         _charge(session_id, caller, user_id, pack, amount, now),
     )
-    result = _result(session_id, pack, cards)
-    event = {"user_id": user_id, "claw_id": pack_id, "amount": amount, **result}
-    await emit(
-        conn,
-        caller.partner_id,
-        EventType.PULL_FULFILLED,
-        event,
-        now,
-        environment=caller.environment,
-        has_endpoints=pack.has_endpoints,
-    )
-    return result
+    if pack.has_endpoints:  # the event commits with the pull (none: no event to make)
+        event = {"user_id": user_id, "claw_id": pack_id, "amount": amount}
+        event.update(_result(session_id, pack, cards))
+        await emit(
+            conn,
+            caller.partner_id,
+            EventType.PULL_FULFILLED,
+            event,
+            now,
+            environment=caller.environment,
+        )
+    return Pulled(session_id, pack, cards)
 
 
 async def _buy_in_one(
@@ -252,6 +253,14 @@ async def _buy_in_one(
             _charge(session_id, caller, user_id, pack, amount, now),
         )
     return None if cards is None else _result(session_id, pack, cards)
+
+
+class Pulled(NamedTuple):
+    """What a pull took (the answer is made from it once it has committed)."""
+
+    session_id: str
+    pack: PackForPull
+    cards: list[lean.Row]
 
 
 def _terms(pack: PackForPull | None, amount: int | None) -> tuple[PackForPull, int, TierTable]:

@@ -56,6 +56,13 @@ def backend_name(url: str) -> str:
     return "postgresql" if backend == "postgres" else backend
 
 
+def json_text(value: Any) -> str:
+    """The text of a JSON column's value: orjson's (compact; keys that are not strings made
+    strings, as json.dumps makes them), ~5x faster than json.dumps, which a quote's three JSON
+    columns spent ~2% of a busy worker's samples in, inside SQLite's write lock."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _sqlite_engine(
     url: str,
     settings: Settings,
@@ -73,6 +80,7 @@ def _sqlite_engine(
         pool_size=pool_size,
         max_overflow=0,
         json_deserializer=orjson.loads,
+        json_serializer=json_text,
         pool_reset_on_return="rollback" if reset_on_return else None,
         async_creator=lambda: _open_whole(engine.sync_engine),
     )
@@ -232,6 +240,7 @@ class Database:
                 max_overflow=0,
                 pool_pre_ping=False,
                 json_deserializer=orjson.loads,
+                json_serializer=json_text,
                 connect_args={"server_settings": {"plan_cache_mode": settings.pg_plan_cache_mode}},
             )
             self.read_engine = self.engine

@@ -220,16 +220,30 @@ def test_a_seed_that_moved_on_writes_nothing(
     )
 
 
-def test_draws_meeting_at_one_card_or_past_the_last_write_nothing(
+def test_draws_meeting_at_one_card_write_nothing(
     client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
     pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=20)
     assert pull(client, partner, pack_id, 1).status_code == 200
     before = counts(settings)
-    pool = keys_in_pool(settings, pack_id)
-    (key, tier), last = pool[3], pool[-1][0]
+    (key, tier) = keys_in_pool(settings, pack_id)[3]
     assert in_one(settings, pack_id, [draw(key, tier, 1), draw(key, tier, 2)], nonce=1) is None
-    assert in_one(settings, pack_id, [draw(last + 1, tier, 1)], nonce=1) is None
+    assert counts(settings) == before
+
+
+def test_a_draw_past_the_last_card_takes_the_first_as_a_claim_does(
+    client: TestClient, settings: Settings, partner: PartnerKeys
+) -> None:
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=20)
+    assert pull(client, partner, pack_id, 1).status_code == 200
+    pool = keys_in_pool(settings, pack_id)
+    (first, tier), last = pool[0], pool[-1][0]
+    rows = in_one(settings, pack_id, [draw(last + 1, tier, 1), draw(pool[5][0], tier, 2)], nonce=1)
+    assert rows is not None
+    assert [row["pool_key"] for row in rows] == [first, pool[5][0]]
+    # Both draws past the last card: both would take the first card, so nothing is written.
+    before = counts(settings)
+    assert in_one(settings, pack_id, [draw(last + 1, tier, 3), draw(last + 2, tier, 4)], 3) is None
     assert counts(settings) == before
 
 

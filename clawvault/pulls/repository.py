@@ -20,6 +20,7 @@ from sqlalchemy import (
     insert,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -296,18 +297,29 @@ def _pull_in_one_statement() -> Executable:
         .table_valued("draw_position", "tier_id", "lower_bound", "unit", "nonce")
         .render_derived(name="d")
     ).cte("draws")
-    candidate = (
-        select(cards.c.id)
-        .where(
-            cards.c.pack_id == bindparam("in_pack_id"),
-            cards.c.status == CardStatus.AVAILABLE.value,
-            cards.c.tier_id == draws.c.tier_id,
-            cards.c.pool_key >= draws.c.lower_bound,
+
+    def first_from(lower_bound: Any, name: str) -> Any:
+        return (
+            select(cards.c.id)
+            .where(
+                cards.c.pack_id == bindparam("in_pack_id"),
+                cards.c.status == CardStatus.AVAILABLE.value,
+                cards.c.tier_id == draws.c.tier_id,
+                cards.c.pool_key >= lower_bound,
+            )
+            .order_by(cards.c.pool_key)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .correlate(draws)
+            .lateral(name)
         )
-        .order_by(cards.c.pool_key)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .lateral("candidate")
+
+    # As `claim_card`'s passes: the first card at or after the draw's key, else (past the
+    # tier's last card) the tier's first card. Under LIMIT 1 the second branch runs only
+    # when the first found none, so it locks no card it does not give.
+    after_key, from_start = first_from(draws.c.lower_bound, "after_key"), first_from(0, "start")
+    candidate = (
+        union_all(select(after_key.c.id), select(from_start.c.id)).limit(1).lateral("candidate")
     )
     picked = (
         select(draws.c.draw_position, candidate.c.id)

@@ -69,6 +69,16 @@ IS_HELD_BY = select(Card.id).where(
     unindexed(Card.status) == CardStatus.HELD.value,
     unindexed(Card.owner_partner_id) == bindparam("partner_id"),
 )
+# A card back in the pool, at `new_pool_key`: no holder, no session, no window.
+POOLED_VALUES: dict[str, Any] = {
+    "status": CardStatus.AVAILABLE.value,
+    "owner_partner_id": None,
+    "owner_user_id": None,
+    "session_id": None,
+    "purchased_at": None,
+    "buyback_expires_at": None,
+    "pool_key": bindparam("new_pool_key"),
+}
 RETURN_TO_POOL = (
     update(Card)
     .where(
@@ -76,16 +86,7 @@ RETURN_TO_POOL = (
         unindexed(Card.status) == CardStatus.HELD.value,
         unindexed(Card.session_id) == bindparam("held_session_id"),
     )
-    .values(
-        status=CardStatus.AVAILABLE.value,
-        owner_partner_id=None,
-        owner_user_id=None,
-        session_id=None,
-        purchased_at=None,
-        buyback_expires_at=None,
-        pool_key=bindparam("new_pool_key"),
-        updated_at=bindparam("now"),
-    )
+    .values(**POOLED_VALUES, updated_at=bindparam("now"))
 )
 ADD_BUYBACK = insert(Buyback.__table__).returning(Buyback.id)  # type: ignore[arg-type]
 BUYBACK_REFERENCE = "buyback_"  # a sellback's ledger reference: this and the buyback's id
@@ -177,16 +178,7 @@ def _sell_in_one() -> Any:
     returned = (
         update(Card)
         .where(Card.id == held.c.id)
-        .values(
-            status=CardStatus.AVAILABLE.value,
-            owner_partner_id=None,
-            owner_user_id=None,
-            session_id=None,
-            purchased_at=None,
-            buyback_expires_at=None,
-            pool_key=bindparam("new_pool_key"),
-            updated_at=now,
-        )
+        .values(**POOLED_VALUES, updated_at=now)
         .returning(held.c.id)
         .cte("returned")
     )

@@ -169,6 +169,20 @@ HELD_VALUES = {
 }
 
 
+def _picked(draws: Any, candidate: Any) -> tuple[Any, Any]:
+    """The CTEs of every draw's candidate card (draw_position, id) and of whether the draws
+    found `amount` different cards (ok)."""
+    picked = (
+        select(draws.c.draw_position, candidate.c.id)
+        .select_from(draws.join(candidate, true()))
+        .cte("picked")
+    )
+    all_different = select(
+        (func.count(picked.c.id.distinct()) == bindparam("amount")).label("ok")
+    ).cte("all_different")
+    return picked, all_different
+
+
 def _claim_all_statement() -> Update:
     """PostgreSQL: every draw's card in one statement. Each draw (draw_positions, tier_ids,
     lower_bounds: arrays) locks the first available card of its tier at or after its key,
@@ -196,14 +210,7 @@ def _claim_all_statement() -> Update:
         .with_for_update(skip_locked=True)
         .lateral("candidate")
     )
-    picked = (
-        select(draws.c.draw_position, candidate.c.id)
-        .select_from(draws.join(candidate, true()))
-        .cte("picked")
-    )
-    all_different = select(
-        (func.count(picked.c.id.distinct()) == bindparam("amount")).label("ok")
-    ).cte("all_different")
+    picked, all_different = _picked(draws, candidate)
     return (
         update(Card)
         .where(
@@ -321,14 +328,7 @@ def _pull_in_one_statement() -> Executable:
     candidate = (
         union_all(select(after_key.c.id), select(from_start.c.id)).limit(1).lateral("candidate")
     )
-    picked = (
-        select(draws.c.draw_position, candidate.c.id)
-        .select_from(draws.join(candidate, true()))
-        .cte("picked")
-    )
-    all_different = select(
-        (func.count(picked.c.id.distinct()) == bindparam("amount")).label("ok")
-    ).cte("all_different")
+    picked, all_different = _picked(draws, candidate)
     # The one row that lets everything else be written (none: nothing is).
     nonces = (
         update(seeds)
@@ -487,11 +487,24 @@ class PackForPull:
         self.has_an_empty_tier = any(row["weight"] > 0 and not row["in_stock"] for row in with_tier)
 
 
-def _seed_of(row: lean.Row) -> dict[str, Any] | None:
-    """The seed columns of PACK_USER_AND_NONCES's or PACK_AND_SEED's first row."""
-    if row["seed_id"] is None:
-        return None
+def _seed_params(pack_id: str, partner_id: int, environment: str, user_id: str) -> dict[str, Any]:
+    """The parameters PACK_USER_AND_NONCES and PACK_AND_SEED share."""
     return {
+        **_pack_params(pack_id, partner_id, environment),
+        "owner_id": partner_id,
+        "seed_user_id": user_id,
+    }
+
+
+def _pack_with_seed(rows: Sequence[lean.Row]) -> tuple[PackForPull | None, lean.Row | None]:
+    """The pack and the user's seed (None: none yet) of PACK_USER_AND_NONCES's or
+    PACK_AND_SEED's rows (none: no such pack)."""
+    if not rows:
+        return None, None
+    row = rows[0]
+    if row["seed_id"] is None:
+        return PackForPull(rows), None
+    return PackForPull(rows), {
         "id": row["seed_id"],
         "server_seed": row["server_seed"],
         "client_seed": row["client_seed"],
@@ -532,31 +545,19 @@ class PullRepository:
         (as SeedRepository.reserve_active_nonces; None: no seed yet). The user and the nonces
         are written even when the pack is missing: the caller's error rolls them back."""
         params = {
-            **_pack_params(pack_id, partner_id, environment),
-            "owner_id": partner_id,
-            "seed_user_id": user_id,
+            **_seed_params(pack_id, partner_id, environment, user_id),
             "user_created_at": now,
             "count": count,
         }
-        rows = (await lean.execute(self.conn, PACK_USER_AND_NONCES, params)).rows
-        if not rows:
-            return None, None
-        return PackForPull(rows), _seed_of(rows[0])
+        return _pack_with_seed((await lean.execute(self.conn, PACK_USER_AND_NONCES, params)).rows)
 
     async def pack_and_seed(
         self, pack_id: str, partner_id: int, environment: str, user_id: str
     ) -> tuple[PackForPull | None, lean.Row | None]:
         """PostgreSQL, one round trip that writes nothing: the pack (as `pack`) and the user's
         active seed (id, server_seed, client_seed, next_nonce; None: no seed yet)."""
-        params = {
-            **_pack_params(pack_id, partner_id, environment),
-            "owner_id": partner_id,
-            "seed_user_id": user_id,
-        }
-        rows = (await lean.execute(self.conn, PACK_AND_SEED, params)).rows
-        if not rows:
-            return None, None
-        return PackForPull(rows), _seed_of(rows[0])
+        params = _seed_params(pack_id, partner_id, environment, user_id)
+        return _pack_with_seed((await lean.execute(self.conn, PACK_AND_SEED, params)).rows)
 
     async def pull_in_one(
         self,

@@ -10,7 +10,7 @@ from clawvault.buyback import service as buyback_service
 from clawvault.buyback.repository import BuybackRepository
 from clawvault.pulls.repository import PullRepository
 from clawvault.settings import Settings
-from clawvault.shipping.repository import ShippingRepository
+from clawvault.shipping.repository import QuoteRounds, ShippingRepository
 from tests.factories import ADDRESS, make_pack, make_partner
 from tests.invariants import balances, violations
 
@@ -74,6 +74,7 @@ def test_sellback_and_shipping_failures(
     monkeypatch.undo()
 
     monkeypatch.setattr(ShippingRepository, "add_quote", explode)
+    monkeypatch.setattr(QuoteRounds, "_write", explode)  # PostgreSQL's quotes in rounds
     quote = client.post(
         f"{API}/ship/quote", headers=partner.headers, json={"item_ids": ids, "destination": ADDRESS}
     )

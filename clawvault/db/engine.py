@@ -244,7 +244,7 @@ class Database:
                 connect_args={"server_settings": {"plan_cache_mode": settings.pg_plan_cache_mode}},
             )
             self.read_engine = self.engine
-        # PostgreSQL's statements each in a transaction of their own (see `single_write`): the
+        # PostgreSQL's statements each in a transaction of their own (see `autocommit`): the
         # same pool, the connection's isolation level set on checkout and reset on return
         # (attributes of asyncpg's adapter, no round trip).
         self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -307,28 +307,21 @@ class Database:
                     await asyncio.sleep(random.uniform(0.001, 0.02) * attempt)
         raise AssertionError("unreachable")
 
-    async def single_write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """A short write whose only write is one statement, its last, and whose reads take no
-        lock (they may see data that changes before the write, as they would in a transaction
-        at READ COMMITTED): on a connection of `autocommit`, no BEGIN and no COMMIT, two round
-        trips of a quote's four; where there is none, one attempt of
-        `transaction(work, inline=True)`."""
-        async with self.autocommit() as conn:
-            if conn is not None:
-                return await work(conn)
-        return await self.transaction(work, attempts=1, inline=True)
-
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncConnection | None]:
         """PostgreSQL: a connection whose statements are each a transaction of their own (no
         BEGIN and COMMIT round trips), for a write that is one statement. None, and the caller
         takes a transaction instead, on SQLite and when the request's BEFORE_COMMIT work (an
         idempotency record) must commit with the write."""
-        if not self.is_postgres or BEFORE_COMMIT.get() is not None:
+        if not self.autocommits():
             yield None
             return
         async with self.autocommit_engine.connect() as conn:
             yield conn
+
+    def autocommits(self) -> bool:
+        """Whether a one-statement write of this request may commit alone (`autocommit`)."""
+        return self.is_postgres and BEFORE_COMMIT.get() is None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

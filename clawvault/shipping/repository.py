@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import BindParameter, Executable, RowMapping, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
+from clawvault.db.batcher import Batcher
 from clawvault.db.dialect import is_postgres, unindexed
+from clawvault.db.engine import Database, json_text
 from clawvault.db.models import Card, CardStatus, Order, OrderEvent, OrderItem, OrderStatus, Quote
 
 OPEN_STATUSES = [
@@ -52,6 +55,34 @@ def _cards_of_count(count: int) -> Executable:
 
 
 ADD_QUOTE = insert(Quote.__table__)  # type: ignore[arg-type]
+
+# PostgreSQL, outside a transaction (QuoteRounds): the cards of every quote of a round, and
+# every quote of a round, each one statement.
+PG_ROUND_CARDS = """
+SELECT id, status, fmv_cents, owner_partner_id, owner_user_id
+FROM cards WHERE id = ANY($1::varchar[])
+"""
+QUOTE_COLUMNS = (
+    "id",
+    "partner_id",
+    "user_id",
+    "item_ids",
+    "destination",
+    "declared_value_cents",
+    "zone",
+    "rates",
+    "created_at",
+    "expires_at",
+)
+JSON_COLUMNS = frozenset({"item_ids", "destination", "rates"})
+_QUOTE_TYPES = ("varchar", "bigint", "varchar", "text", "text", "bigint", "varchar", "text")
+PG_ADD_QUOTES = f"""
+INSERT INTO quotes ({", ".join(QUOTE_COLUMNS)})
+SELECT id, partner_id, user_id, item_ids::json, destination::json, declared_value_cents, zone,
+       rates::json, created_at, expires_at
+FROM unnest({", ".join(f"${n}::{t}[]" for n, t in enumerate(_QUOTE_TYPES, 1))},
+            $9::timestamptz[], $10::timestamptz[]) AS q({", ".join(QUOTE_COLUMNS)})
+"""
 
 
 class ShippingRepository:
@@ -146,3 +177,62 @@ class ShippingRepository:
         await self.conn.execute(
             update(OrderItem).where(OrderItem.order_id == order_id).values(released=True)
         )
+
+
+class QuoteRounds:
+    """PostgreSQL, for quotes that need no transaction (no idempotency record to commit with
+    them): their reads of their cards and their inserts, each one statement a round for all
+    the quotes in flight (clawvault.db.batcher). A quote's read and its insert were already
+    two statements, each a transaction of its own, so nothing changes for one quote;
+    for many, two round trips and one commit serve them all."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.reads: Batcher[list[str], list[Any]] = Batcher(self._read)
+        self.inserts: Batcher[dict[str, Any], None] = Batcher(self._insert)
+
+    async def cards(self, card_ids: list[str]) -> list[Any]:
+        """The cards of these ids that exist (each once), as `ShippingRepository.cards`."""
+        return await self.reads.submit(card_ids)
+
+    async def add_quote(self, values: dict[str, Any]) -> None:
+        await self.inserts.submit(values)
+
+    async def _read(self, rounds: list[list[str]]) -> list[list[Any]]:
+        wanted = list({card_id: None for ids in rounds for card_id in ids})
+        found = {row["id"]: row for row in await self._db.postgres_fetch(PG_ROUND_CARDS, wanted)}
+        return [[found[card_id] for card_id in ids if card_id in found] for ids in rounds]
+
+    async def _insert(self, quotes: list[dict[str, Any]]) -> list[BaseException | None]:
+        try:
+            await self._write(quotes)
+            return [None] * len(quotes)
+        except Exception as exc:
+            if len(quotes) == 1:
+                return [exc]
+        # One quote failed the statement, and with it all: each alone, so only it fails.
+        outcomes: list[BaseException | None] = []
+        for quote in quotes:
+            try:
+                await self._write([quote])
+                outcomes.append(None)
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    async def _write(self, quotes: list[dict[str, Any]]) -> None:
+        columns = [
+            [json_text(q[name]) if name in JSON_COLUMNS else q[name] for q in quotes]
+            for name in QUOTE_COLUMNS
+        ]
+        await self._db.postgres_fetch(PG_ADD_QUOTES, *columns)
+
+
+_ROUNDS: WeakKeyDictionary[Database, QuoteRounds] = WeakKeyDictionary()
+
+
+def quote_rounds(db: Database) -> QuoteRounds:
+    rounds = _ROUNDS.get(db)
+    if rounds is None:
+        rounds = _ROUNDS[db] = QuoteRounds(db)
+    return rounds

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,7 +40,7 @@ from clawvault.shipping.errors import (
     QuoteIdRequired,
 )
 from clawvault.shipping.presenters import order_json, quote_json
-from clawvault.shipping.repository import ShippingRepository
+from clawvault.shipping.repository import ShippingRepository, quote_rounds
 from clawvault.webhooks.domain import EventType
 from clawvault.webhooks.service import emit
 
@@ -57,9 +58,7 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
     assert isinstance(destination, dict)
     now = runtime.clock()
 
-    async def add_quote(conn: AsyncConnection) -> tuple[str, datetime, list[Rate]]:
-        repo = ShippingRepository(conn)
-        cards = await repo.cards(item_ids)
+    def new_quote(cards: Sequence[Any]) -> tuple[dict[str, Any], list[Rate]]:
         if len(cards) != len(item_ids) or any(
             c["owner_partner_id"] != caller.partner_id for c in cards
         ):
@@ -76,26 +75,36 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
         zone = zone_for(country, destination.get("state"))
         declared = sum(c["fmv_cents"] for c in shippable)
         rates = rates_for(zone, len(shippable), declared)
-        session_id = new_quote_session_id()
-        expires_at = now + timedelta(seconds=runtime.settings.quote_ttl_seconds)
-        await repo.add_quote(
-            {
-                "id": session_id,
-                "partner_id": caller.partner_id,
-                "user_id": users.pop(),
-                "item_ids": [c["id"] for c in shippable],
-                "destination": destination,
-                "declared_value_cents": declared,
-                "zone": zone,
-                "rates": [r.as_dict() for r in rates],
-                "created_at": now,
-                "expires_at": expires_at,
-            }
-        )
-        return session_id, expires_at, rates
+        values = {
+            "id": new_quote_session_id(),
+            "partner_id": caller.partner_id,
+            "user_id": users.pop(),
+            "item_ids": [c["id"] for c in shippable],
+            "destination": destination,
+            "declared_value_cents": declared,
+            "zone": zone,
+            "rates": [r.as_dict() for r in rates],
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=runtime.settings.quote_ttl_seconds),
+        }
+        return values, rates
 
-    session_id, expires_at, rates = await runtime.db.single_write(add_quote)
-    return quote_json(session_id, expires_at, rates)
+    if runtime.db.autocommits():
+        # PostgreSQL: the read and the insert each go in a round shared with the other quotes
+        # in flight (one statement and one commit for them all).
+        rounds = quote_rounds(runtime.db)
+        values, rates = new_quote(await rounds.cards(item_ids))
+        await rounds.add_quote(values)
+    else:
+
+        async def add_quote(conn: AsyncConnection) -> tuple[dict[str, Any], list[Rate]]:
+            repo = ShippingRepository(conn)
+            values, rates = new_quote(await repo.cards(item_ids))
+            await repo.add_quote(values)
+            return values, rates
+
+        values, rates = await runtime.db.transaction(add_quote, attempts=1, inline=True)
+    return quote_json(values["id"], values["expires_at"], rates)
 
 
 async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from clawvault.admin.router import router as admin_router
 from clawvault.buyback.router import buyback_fast
@@ -56,6 +57,8 @@ SANDBOX_API_PREFIX = "/_/api/v1"
 ADMIN_PREFIX = "/admin/v1"
 
 log = logging.getLogger("clawvault")
+
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def partner_api() -> APIRouter:
@@ -137,6 +140,7 @@ def create_app(
         default_response_class=JsonResponse,
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes or None,
+        telemetry=None if settings.opentelemetry else NO_TELEMETRY,
     )
     app.state.key_cache = KeyCache()
     install_error_handlers(app)

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     fast_gets: bool = True
     # vm/buy/init, vm/buyback and ship/quote answered by core.fastpath (False: by their routes).
     fast_posts: bool = True
+    # FastAPI's own OpenTelemetry traces, metrics and logs of each request, sent to the providers
+    # the process has configured. Off: looking for providers cost every request ~5 us (measured).
+    opentelemetry: bool = False
     # Bytes a request body may have (0 = no limit); over it, 413 "Content Too Large".
     max_body_bytes: int = 0
 

@@ -82,6 +82,14 @@ def test_the_fast_path_is_installed_and_can_be_turned_off(settings: Settings) ->
     assert not installed(settings.model_copy(update={"fast_gets": False, "fast_posts": False}))
 
 
+def test_fastapi_telemetry_is_off_unless_asked_for(settings: Settings) -> None:
+    # Off, FastAPI does not look for OpenTelemetry providers at each request.
+    kinds = ("tracing", "metrics", "logs")
+    assert not any(create_app(settings)._telemetry[kind] for kind in kinds)
+    config = create_app(settings.model_copy(update={"opentelemetry": True}))._telemetry
+    assert all(config[kind] for kind in kinds)
+
+
 def test_vm_available_answers_match(settings: Settings, clock: FakeClock) -> None:
     partner = make_partner(settings)
     make_pack(settings, clock=clock)

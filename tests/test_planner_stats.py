@@ -102,3 +102,18 @@ def test_postgresql_connections_plan_as_configured(database_url: str, mode: str)
             return str((await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar())
 
     assert run(settings, work) == mode
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("workers", [0, 2])
+def test_postgresql_connections_take_parallel_workers_as_configured(
+    database_url: str, workers: int
+) -> None:
+    settings = Settings(database_url=database_url, pg_parallel_workers=workers)
+
+    async def work(runtime: Runtime) -> str:
+        async with runtime.db.read() as conn:
+            sql = "SHOW max_parallel_workers_per_gather"
+            return str((await conn.exec_driver_sql(sql)).scalar())
+
+    assert run(settings, work) == str(workers)

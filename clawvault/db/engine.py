@@ -241,7 +241,12 @@ class Database:
                 pool_pre_ping=False,
                 json_deserializer=orjson.loads,
                 json_serializer=json_text,
-                connect_args={"server_settings": {"plan_cache_mode": settings.pg_plan_cache_mode}},
+                connect_args={
+                    "server_settings": {
+                        "plan_cache_mode": settings.pg_plan_cache_mode,
+                        "max_parallel_workers_per_gather": str(settings.pg_parallel_workers),
+                    }
+                },
             )
             self.read_engine = self.engine
         # PostgreSQL's statements each in a transaction of their own (see `autocommit`): the

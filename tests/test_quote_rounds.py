@@ -101,6 +101,36 @@ def test_a_cancelled_submitter_leaves_the_others_their_answers() -> None:
     assert isinstance(cancelled, asyncio.CancelledError)
 
 
+def test_a_stalled_round_holds_up_only_what_waits_behind_it() -> None:
+    sizes: list[int] = []
+    release: asyncio.Event
+
+    async def stalls_on_zero(items: list[int]) -> list[int]:
+        sizes.append(len(items))
+        if 0 in items:
+            await release.wait()  # a commit waiting for the disk
+        return [2 * n for n in items]
+
+    async def with_rounds(in_flight: int) -> list[int]:
+        nonlocal release
+        sizes.clear()
+        release = asyncio.Event()
+        batcher: Batcher[int, int] = Batcher(stalls_on_zero, in_flight=in_flight)
+        stalled = asyncio.ensure_future(batcher.submit(0))
+        await asyncio.sleep(0)
+        others = asyncio.ensure_future(asyncio.gather(*(batcher.submit(n) for n in (1, 2))))
+        done, _ = await asyncio.wait([others], timeout=0.2)
+        answered = others.result() if done else []
+        release.set()
+        await asyncio.gather(stalled, others)
+        return answered
+
+    assert asyncio.run(with_rounds(2)) == [2, 4]  # a second round went past the stalled one
+    assert sizes == [1, 2]
+    assert asyncio.run(with_rounds(1)) == []  # one round at a time: they waited for it
+    assert sizes == [1, 2]
+
+
 def test_a_batcher_outlives_its_event_loop() -> None:
     batcher: Batcher[int, int] = Batcher(Doubler())
     assert asyncio.run(batcher.submit(1)) == 2

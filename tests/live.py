@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -188,3 +189,16 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+def post_at_once(
+    app: FastAPI, path: str, headers: dict[str, str], bodies: list[dict[str, Any]]
+) -> list[httpx.Response]:
+    """Every body POSTed to `path` at the same time, over real HTTP, to one server of `app`;
+    the answers in the bodies' order."""
+
+    async def race() -> list[httpx.Response]:
+        async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as http:
+            return await asyncio.gather(*(http.post(path, headers=headers, json=b) for b in bodies))
+
+    return asyncio.run(race())

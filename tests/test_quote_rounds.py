@@ -18,7 +18,7 @@ from clawvault.db.models import Quote
 from clawvault.settings import Settings
 from clawvault.shipping.repository import QuoteRounds, quote_rounds
 from tests.factories import ADDRESS, PartnerKeys, make_pack, make_partner, run
-from tests.live import serving
+from tests.live import post_at_once, serving
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -230,23 +230,8 @@ def test_a_quote_whose_insert_fails_fails_alone(
 
     monkeypatch.setattr(QuoteRounds, "_write", refuse_the_third_user)
 
-    async def race() -> list[httpx.Response]:
-        async with (
-            serving(create_app(settings)) as base,
-            httpx.AsyncClient(base_url=base, timeout=60) as http,
-        ):
-            return await asyncio.gather(
-                *(
-                    http.post(
-                        f"{API}/ship/quote",
-                        headers=partner.headers,
-                        json={"item_ids": ids, "destination": ADDRESS},
-                    )
-                    for ids in items
-                )
-            )
-
-    answers = asyncio.run(race())
+    bodies = [{"item_ids": ids, "destination": ADDRESS} for ids in items]
+    answers = post_at_once(create_app(settings), f"{API}/ship/quote", partner.headers, bodies)
     assert answers[2].status_code == 500
     assert answers[2].json() == {"error": "Failed to fetch shipping rates"}
     assert [a.status_code for i, a in enumerate(answers) if i != 2] == [200] * 5

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import httpx
 import pytest
 
 from clawvault.app import create_app
 from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner
 from tests.invariants import violations
-from tests.live import serving
+from tests.live import post_at_once
 
 API = "/api/v1"
 
@@ -21,23 +18,8 @@ def test_concurrent_pulls_for_the_last_card(settings: Settings, racers: int) -> 
     partner = make_partner(settings)
     pack_id = make_pack(settings, tiers=((100, 500, 1.0),), cards_per_tier=1)
 
-    async def race() -> list[httpx.Response]:
-        async with (
-            serving(create_app(settings)) as base,
-            httpx.AsyncClient(base_url=base, timeout=60) as http,
-        ):
-            return await asyncio.gather(
-                *(
-                    http.post(
-                        f"{API}/vm/buy/init",
-                        headers=partner.headers,
-                        json={"id": pack_id, "amount": 1, "user_id": f"racer-{i}"},
-                    )
-                    for i in range(racers)
-                )
-            )
-
-    responses = asyncio.run(race())
+    bodies = [{"id": pack_id, "amount": 1, "user_id": f"racer-{i}"} for i in range(racers)]
+    responses = post_at_once(create_app(settings), f"{API}/vm/buy/init", partner.headers, bodies)
     winners = [r for r in responses if r.status_code == 200]
     losers = [r for r in responses if r.status_code != 200]
     assert len(winners) == 1
@@ -52,23 +34,8 @@ def test_concurrent_pulls_never_share_a_card(settings: Settings) -> None:
     partner = make_partner(settings)
     pack_id = make_pack(settings, tiers=((100, 500, 1.0),), cards_per_tier=60)
 
-    async def race() -> list[httpx.Response]:
-        async with (
-            serving(create_app(settings)) as base,
-            httpx.AsyncClient(base_url=base, timeout=60) as http,
-        ):
-            return await asyncio.gather(
-                *(
-                    http.post(
-                        f"{API}/vm/buy/init",
-                        headers=partner.headers,
-                        json={"id": pack_id, "amount": 3, "user_id": f"u{i % 5}"},
-                    )
-                    for i in range(25)
-                )
-            )
-
-    responses = asyncio.run(race())
+    bodies = [{"id": pack_id, "amount": 3, "user_id": f"u{i % 5}"} for i in range(25)]
+    responses = post_at_once(create_app(settings), f"{API}/vm/buy/init", partner.headers, bodies)
     ok = [r for r in responses if r.status_code == 200]
     assert len(ok) == 20  # 60 cards, 3 a pull
     assert all(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from clawvault.core.errors import ApiError
-from clawvault.core.ids import new_order_id, new_quote_session_id, split_rate_id
+from clawvault.core.ids import new_order_id, split_rate_id
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
 from clawvault.db.models import OrderStatus, SandboxItemStatus
@@ -17,7 +17,7 @@ from clawvault.sandbox.domain import QUOTE_TTL, country_supported, shipping_zone
 from clawvault.sandbox.errors import SandboxShippingRequestFailed
 from clawvault.sandbox.events import announce
 from clawvault.shipping.address import check_address
-from clawvault.shipping.domain import parse_item_ids, rates_for
+from clawvault.shipping.domain import new_quote, parse_item_ids
 from clawvault.shipping.errors import (
     CountryNotSupported,
     InvalidAddress,
@@ -57,24 +57,11 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
             raise CountryNotSupported()
         assert isinstance(country, str)
         zone = shipping_zone(country, destination.get("state"))
-        declared = sum(h["fmv_cents"] for h in shippable)
-        rates = rates_for(zone, len(shippable), declared)
-        session_id = new_quote_session_id()
-        expires_at = tx.now + QUOTE_TTL
-        await tx.shipping.add_quote(
-            {
-                "id": session_id,
-                "user_id": users.pop(),
-                "item_ids": [h["card_id"] for h in shippable],
-                "destination": destination,
-                "declared_value_cents": declared,
-                "zone": zone,
-                "rates": [r.as_dict() for r in rates],
-                "created_at": tx.now,
-                "expires_at": expires_at,
-            }
+        row, rates = new_quote(
+            users.pop(), shippable, "card_id", destination, zone, tx.now, QUOTE_TTL
         )
-    return quote_json(session_id, expires_at, rates)
+        await tx.shipping.add_quote(row)
+    return quote_json(row["id"], row["expires_at"], rates)
 
 
 async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from clawvault.core.ids import new_quote_session_id
 from clawvault.db.models import OrderStatus
 from clawvault.shipping.errors import InvalidTracking, ItemIdsRequired, ItemNotFound
 
@@ -142,6 +143,33 @@ def rates_for(zone: str, item_count: int, declared_value_cents: int) -> list[Rat
             Rate(service.key, service.carrier, service.service, amount, *service.days, insured)
         )
     return rates
+
+
+def new_quote(
+    user_id: str,
+    shippable: Sequence[Any],
+    id_key: str,
+    destination: dict[str, Any],
+    zone: str,
+    now: datetime,
+    ttl: timedelta,
+) -> tuple[dict[str, Any], list[Rate]]:
+    """A new quote's row (but the column of whose it is) and its rates, for the items that
+    can ship (each with its fmv_cents, and its id under `id_key`)."""
+    declared = sum(item["fmv_cents"] for item in shippable)
+    rates = rates_for(zone, len(shippable), declared)
+    row = {
+        "id": new_quote_session_id(),
+        "user_id": user_id,
+        "item_ids": [item[id_key] for item in shippable],
+        "destination": destination,
+        "declared_value_cents": declared,
+        "zone": zone,
+        "rates": [r.as_dict() for r in rates],
+        "created_at": now,
+        "expires_at": now + ttl,
+    }
+    return row, rates
 
 
 MAIN_PATH = (

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clawvault.core.ids import new_order_id, new_quote_session_id, split_rate_id
+from clawvault.core.ids import new_order_id, split_rate_id
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
 from clawvault.db.models import CardStatus, LedgerKind, OrderStatus
@@ -21,10 +21,10 @@ from clawvault.shipping.domain import (
     IllegalTransition,
     Rate,
     Tracking,
+    new_quote,
     parse_item_ids,
     parse_tracking,
     plan_move,
-    rates_for,
     zone_for,
 )
 from clawvault.shipping.errors import (
@@ -58,7 +58,7 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
     assert isinstance(destination, dict)
     now = runtime.clock()
 
-    def new_quote(cards: Sequence[Any]) -> tuple[dict[str, Any], list[Rate]]:
+    def quote_of(cards: Sequence[Any]) -> tuple[dict[str, Any], list[Rate]]:
         if len(cards) != len(item_ids) or any(
             c["owner_partner_id"] != caller.partner_id for c in cards
         ):
@@ -73,33 +73,22 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
         if country not in SUPPORTED_COUNTRIES:
             raise CountryNotSupported()
         zone = zone_for(country, destination.get("state"))
-        declared = sum(c["fmv_cents"] for c in shippable)
-        rates = rates_for(zone, len(shippable), declared)
-        values = {
-            "id": new_quote_session_id(),
-            "partner_id": caller.partner_id,
-            "user_id": users.pop(),
-            "item_ids": [c["id"] for c in shippable],
-            "destination": destination,
-            "declared_value_cents": declared,
-            "zone": zone,
-            "rates": [r.as_dict() for r in rates],
-            "created_at": now,
-            "expires_at": now + timedelta(seconds=runtime.settings.quote_ttl_seconds),
-        }
+        ttl = timedelta(seconds=runtime.settings.quote_ttl_seconds)
+        values, rates = new_quote(users.pop(), shippable, "id", destination, zone, now, ttl)
+        values["partner_id"] = caller.partner_id
         return values, rates
 
     if runtime.db.autocommits():
         # PostgreSQL: the read and the insert each go in a round shared with the other quotes
         # in flight (one statement and one commit for them all).
         rounds = quote_rounds(runtime.db)
-        values, rates = new_quote(await rounds.cards(item_ids))
+        values, rates = quote_of(await rounds.cards(item_ids))
         await rounds.add_quote(values)
     else:
 
         async def add_quote(conn: AsyncConnection) -> tuple[dict[str, Any], list[Rate]]:
             repo = ShippingRepository(conn)
-            values, rates = new_quote(await repo.cards(item_ids))
+            values, rates = quote_of(await repo.cards(item_ids))
             await repo.add_quote(values)
             return values, rates
 

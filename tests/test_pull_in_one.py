@@ -4,18 +4,27 @@ all, and then the pull runs in a transaction."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from clawvault.core.runtime import Runtime
-from clawvault.db.models import Card, FairnessSeed, LedgerEntry, Pull, PurchaseSession, User
+from clawvault.db.models import (
+    Card,
+    FairnessSeed,
+    LedgerEntry,
+    Pull,
+    PurchaseSession,
+    User,
+    WebhookEndpoint,
+)
 from clawvault.fairness.domain import DrawStream
 from clawvault.packs.domain import buyback_cents
 from clawvault.pulls.errors import OutOfStock
-from clawvault.pulls.repository import PullRepository
+from clawvault.pulls.repository import PackForPull, PullRepository, pull_rounds
 from clawvault.settings import Settings
 from tests.factories import FakeClock, PartnerKeys, make_pack, make_partner, run
 
@@ -266,3 +275,57 @@ def test_pulls_that_cannot_be_one_statement_run_in_a_transaction(
     empty = pull(client, partner, pack_id, 1)
     assert (empty.status_code, empty.json()) == (400, {"error": OutOfStock.message}), empty.text
     assert len(calls) == 1
+
+
+def test_pulls_in_flight_read_their_packs_and_seeds_in_one_round_as_each_alone(
+    client: TestClient, settings: Settings, partner: PartnerKeys
+) -> None:
+    full = make_pack(settings, buyback_bps=BPS)
+    drained = make_pack(settings, tiers=((100, 500, 1.0), (500, 900, 1.0)), cards_per_tier=(1, 0))
+    assert pull(client, partner, full, 2).status_code == 200  # alice has a seed at nonce 2
+
+    def seen(found: tuple[PackForPull | None, Any]) -> Any:
+        pack, seed = found
+        return (None if pack is None else vars(pack), seed and dict(seed))
+
+    async def work(runtime: Runtime) -> tuple[list[Any], list[Any], int]:
+        async with runtime.db.write() as conn:
+            partner_id = await conn.scalar(select(User.partner_id).where(User.user_id == "alice"))
+            assert partner_id is not None
+            await conn.execute(
+                insert(WebhookEndpoint).values(
+                    id="we_sandbox",
+                    partner_id=partner_id,
+                    environment="sandbox",
+                    url="https://partner.example/hooks",
+                    secret="s",
+                    events=["pull.fulfilled"],
+                    created_at=FakeClock()(),
+                )
+            )
+        asks = [
+            (full, partner_id, "production", "alice"),
+            (full, partner_id, "production", "bob"),  # no seed
+            ("no-such-pack", partner_id, "production", "alice"),
+            (drained, partner_id, "production", "alice"),  # a tier without stock
+            (full, partner_id, "sandbox", "alice"),  # an endpoint there
+            (full, partner_id + 1, "production", "alice"),  # another partner's alice
+        ]
+        rounds = pull_rounds(runtime.db)
+        before = rounds.reads.rounds
+        together = await asyncio.gather(*(rounds.pack_and_seed(*ask) for ask in asks))
+        sent = rounds.reads.rounds - before
+        async with runtime.db.autocommit() as alone_conn:
+            assert alone_conn is not None
+            repo = PullRepository(alone_conn)
+            alone = [await repo.pack_and_seed(*ask) for ask in asks]
+        return [seen(f) for f in together], [seen(f) for f in alone], sent
+
+    together, alone, sent = run(settings, work)
+    assert together == alone
+    assert sent == 1
+    first, no_seed, unknown, drained_pack, with_endpoint, stranger = together
+    assert first[1]["next_nonce"] == 2 and first[0]["has_endpoints"] is False
+    assert no_seed[1] is None and unknown == (None, None) and stranger[1] is None
+    assert drained_pack[0]["has_an_empty_tier"] is True
+    assert with_endpoint[0]["has_endpoints"] is True

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     BigInteger,
@@ -29,8 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.money import BASIS_POINTS
 from clawvault.db import lean
+from clawvault.db.batcher import Batcher
 from clawvault.db.dialect import is_postgres, unindexed
-from clawvault.db.engine import TransientConflict
+from clawvault.db.engine import Database, TransientConflict
 from clawvault.db.models import (
     Card,
     CardStatus,
@@ -753,3 +757,80 @@ class PullRepository:
         if pack_ids is not None:
             query = query.where(Pull.pack_id.in_(pack_ids))
         return (await self.conn.execute(query)).mappings().all()
+
+
+# PACK_AND_SEED's parameters, as columns of the asks of a round (PullRounds).
+_ASK_COLUMNS = {
+    "pack_id": "pack_id",
+    "endpoint_partner_id": "partner_id",
+    "endpoint_environment": "environment",
+    "owner_id": "partner_id",
+    "seed_user_id": "user_id",
+}
+_ASKS = (
+    "unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[]) WITH ORDINALITY"
+    " AS ask(pack_id, partner_id, environment, user_id, n)"
+)
+_POSITIONAL = re.compile(r"\$(\d+)")
+
+
+def _pack_and_seed_round(dialect: Any) -> tuple[str, tuple[Any, ...]]:
+    """PACK_AND_SEED for many pulls in one statement: its SQL (as db.lean compiles it) run for
+    each ask of an unnest, its parameters taken from the ask's columns (`ask_n` tells whose
+    row a row is); the statement's constants become parameters after the four arrays.
+    Returns the SQL and those constants."""
+    compiled = lean._compiled(PACK_AND_SEED, dialect, tuple(_seed_params("", 0, "", "")))
+    positions: dict[int, str] = {}
+    constants: list[Any] = []
+    for index, (key, constant, _processor) in enumerate(compiled.binds, 1):
+        if key is None:
+            constants.append(constant)
+            positions[index] = f"${4 + len(constants)}"
+        else:
+            positions[index] = f"ask.{_ASK_COLUMNS[key]}"
+    inner = _POSITIONAL.sub(lambda m: positions[int(m.group(1))], compiled.sql)
+    sql = (
+        f"SELECT ask.n AS ask_n, found.* FROM {_ASKS} CROSS JOIN LATERAL ({inner}) AS found"
+        " ORDER BY ask.n, found.tier_id"
+    )
+    return sql, tuple(constants)
+
+
+Ask = tuple[str, int, str, str]  # pack_id, partner_id, environment, user_id
+
+
+class PullRounds:
+    """PostgreSQL, for pulls that need no transaction: their first read (the pack and the
+    user's seed, `PullRepository.pack_and_seed`), one statement a round for all the pulls in
+    flight (clawvault.db.batcher), as quotes share theirs. The same rows as each pull's own
+    statement; the pull itself stays one statement of its own (`pull_in_one`)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._sql: tuple[str, tuple[Any, ...]] | None = None
+        self.reads: Batcher[Ask, tuple[PackForPull | None, lean.Row | None]] = Batcher(self._read)
+
+    async def pack_and_seed(
+        self, pack_id: str, partner_id: int, environment: str, user_id: str
+    ) -> tuple[PackForPull | None, lean.Row | None]:
+        return await self.reads.submit((pack_id, partner_id, environment, user_id))
+
+    async def _read(self, asks: list[Ask]) -> list[tuple[PackForPull | None, lean.Row | None]]:
+        if self._sql is None:
+            self._sql = _pack_and_seed_round(self._db.engine.dialect)
+        sql, constants = self._sql
+        columns = [list(column) for column in zip(*asks, strict=True)]
+        rows: defaultdict[int, list[Any]] = defaultdict(list)
+        for row in await self._db.postgres_fetch(sql, *columns, *constants):
+            rows[row["ask_n"]].append(row)
+        return [_pack_with_seed(rows.get(n, [])) for n in range(1, len(asks) + 1)]
+
+
+_ROUNDS: WeakKeyDictionary[Database, PullRounds] = WeakKeyDictionary()
+
+
+def pull_rounds(db: Database) -> PullRounds:
+    rounds = _ROUNDS.get(db)
+    if rounds is None:
+        rounds = _ROUNDS[db] = PullRounds(db)
+    return rounds

@@ -32,7 +32,12 @@ from clawvault.pulls.errors import (
     TransactionFailed,
     UserIdRequired,
 )
-from clawvault.pulls.repository import AT_ONCE_MAX_AMOUNT, PackForPull, PullRepository
+from clawvault.pulls.repository import (
+    AT_ONCE_MAX_AMOUNT,
+    PackForPull,
+    PullRepository,
+    pull_rounds,
+)
 from clawvault.sandbox import pulls as sandbox
 from clawvault.sandbox.events import announce
 from clawvault.webhooks.domain import EventType
@@ -212,38 +217,42 @@ async def _buy_in_one(
     now: datetime,
 ) -> dict[str, Any] | None:
     """PostgreSQL, when the pull can be one statement: two round trips in autocommit, no
-    transaction (no BEGIN, no COMMIT): the pack and the user's seed read, the draws made from
-    the seed's next nonces, then PULL_IN_ONE claims their cards and writes everything, or
-    nothing. None when it could not (SQLite; a request whose idempotency record commits with
-    it; a user without a seed yet; a partner with webhook endpoints, whose event commits with
-    the pull; a statement that wrote nothing: the seed moved on, two draws met the same card,
-    a draw's cards were all locked or none was at or after its key): the caller pulls in a
+    transaction (no BEGIN, no COMMIT): the pack and the user's seed read (in a round shared
+    with the other pulls in flight), the draws made from the seed's next nonces, then
+    PULL_IN_ONE claims their cards and writes everything, or nothing. None when it could not
+    (SQLite; a request whose idempotency record commits with it; a user without a seed yet; a
+    partner with webhook endpoints, whose event commits with the pull; a statement that wrote
+    nothing: the seed moved on, two draws met the same card, a draw's cards were all locked or
+    none was at or after its key): the caller pulls in a
     transaction, from the start. The pack's refusals are raised as `_buy` raises them."""
+    if not runtime.db.autocommits():
+        return None
+    # The read goes in a round shared with the other pulls in flight (PullRounds).
+    environment = caller.environment.value
+    found, seed = await pull_rounds(runtime.db).pack_and_seed(
+        pack_id, caller.partner_id, environment, user_id
+    )
+    pack, amount, table = _terms(found, parse_amount(raw_amount))
+    if seed is None or pack.has_endpoints:
+        return None
+    session_id = new_session_id()
+    draws = DrawStream(seed, seed["next_nonce"])
+    drawn = []
+    for draw in (draws.next() for _ in range(amount)):
+        tier = table.draw(draw.u)
+        drawn.append(
+            {"tier_id": tier.tier_id, "key": draw.key, "unit": draw.u, "nonce": draw.nonce}
+        )
+    holder = {
+        "partner_id": caller.partner_id,
+        "user_id": user_id,
+        "session_id": session_id,
+        "now": now,
+        "expires_at": buyback_expiry(now, pack.buyback_window_seconds),
+    }
     async with runtime.db.autocommit() as conn:
-        if conn is None:
-            return None
-        pulls = PullRepository(conn)
-        environment = caller.environment.value
-        found, seed = await pulls.pack_and_seed(pack_id, caller.partner_id, environment, user_id)
-        pack, amount, table = _terms(found, parse_amount(raw_amount))
-        if seed is None or pack.has_endpoints:
-            return None
-        session_id = new_session_id()
-        draws = DrawStream(seed, seed["next_nonce"])
-        drawn = []
-        for draw in (draws.next() for _ in range(amount)):
-            tier = table.draw(draw.u)
-            drawn.append(
-                {"tier_id": tier.tier_id, "key": draw.key, "unit": draw.u, "nonce": draw.nonce}
-            )
-        holder = {
-            "partner_id": caller.partner_id,
-            "user_id": user_id,
-            "session_id": session_id,
-            "now": now,
-            "expires_at": buyback_expiry(now, pack.buyback_window_seconds),
-        }
-        cards = await pulls.pull_in_one(
+        assert conn is not None
+        cards = await PullRepository(conn).pull_in_one(
             pack_id,
             drawn,
             seed,

@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.ids import address_from_bytes
 from clawvault.core.randomness import POOL_KEY_SPACE
 from clawvault.core.runtime import Runtime
 from clawvault.db.engine import Database
-from clawvault.db.models import Card, Environment, Pack, PackTier
+from clawvault.db.models import Card, Environment, Pack, PackTier, WebhookEndpoint
 from clawvault.packs.domain import Tier, tier_for_fmv
 from clawvault.packs.service import refresh_ev
 from clawvault.partners.service import create_key, create_partner
@@ -196,3 +197,20 @@ ADDRESS = {
     "postal_code": "94105",
     "country": "US",
 }
+
+
+async def add_endpoint(
+    conn: AsyncConnection, partner_id: int, environment: str, events: list[str]
+) -> None:
+    """A webhook endpoint of the partner, written straight into the database."""
+    await conn.execute(
+        insert(WebhookEndpoint).values(
+            id=f"we_{partner_id}_{environment}",
+            partner_id=partner_id,
+            environment=environment,
+            url="https://partner.example/hooks",
+            secret="s",
+            events=events,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )

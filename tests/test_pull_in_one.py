@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import (
@@ -19,14 +19,13 @@ from clawvault.db.models import (
     Pull,
     PurchaseSession,
     User,
-    WebhookEndpoint,
 )
 from clawvault.fairness.domain import DrawStream
 from clawvault.packs.domain import buyback_cents
 from clawvault.pulls.errors import OutOfStock
 from clawvault.pulls.repository import PackForPull, PullRepository, pull_rounds
 from clawvault.settings import Settings
-from tests.factories import FakeClock, PartnerKeys, make_pack, make_partner, run
+from tests.factories import FakeClock, PartnerKeys, add_endpoint, make_pack, make_partner, run
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -292,17 +291,7 @@ def test_pulls_in_flight_read_their_packs_and_seeds_in_one_round_as_each_alone(
         async with runtime.db.write() as conn:
             partner_id = await conn.scalar(select(User.partner_id).where(User.user_id == "alice"))
             assert partner_id is not None
-            await conn.execute(
-                insert(WebhookEndpoint).values(
-                    id="we_sandbox",
-                    partner_id=partner_id,
-                    environment="sandbox",
-                    url="https://partner.example/hooks",
-                    secret="s",
-                    events=["pull.fulfilled"],
-                    created_at=FakeClock()(),
-                )
-            )
+            await add_endpoint(conn, partner_id, "sandbox", ["pull.fulfilled"])
         asks = [
             (full, partner_id, "production", "alice"),
             (full, partner_id, "production", "bob"),  # no seed

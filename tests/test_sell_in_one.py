@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from clawvault.buyback.errors import ItemExpired
 from clawvault.buyback.repository import BuybackRepository
 from clawvault.core.runtime import Runtime
-from clawvault.db.models import Buyback, Card, LedgerEntry, WebhookEndpoint, WebhookEvent
+from clawvault.db.models import Buyback, Card, LedgerEntry, WebhookEvent
 from clawvault.packs.domain import buyback_cents
 from clawvault.settings import Settings
-from tests.factories import FakeClock, PartnerKeys, make_pack, make_partner, run
+from tests.factories import FakeClock, PartnerKeys, add_endpoint, make_pack, make_partner, run
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -143,24 +143,14 @@ def test_a_partner_with_an_endpoint_sells_back_in_a_transaction_with_its_event(
     pack_id = make_pack(settings)
     item_id = bought(client, partner, pack_id)
 
-    async def add_endpoint(runtime: Runtime) -> int:
+    async def with_endpoint(runtime: Runtime) -> int:
         async with runtime.db.write() as conn:
             partner_id = await conn.scalar(select(Card.owner_partner_id).where(Card.id == item_id))
             assert partner_id is not None
-            await conn.execute(
-                insert(WebhookEndpoint).values(
-                    id="we_test",
-                    partner_id=partner_id,
-                    environment="production",
-                    url="https://partner.example/hooks",
-                    secret="s",
-                    events=["buyback.completed"],
-                    created_at=FakeClock()(),
-                )
-            )
+            await add_endpoint(conn, partner_id, "production", ["buyback.completed"])
             return partner_id
 
-    run(settings, add_endpoint)
+    run(settings, with_endpoint)
     before = written(settings)
     sold = sell(client, partner, item_id)
     assert sold.status_code == 200, sold.text

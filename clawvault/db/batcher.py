@@ -17,9 +17,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
+from weakref import WeakKeyDictionary
+
+from clawvault.db.engine import Database
 
 T = TypeVar("T")
 R = TypeVar("R")
+X = TypeVar("X")
 
 Flush = Callable[[list[T]], Awaitable[Sequence[R | BaseException]]]
 
@@ -79,3 +83,17 @@ class Batcher(Generic[T, R]):
                     future.exception()
             if not self._runners:
                 self._waiting = []
+
+
+class PerDatabase(Generic[X]):
+    """One X per Database, so per process (a module's batchers), made at its first use."""
+
+    def __init__(self, make: Callable[[Database], X]) -> None:
+        self._make = make
+        self._made: WeakKeyDictionary[Database, X] = WeakKeyDictionary()
+
+    def __call__(self, db: Database) -> X:
+        made = self._made.get(db)
+        if made is None:
+            made = self._made[db] = self._make(db)
+        return made

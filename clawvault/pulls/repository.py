@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     BigInteger,
@@ -32,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.money import BASIS_POINTS
 from clawvault.db import lean
-from clawvault.db.batcher import Batcher
+from clawvault.db.batcher import Batcher, PerDatabase
 from clawvault.db.dialect import is_postgres, unindexed
 from clawvault.db.engine import Database, TransientConflict
 from clawvault.db.models import (
@@ -826,11 +825,4 @@ class PullRounds:
         return [_pack_with_seed(rows.get(n, [])) for n in range(1, len(asks) + 1)]
 
 
-_ROUNDS: WeakKeyDictionary[Database, PullRounds] = WeakKeyDictionary()
-
-
-def pull_rounds(db: Database) -> PullRounds:
-    rounds = _ROUNDS.get(db)
-    if rounds is None:
-        rounds = _ROUNDS[db] = PullRounds(db)
-    return rounds
+pull_rounds = PerDatabase(PullRounds)

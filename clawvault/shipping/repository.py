@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import BindParameter, Executable, RowMapping, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
-from clawvault.db.batcher import Batcher
+from clawvault.db.batcher import Batcher, PerDatabase
 from clawvault.db.dialect import is_postgres, unindexed
 from clawvault.db.engine import Database, json_text
 from clawvault.db.models import Card, CardStatus, Order, OrderEvent, OrderItem, OrderStatus, Quote
@@ -228,11 +227,4 @@ class QuoteRounds:
         await self._db.postgres_fetch(PG_ADD_QUOTES, *columns)
 
 
-_ROUNDS: WeakKeyDictionary[Database, QuoteRounds] = WeakKeyDictionary()
-
-
-def quote_rounds(db: Database) -> QuoteRounds:
-    rounds = _ROUNDS.get(db)
-    if rounds is None:
-        rounds = _ROUNDS[db] = QuoteRounds(db)
-    return rounds
+quote_rounds = PerDatabase(QuoteRounds)

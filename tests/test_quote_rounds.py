@@ -171,7 +171,7 @@ def test_racing_quotes_each_store_their_own_and_ship(settings: Settings) -> None
         app = create_app(settings)
         async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as http:
             runtime: Runtime = app.state.runtime
-            rounds_before.append(quote_rounds(runtime.db).inserts.rounds)
+            rounds_before.append(quote_rounds(runtime.db).batcher.rounds)
             quotes = await asyncio.gather(
                 *(
                     http.post(
@@ -182,7 +182,7 @@ def test_racing_quotes_each_store_their_own_and_ship(settings: Settings) -> None
                     for ids in items
                 )
             )
-            rounds_before.append(quote_rounds(runtime.db).inserts.rounds)
+            rounds_before.append(quote_rounds(runtime.db).batcher.rounds)
             shipped = await asyncio.gather(
                 *(
                     http.post(

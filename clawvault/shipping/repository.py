@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -178,29 +178,47 @@ class ShippingRepository:
         )
 
 
+Built = tuple[dict[str, Any], Any]  # a quote's row, and what its request keeps of it
+
+
 class QuoteRounds:
     """PostgreSQL, for quotes that need no transaction (no idempotency record to commit with
-    them): their reads of their cards and their inserts, each one statement a round for all
-    the quotes in flight (clawvault.db.batcher). A quote's read and its insert were already
-    two statements, each a transaction of its own, so nothing changes for one quote;
-    for many, two round trips and one commit serve them all."""
+    them): one round for all the quotes in flight (clawvault.db.batcher), two statements:
+    their cards read, then the rows their requests build from them inserted. A quote alone
+    was already two statements, each a transaction of its own, so nothing changes for one
+    quote; for many, two round trips and one commit serve them all."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self.reads: Batcher[list[str], list[Any]] = Batcher(self._read)
-        self.inserts: Batcher[dict[str, Any], None] = Batcher(self._insert)
+        self.batcher: Batcher[tuple[list[str], Callable[[list[Any]], Built]], Built]
+        self.batcher = Batcher(self._round)
 
-    async def cards(self, card_ids: list[str]) -> list[Any]:
-        """The cards of these ids that exist (each once), as `ShippingRepository.cards`."""
-        return await self.reads.submit(card_ids)
+    async def quote(self, card_ids: list[str], build: Callable[[list[Any]], Built]) -> Built:
+        """`build` given the cards of these ids that exist (each once, as
+        `ShippingRepository.cards`); the row it returns stored. What it raises is raised."""
+        return await self.batcher.submit((card_ids, build))
 
-    async def add_quote(self, values: dict[str, Any]) -> None:
-        await self.inserts.submit(values)
-
-    async def _read(self, rounds: list[list[str]]) -> list[list[Any]]:
-        wanted = list({card_id: None for ids in rounds for card_id in ids})
+    async def _round(
+        self, asks: list[tuple[list[str], Callable[[list[Any]], Built]]]
+    ) -> list[Built | BaseException]:
+        wanted = list({card_id: None for ids, _build in asks for card_id in ids})
         found = {row["id"]: row for row in await self._db.postgres_fetch(PG_ROUND_CARDS, wanted)}
-        return [[found[card_id] for card_id in ids if card_id in found] for ids in rounds]
+        built: list[Built | BaseException] = []
+        for ids, build in asks:
+            try:
+                built.append(build([found[card_id] for card_id in ids if card_id in found]))
+            except Exception as exc:  # this quote's refusal (an unknown item, ...)
+                built.append(exc)
+        rows = [b[0] for b in built if not isinstance(b, BaseException)]
+        failures = iter(await self._insert(rows) if rows else [])
+        outcomes: list[Built | BaseException] = []
+        for quote in built:
+            if not isinstance(quote, BaseException):
+                failure = next(failures)  # the insert's outcome of this quote's row
+                if failure is not None:
+                    quote = failure
+            outcomes.append(quote)
+        return outcomes
 
     async def _insert(self, quotes: list[dict[str, Any]]) -> list[BaseException | None]:
         try:

@@ -79,11 +79,9 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
         return values, rates
 
     if runtime.db.autocommits():
-        # PostgreSQL: the read and the insert each go in a round shared with the other quotes
-        # in flight (one statement and one commit for them all).
-        rounds = quote_rounds(runtime.db)
-        values, rates = quote_of(await rounds.cards(item_ids))
-        await rounds.add_quote(values)
+        # PostgreSQL: the read and the insert go in a round shared with the other quotes in
+        # flight (one statement each and one commit for them all).
+        values, rates = await quote_rounds(runtime.db).quote(item_ids, quote_of)
     else:
 
         async def add_quote(conn: AsyncConnection) -> tuple[dict[str, Any], list[Rate]]:

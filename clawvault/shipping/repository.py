@@ -61,26 +61,26 @@ PG_ROUND_CARDS = """
 SELECT id, status, fmv_cents, owner_partner_id, owner_user_id
 FROM cards WHERE id = ANY($1::varchar[])
 """
+# A quote's columns, each with the type of the array its values of a round are sent in.
 QUOTE_COLUMNS = (
-    "id",
-    "partner_id",
-    "user_id",
-    "item_ids",
-    "destination",
-    "declared_value_cents",
-    "zone",
-    "rates",
-    "created_at",
-    "expires_at",
+    ("id", "varchar"),
+    ("partner_id", "bigint"),
+    ("user_id", "varchar"),
+    ("item_ids", "text"),
+    ("destination", "text"),
+    ("declared_value_cents", "bigint"),
+    ("zone", "varchar"),
+    ("rates", "text"),
+    ("created_at", "timestamptz"),
+    ("expires_at", "timestamptz"),
 )
-JSON_COLUMNS = frozenset({"item_ids", "destination", "rates"})
-_QUOTE_TYPES = ("varchar", "bigint", "varchar", "text", "text", "bigint", "varchar", "text")
+JSON_COLUMNS = frozenset({"item_ids", "destination", "rates"})  # sent as text, cast to json
+_NAMES = ", ".join(name for name, _type in QUOTE_COLUMNS)
 PG_ADD_QUOTES = f"""
-INSERT INTO quotes ({", ".join(QUOTE_COLUMNS)})
-SELECT id, partner_id, user_id, item_ids::json, destination::json, declared_value_cents, zone,
-       rates::json, created_at, expires_at
-FROM unnest({", ".join(f"${n}::{t}[]" for n, t in enumerate(_QUOTE_TYPES, 1))},
-            $9::timestamptz[], $10::timestamptz[]) AS q({", ".join(QUOTE_COLUMNS)})
+INSERT INTO quotes ({_NAMES})
+SELECT {", ".join(f"{n}::json" if n in JSON_COLUMNS else n for n, _type in QUOTE_COLUMNS)}
+FROM unnest({", ".join(f"${i}::{t}[]" for i, (_n, t) in enumerate(QUOTE_COLUMNS, 1))})
+     AS q({_NAMES})
 """
 
 
@@ -240,7 +240,7 @@ class QuoteRounds:
     async def _write(self, quotes: list[dict[str, Any]]) -> None:
         columns = [
             [json_text(q[name]) if name in JSON_COLUMNS else q[name] for q in quotes]
-            for name in QUOTE_COLUMNS
+            for name, _type in QUOTE_COLUMNS
         ]
         await self._db.postgres_fetch(PG_ADD_QUOTES, *columns)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import (
@@ -150,43 +150,48 @@ def test_a_pull_of_a_user_with_a_seed_writes_in_one_statement_what_a_transaction
 
 def in_one(settings: Settings, pack_id: str, draws: list[dict[str, Any]], nonce: int) -> Any:
     async def work(runtime: Runtime) -> Any:
-        async with runtime.db.autocommit() as conn:
-            assert conn is not None
-            pulls = PullRepository(conn)
-            seed = (await conn.execute(select(FairnessSeed))).mappings().one()
-            now = FakeClock()()
-            holder = {
-                "partner_id": 1,
-                "user_id": "alice",
-                "session_id": "s-in-one",
-                "now": now,
-                "expires_at": None,
-            }
-            session = {
-                "id": "s-in-one",
-                "partner_id": 1,
-                "user_id": "alice",
-                "pack_id": pack_id,
-                "amount": len(draws),
-                "price_cents": 1_000 * len(draws),
-                "public_id": "p",
-                "tx_hash": "t",
-                "odds_canonical": "{}",
-                "created_at": now,
-            }
-            entry = {
-                "partner_id": 1,
-                "kind": "pull",
-                "amount_cents": -1_000 * len(draws),
-                "reference": "s-in-one",
-                "user_id": "alice",
-                "created_at": now,
-            }
-            return await pulls.pull_in_one(
-                pack_id, draws, {**seed, "next_nonce": nonce}, BPS, holder, session, entry
-            )
+        return await in_one_on(runtime, pack_id, draws, nonce)
 
     return run(settings, work)
+
+
+async def in_one_on(runtime: Runtime, pack_id: str, draws: list[dict[str, Any]], nonce: int) -> Any:
+    """PullRepository.pull_in_one of alice's draws from her seed at `nonce`."""
+    async with runtime.db.autocommit() as conn:
+        assert conn is not None
+        pulls = PullRepository(conn)
+        seed = (await conn.execute(select(FairnessSeed))).mappings().one()
+        now = FakeClock()()
+        holder = {
+            "partner_id": 1,
+            "user_id": "alice",
+            "session_id": "s-in-one",
+            "now": now,
+            "expires_at": None,
+        }
+        session = {
+            "id": "s-in-one",
+            "partner_id": 1,
+            "user_id": "alice",
+            "pack_id": pack_id,
+            "amount": len(draws),
+            "price_cents": 1_000 * len(draws),
+            "public_id": "p",
+            "tx_hash": "t",
+            "odds_canonical": "{}",
+            "created_at": now,
+        }
+        entry = {
+            "partner_id": 1,
+            "kind": "pull",
+            "amount_cents": -1_000 * len(draws),
+            "reference": "s-in-one",
+            "user_id": "alice",
+            "created_at": now,
+        }
+        return await pulls.pull_in_one(
+            pack_id, draws, {**seed, "next_nonce": nonce}, BPS, holder, session, entry
+        )
 
 
 def keys_in_pool(settings: Settings, pack_id: str) -> list[tuple[int, int]]:
@@ -318,3 +323,73 @@ def test_pulls_in_flight_read_their_packs_and_seeds_in_one_round_as_each_alone(
     assert no_seed[1] is None and unknown == (None, None) and stranger[1] is None
     assert drained_pack[0]["has_an_empty_tier"] is True
     assert with_endpoint[0]["has_endpoints"] is True
+
+
+def test_the_statement_locks_the_seed_before_any_card(
+    client: TestClient, settings: Settings, partner: PartnerKeys
+) -> None:
+    """As a pull in a transaction takes them (nonces, then cards): the statement waiting for the
+    seed holds no card, so a transaction holding the seed and then locking the cards is not a
+    deadlock (it was, the statement taking its card first: one of the two rolled back)."""
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=3)
+    assert pull(client, partner, pack_id, 1).status_code == 200  # alice's seed, at nonce 1
+    (key, tier) = keys_in_pool(settings, pack_id)[0]
+
+    async def work(runtime: Runtime) -> tuple[list[str], Any]:
+        async with runtime.db.engine.connect() as holder:
+            await holder.execute(text("SET lock_timeout = '20s'"))
+            await holder.execute(text("UPDATE fairness_seeds SET next_nonce = next_nonce"))
+            statement = asyncio.create_task(in_one_on(runtime, pack_id, [draw(key, tier, 1)], 1))
+            await asyncio.sleep(0.5)  # the statement is waiting for the seed
+            assert not statement.done()
+            locked = await holder.execute(
+                select(Card.id)
+                .where(Card.pack_id == pack_id, Card.status == "available")
+                .with_for_update()
+            )
+            cards = list(locked.scalars())
+            await holder.rollback()
+        return cards, await statement
+
+    cards, rows = run(settings, work)
+    assert len(cards) == 2  # every card left, the statement's included: nothing held them
+    assert rows is not None and [row["pool_key"] for row in rows] == [key]
+
+
+def test_a_pull_whose_statement_is_a_deadlocks_victim_is_pulled_in_a_transaction(
+    client: TestClient, settings: Settings, partner: PartnerKeys, calls: list[bool]
+) -> None:
+    """A deadlock the statement takes part in (here: it waits for a row another transaction
+    is inserting, which then waits for the seed the statement holds) rolls it back: nothing
+    was written, and the pull runs again in a transaction instead of failing."""
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=5)
+    assert pull(client, partner, pack_id, 1).status_code == 200  # alice's seed, at nonce 1
+    before = counts(settings)
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.db.engine.connect() as other:
+            # A pull row of nonce 1, uncommitted: the statement's own nonce-1 row waits for it.
+            await other.execute(
+                text(
+                    "INSERT INTO pulls (session_id, position, card_id, pack_id, partner_id,"
+                    " user_id, tier_id, draw, seed_id, nonce, drawn_key, card_key, value_cents,"
+                    " buyback_price_cents, created_at) SELECT session_id, 99, card_id, pack_id,"
+                    " partner_id, user_id, tier_id, draw, seed_id, 1, drawn_key, card_key,"
+                    " value_cents, buyback_price_cents, created_at FROM pulls WHERE nonce = 0"
+                )
+            )
+            answer = asyncio.create_task(asyncio.to_thread(pull, client, partner, pack_id, 1))
+            await asyncio.sleep(0.5)  # the statement holds the seed, waiting for that row
+            assert not answer.done()
+            # Waiting for the seed closes the cycle; the statement, waiting longer, is the one
+            # PostgreSQL rolls back (deadlock_timeout: 1 s).
+            await other.execute(text("UPDATE fairness_seeds SET next_nonce = next_nonce"))
+            await other.rollback()
+        return await answer
+
+    answer = run(settings, work)
+    assert answer.status_code == 200, answer.text
+    assert calls == []  # the statement raised: no rows, no None
+    after = counts(settings)
+    assert after["next_nonce"] == before["next_nonce"] + 1 == 2
+    assert (after["pulls"], after["held"]) == (before["pulls"] + 1, before["held"] + 1)

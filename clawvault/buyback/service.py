@@ -90,13 +90,13 @@ async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, A
     # PostgreSQL: one round trip, one statement in autocommit, when the sellback can be
     # (SELL_IN_ONE); whatever it leaves (an error to tell, a webhook event to commit with it)
     # is settled in a transaction.
-    async with runtime.db.autocommit() as conn:
-        if conn is not None:
-            sold = await BuybackRepository(conn).sell_in_one(
-                item_id, caller.partner_id, now, max_age, runtime.randomness.pool_key()
-            )
-            if sold is not None:
-                return {"success": True, "amount": cents_to_number(sold["amount_cents"])}
+    sold = await runtime.db.in_one_statement(
+        lambda conn: BuybackRepository(conn).sell_in_one(
+            item_id, caller.partner_id, now, max_age, runtime.randomness.pool_key()
+        )
+    )
+    if sold is not None:
+        return {"success": True, "amount": cents_to_number(sold["amount_cents"])}
 
     async def settle(conn: AsyncConnection) -> dict[str, Any]:
         return await _settle_in(conn, runtime, caller, item_id, now)

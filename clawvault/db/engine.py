@@ -324,6 +324,23 @@ class Database:
         async with self.autocommit_engine.connect() as conn:
             yield conn
 
+    async def in_one_statement(
+        self, work: Callable[[AsyncConnection], Awaitable[T | None]]
+    ) -> T | None:
+        """`work`, a write that is one statement, in `autocommit`. None when the caller must
+        write in a transaction instead: no autocommit here, `work` wrote nothing (its None), or
+        the statement was rolled back as a deadlock's victim (a transaction runs again when it
+        is one; a statement alone cannot, and it wrote nothing)."""
+        async with self.autocommit() as conn:
+            if conn is None:
+                return None
+            try:
+                return await work(conn)
+            except DBAPIError as exc:
+                if is_retryable(exc):
+                    return None
+                raise
+
     def autocommits(self) -> bool:
         """Whether a one-statement write of this request may commit alone (`autocommit`)."""
         return self.is_postgres and BEFORE_COMMIT.get() is None

@@ -296,7 +296,21 @@ def _pull_in_one_statement() -> Executable:
     pulls: Table = Pull.__table__  # type: ignore[assignment]
     entries: Table = LedgerEntry.__table__  # type: ignore[assignment]
     users: Table = User.__table__  # type: ignore[assignment]
-    draws = select(
+    # The seed's row is locked before any card, as a pull in a transaction locks them (nonces
+    # reserved, then cards): in the other order, this statement holding a card and waiting for
+    # the seed, a transaction holding the seed and waiting for that card was a deadlock. The
+    # draws exist only while the seed still stands at `first_nonce`: else no card is touched.
+    seed_stands = (
+        select(seeds.c.id)
+        .where(
+            seeds.c.id == bindparam("seed_id"),
+            seeds.c.next_nonce == bindparam("first_nonce"),
+            seeds.c.revealed_at.is_(None),
+        )
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: the lock the UPDATE takes
+        .cte("seed_stands")
+    )
+    unnested = (
         func.unnest(
             bindparam("draw_positions", type_=ARRAY(Integer)),
             bindparam("tier_ids", type_=ARRAY(Integer)),
@@ -306,7 +320,8 @@ def _pull_in_one_statement() -> Executable:
         )
         .table_valued("draw_position", "tier_id", "lower_bound", "unit", "nonce")
         .render_derived(name="d")
-    ).cte("draws")
+    )
+    draws = select(unnested).select_from(seed_stands.join(unnested, true())).cte("draws")
 
     def first_from(lower_bound: Any, name: str) -> Any:
         return (

@@ -223,8 +223,8 @@ async def _buy_in_one(
     (SQLite; a request whose idempotency record commits with it; a user without a seed yet; a
     partner with webhook endpoints, whose event commits with the pull; a statement that wrote
     nothing: the seed moved on, two draws met the same card, a draw's cards were all locked or
-    none was at or after its key): the caller pulls in a
-    transaction, from the start. The pack's refusals are raised as `_buy` raises them."""
+    none was at or after its key; a deadlock's victim): the caller pulls
+    in a transaction, from the start. The pack's refusals are raised as `_buy` raises them."""
     if not runtime.db.autocommits():
         return None
     # The read goes in a round shared with the other pulls in flight (PullRounds).
@@ -250,9 +250,8 @@ async def _buy_in_one(
         "now": now,
         "expires_at": buyback_expiry(now, pack.buyback_window_seconds),
     }
-    async with runtime.db.autocommit() as conn:
-        assert conn is not None
-        cards = await PullRepository(conn).pull_in_one(
+    cards = await runtime.db.in_one_statement(
+        lambda conn: PullRepository(conn).pull_in_one(
             pack_id,
             drawn,
             seed,
@@ -261,6 +260,7 @@ async def _buy_in_one(
             _session(session_id, caller, user_id, pack_id, pack, amount, now),
             _charge(session_id, caller, user_id, pack, amount, now),
         )
+    )
     return None if cards is None else _result(session_id, pack, cards)
 
 

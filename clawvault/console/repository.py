@@ -22,6 +22,7 @@ from clawvault.db.models import (
     Pack,
     Partner,
     Pull,
+    is_available,
 )
 
 SHIPPING_KINDS = (LedgerKind.SHIPPING.value, LedgerKind.SHIPPING_REFUND.value)
@@ -125,11 +126,7 @@ class ConsoleRepository:
         return (await self.conn.execute(query)).mappings().all()
 
     async def available_by_pack(self) -> dict[str, int]:
-        query = (
-            select(Card.pack_id, func.count())
-            .where(Card.status == "available")
-            .group_by(Card.pack_id)
-        )
+        query = select(Card.pack_id, func.count()).where(is_available()).group_by(Card.pack_id)
         return {pack_id: int(count) for pack_id, count in (await self.conn.execute(query)).all()}
 
     async def pull_times(self, pack_id: str, since: datetime) -> list[datetime]:

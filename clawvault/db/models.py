@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -138,6 +139,17 @@ def _where_not_null(column: str) -> dict[str, Any]:
     return {"postgresql_where": condition, "sqlite_where": condition}
 
 
+# A card in its pack's pool, as the partial indexes ix_cards_pool and ix_cards_value hold them:
+# the status a literal in the SQL (`is_available`), since a planner cannot tell that a bound
+# parameter meets an index's condition (SQLite never; PostgreSQL not in a generic plan).
+AVAILABLE_CONDITION = f"status = '{CardStatus.AVAILABLE.value}'"
+
+
+def _where_available() -> dict[str, Any]:
+    condition = text(AVAILABLE_CONDITION)
+    return {"postgresql_where": condition, "sqlite_where": condition}
+
+
 class Card(Base):
     __tablename__ = "cards"
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -167,8 +179,12 @@ class Card(Base):
     order_id: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime]
     __table_args__ = (
-        Index("ix_cards_pool", "pack_id", "status", "tier_id", "pool_key"),
-        Index("ix_cards_value", "pack_id", "status", "fmv_cents", "tier_id"),
+        # The pool's cards only: a claim deletes the card's entries, a sellback adds them,
+        # where an index holding every card moved them from one status's range to another's.
+        Index("ix_cards_pool", "pack_id", "tier_id", "pool_key", **_where_available()),
+        Index("ix_cards_value", "pack_id", "fmv_cents", "tier_id", **_where_available()),
+        # Every card of a pack (the operator's tools): no claim or sellback changes its entry.
+        Index("ix_cards_pack", "pack_id"),
         # The inventory page's order (newest first, then id): a page is an index range scan
         # that stops after `limit` rows, however many items share a purchase time.
         # The indexes below hold only the cards that have a value there (held, in an order):
@@ -195,6 +211,12 @@ class Card(Base):
             **_where_not_null("buyback_expires_at"),
         ),
     )
+
+
+def is_available(status: Any = Card.status) -> Any:
+    """`status` (a cards status column) says the card is in the pool, in the form the partial
+    indexes ix_cards_pool and ix_cards_value serve."""
+    return status == literal_column(f"'{CardStatus.AVAILABLE.value}'")
 
 
 class User(Base):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
 from clawvault.db.dialect import insert_ignoring_conflicts, is_postgres
-from clawvault.db.models import Card, CardStatus, FairnessSeed, Pull, PurchaseSession
+from clawvault.db.models import Card, FairnessSeed, Pull, PurchaseSession, is_available
 
 
 @cache
@@ -126,7 +126,7 @@ class FairnessRepository:
     async def available_by_tier(self, pack_id: str) -> dict[int, int]:
         query = (
             select(Card.tier_id, func.count())
-            .where(Card.pack_id == pack_id, Card.status == CardStatus.AVAILABLE.value)
+            .where(Card.pack_id == pack_id, is_available())
             .group_by(Card.tier_id)
         )
         rows = await self.conn.execute(query)

@@ -24,11 +24,11 @@ from clawvault.core.timeutil import as_utc
 from clawvault.db.models import (
     Buyback,
     Card,
-    CardStatus,
     Pack,
     PackEvHistory,
     PackTier,
     Pull,
+    is_available,
 )
 from clawvault.packs.domain import Tier, TierStock
 
@@ -48,7 +48,7 @@ def tier_from_row(row: RowMapping | Any) -> Tier:
 # of ix_cards_pool.
 TIER_HAS_STOCK = exists().where(
     Card.pack_id == PackTier.pack_id,
-    Card.status == CardStatus.AVAILABLE.value,
+    is_available(),
     Card.tier_id == PackTier.tier_id,
 )
 
@@ -107,7 +107,7 @@ class PackRepository:
         tier = (Card.tier_id + literal_column("0")).label("tier_id")
         query = (
             select(tier, func.count(), func.coalesce(func.sum(Card.fmv_cents), 0))
-            .where(Card.pack_id == pack_id, Card.status == CardStatus.AVAILABLE.value)
+            .where(Card.pack_id == pack_id, is_available())
             .group_by(tier)
         )
         return {
@@ -168,7 +168,7 @@ class PackRepository:
     async def chase_cards(self, pack_id: str, limit: int) -> Sequence[RowMapping]:
         query = (
             select(Card.id, Card.name, Card.image, Card.back_image, Card.fmv_cents)
-            .where(Card.pack_id == pack_id, Card.status == CardStatus.AVAILABLE.value)
+            .where(Card.pack_id == pack_id, is_available())
             .order_by(Card.fmv_cents.desc(), Card.id)
             .limit(limit)
         )

@@ -44,6 +44,7 @@ from clawvault.db.models import (
     Pull,
     PurchaseSession,
     User,
+    is_available,
 )
 from clawvault.fairness.repository import reserve_nonces_statement
 from clawvault.inventory.repository import item_select
@@ -136,7 +137,7 @@ AT_ONCE_MAX_AMOUNT = 100
 # the claim's UPDATE also binds its new values).
 AVAILABLE_IN_TIER = select(Card.id).where(
     Card.pack_id == bindparam("in_pack_id"),
-    Card.status == CardStatus.AVAILABLE.value,
+    is_available(),
     Card.tier_id == bindparam("in_tier_id"),
 )
 
@@ -204,7 +205,7 @@ def _claim_all_statement() -> Update:
         select(Card.id)
         .where(
             Card.pack_id == bindparam("in_pack_id"),
-            Card.status == CardStatus.AVAILABLE.value,
+            is_available(),
             Card.tier_id == draws.c.tier_id,
             Card.pool_key >= draws.c.lower_bound,
         )
@@ -328,7 +329,7 @@ def _pull_in_one_statement() -> Executable:
             select(cards.c.id)
             .where(
                 cards.c.pack_id == bindparam("in_pack_id"),
-                cards.c.status == CardStatus.AVAILABLE.value,
+                is_available(cards.c.status),
                 cards.c.tier_id == draws.c.tier_id,
                 cards.c.pool_key >= lower_bound,
             )

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Sequence
 from sqlalchemy import RowMapping, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clawvault.db.models import Card, CardStatus, Pack, PackTier
+from clawvault.db.models import Card, Pack, PackTier, is_available
 
 CARD_COLUMNS = (
     Card.id,
@@ -43,7 +43,7 @@ class CatalogRepository:
             return []
         query = select(Card.id, Card.pool_key).where(
             Card.pack_id == pack_id,
-            Card.status == CardStatus.AVAILABLE.value,
+            is_available(),
             Card.id.in_(list(card_ids)),
         )
         return sorted((card_id, int(key)) for card_id, key in (await self.conn.execute(query)))
@@ -53,7 +53,7 @@ class CatalogRepository:
         has_stock = exists().where(
             and_(
                 Card.pack_id == PackTier.pack_id,
-                Card.status == CardStatus.AVAILABLE.value,
+                is_available(),
                 Card.tier_id == PackTier.tier_id,
                 Card.id.not_in(list(excluded)),
             )
@@ -72,7 +72,7 @@ class CatalogRepository:
             select(Card.id, Card.fmv_cents, Card.pool_key)
             .where(
                 Card.pack_id == pack_id,
-                Card.status == CardStatus.AVAILABLE.value,
+                is_available(),
                 Card.tier_id == tier_id,
                 Card.pool_key >= lower_bound,
                 Card.id.not_in(list(excluded)),
@@ -88,7 +88,7 @@ class CatalogRepository:
             select(Card.tier_id, func.count())
             .where(
                 Card.pack_id == pack_id,
-                Card.status == CardStatus.AVAILABLE.value,
+                is_available(),
                 Card.id.not_in(list(excluded)),
             )
             .group_by(Card.tier_id)
@@ -102,7 +102,7 @@ class CatalogRepository:
         has_stock = exists().where(
             and_(
                 Card.pack_id == PackTier.pack_id,
-                Card.status == CardStatus.AVAILABLE.value,
+                is_available(),
                 Card.tier_id == PackTier.tier_id,
             )
         )

@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     DateTime,
     Float,
     ForeignKey,
@@ -140,13 +141,13 @@ def _where_not_null(column: str) -> dict[str, Any]:
 
 
 # A card in its pack's pool, as the partial indexes ix_cards_pool and ix_cards_value hold them:
-# the status a literal in the SQL (`is_available`), since a planner cannot tell that a bound
-# parameter meets an index's condition (SQLite never; PostgreSQL not in a generic plan).
-AVAILABLE_CONDITION = f"status = '{CardStatus.AVAILABLE.value}'"
+# the status a literal in the SQL (`is_available`): a planner always sees that a literal meets
+# an index's condition, a bound parameter not always (PostgreSQL's generic plans never).
+AVAILABLE_SQL = f"'{CardStatus.AVAILABLE.value}'"
 
 
 def _where_available() -> dict[str, Any]:
-    condition = text(AVAILABLE_CONDITION)
+    condition = text(f"status = {AVAILABLE_SQL}")
     return {"postgresql_where": condition, "sqlite_where": condition}
 
 
@@ -213,10 +214,11 @@ class Card(Base):
     )
 
 
-def is_available(status: Any = Card.status) -> Any:
-    """`status` (a cards status column) says the card is in the pool, in the form the partial
-    indexes ix_cards_pool and ix_cards_value serve."""
-    return status == literal_column(f"'{CardStatus.AVAILABLE.value}'")
+def is_available(status: Any = Card.status) -> ColumnElement[bool]:
+    """`status` (the cards table's column, of whichever alias) says the card is in the pool,
+    in the form the partial indexes ix_cards_pool and ix_cards_value serve."""
+    condition: ColumnElement[bool] = status == literal_column(AVAILABLE_SQL)
+    return condition
 
 
 class User(Base):

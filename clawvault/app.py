@@ -139,7 +139,6 @@ def create_app(
         version="1.0.0",
         default_response_class=JsonResponse,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes or None,
         telemetry=None if settings.opentelemetry else NO_TELEMETRY,
     )
     app.state.key_cache = KeyCache()
@@ -162,7 +161,7 @@ def create_app(
         )
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(partner_api(), prefix=API_PREFIX)
     app.include_router(partner_api(), prefix=SANDBOX_API_PREFIX)
     app.include_router(sandbox_control_router, prefix=CONTROL_PREFIX, responses=OPERATOR_ERRORS)

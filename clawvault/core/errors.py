@@ -52,7 +52,7 @@ class InvalidJsonBody(ApiError):
 @contextmanager
 def unexpected_failures_as(error: type[ApiError]) -> Iterator[None]:
     """A route that names its own 500 string: an unexpected failure inside answers with it.
-    (Not a body over the app's size limit: that is the 413 Starlette raises from the read.)"""
+    (Not a body over the app's size limit: the 413 HTTPException of the read, `capped`.)"""
     try:
         yield
     except (ApiError, ClientDisconnect, HTTPException):

@@ -26,8 +26,8 @@ NO_QUERY = QueryParams()
 
 
 class FastPathMiddleware:
-    """Innermost of our middlewares, so request ids, rate limits, idempotency and the app's body
-    limit apply as before. (A route's own max_body_size would be skipped: none has one.)
+    """Innermost of our middlewares, so request ids, the body limit, rate limits and idempotency
+    apply as before. (A route's own max_body_size would be skipped: none has one.)
 
     `exact` maps a path under one of `prefixes` to its GET handler ("/vm/available");
     `one_segment` maps a path under a prefix that ends in one more segment, handed to the

@@ -3,6 +3,7 @@ process) and those whose 24-hour band is due to move, and counts no stock when n
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from clawvault.buyback.service import sell_back
 from clawvault.core.runtime import Runtime
 from clawvault.db.engine import Database
 from clawvault.db.models import Environment, Pack, Partner
+from clawvault.packs import service as packs_service
 from clawvault.packs.domain import expected_value_cents
 from clawvault.packs.repository import PackRepository
 from clawvault.packs.service import EvWatch, refresh_moved_ev
@@ -134,3 +136,44 @@ def test_the_band_narrows_after_24_hours_with_no_stock_move(
         assert counted == []  # a band of one EV moves no more
 
     run(settings, work, clock)
+
+
+def test_the_loops_of_two_processes_make_one_pass_a_turn(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keep_ev_fresh in two processes (two runtimes on one database): each turn of the EV job
+    is one pass of one of them, not one of each; an expensive pass pushes the next turn back."""
+    make_partner(settings)
+    make_pack(settings, cards_per_tier=(30, 12, 4), seed=3)
+    turns = settings.model_copy(update={"ev_refresh_seconds": 0.2})
+    passes: list[Runtime] = []
+    real_pass = packs_service.refresh_moved_ev
+    slow = False
+
+    async def observed(runtime: Runtime, watch: EvWatch) -> int:
+        passes.append(runtime)
+        if slow:
+            await asyncio.sleep(0.15)  # a pass of 0.15 s: the next turn 1.5 s later
+        return await real_pass(runtime, watch)
+
+    monkeypatch.setattr(packs_service, "refresh_moved_ev", observed)
+
+    async def work(runtime: Runtime) -> tuple[int, int]:
+        nonlocal slow
+        other = Runtime(db=Database(turns.database_url, turns), settings=turns)
+        loops = [asyncio.create_task(packs_service.keep_ev_fresh(r)) for r in (runtime, other)]
+        try:
+            await asyncio.sleep(2.1)  # ten turns of 0.2 s
+            quick = len(passes)
+            slow = True
+            await asyncio.sleep(2.0)  # the first slow pass, then none for 1.5 s
+            return quick, len(passes) - quick
+        finally:
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            await other.db.dispose()
+
+    quick, slow_passes = run(turns, work)
+    assert 5 <= quick <= 12, quick  # ~ten turns of 0.2 s, each one pass (two loops: twenty)
+    assert 1 <= slow_passes <= 2, slow_passes

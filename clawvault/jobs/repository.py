@@ -38,6 +38,14 @@ class JobRepository:
         runs = result.scalar_one_or_none()
         return None if runs is None else int(runs)
 
+    async def postpone(self, name: str, until: datetime) -> None:
+        """No turn of the job before `until` (a later next_run_at stays)."""
+        await self.conn.execute(
+            update(ScheduledJob)
+            .where(ScheduledJob.name == name, ScheduledJob.next_run_at < until)
+            .values(next_run_at=until)
+        )
+
     async def record_error(self, name: str, error: str | None) -> None:
         await self.conn.execute(
             update(ScheduledJob)

@@ -251,8 +251,8 @@ def test_statements_sqlalchemy_must_complete_are_not_run_lean() -> None:
     dialect = SQLiteDialect_aiosqlite()
     seeds = _insert_ignoring_conflicts(FairnessSeed.__table__, "sqlite")  # type: ignore[arg-type]
     without_nonce = ("partner_id", "user_id", "server_seed", "server_seed_hash", "created_at")
-    assert not lean._Compiled(seeds, dialect, without_nonce).lean
-    assert lean._Compiled(ADD_ENTRY, dialect, tuple(ADD_ENTRY.table.c.keys())[1:]).lean
+    assert not lean.Compiled(seeds, dialect, without_nonce).lean
+    assert lean.Compiled(ADD_ENTRY, dialect, tuple(ADD_ENTRY.table.c.keys())[1:]).lean
 
 
 def test_a_write_not_asked_inline_runs_through_sqlalchemy(

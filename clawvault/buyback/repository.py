@@ -32,6 +32,7 @@ from clawvault.db.models import (
     LedgerKind,
     Pack,
 )
+from clawvault.db.params import typed_params
 from clawvault.ledger.repository import LedgerRepository, ledger_entry
 from clawvault.webhooks.repository import ENDPOINT_EXISTS
 
@@ -99,24 +100,22 @@ def _settle_in_one() -> Any:
     buybacks: Table = Buyback.__table__  # type: ignore[assignment]
     entries: Table = LedgerEntry.__table__  # type: ignore[assignment]
 
-    def value(table: Table, column: str) -> Any:
-        return bindparam(f"b_{column}", type_=table.c[column].type)
-
     returned = RETURN_TO_POOL.returning(Card.id).cte("returned")
     columns = [c.name for c in buybacks.columns if c.name != "id"]
+    value = typed_params(buybacks, "b_", columns)
     added = (
         insert(buybacks)
-        .from_select(columns, select(*(value(buybacks, c) for c in columns)).select_from(returned))
+        .from_select(columns, select(*value.values()).select_from(returned))
         .returning(buybacks.c.id)
         .cte("added")
     )
     entry = select(
-        value(buybacks, "partner_id"),
+        value["partner_id"],
         literal(LedgerKind.BUYBACK.value, String),
-        value(buybacks, "amount_cents"),
+        value["amount_cents"],
         literal(BUYBACK_REFERENCE, String) + cast(added.c.id, String),
-        value(buybacks, "user_id"),
-        value(buybacks, "created_at"),
+        value["user_id"],
+        value["created_at"],
     ).select_from(added)
     entry_columns = ["partner_id", "kind", "amount_cents", "reference", "user_id", "created_at"]
     return (

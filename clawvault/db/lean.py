@@ -48,7 +48,7 @@ class LeanResult:
         return self.rows[0] if self.rows else None
 
 
-class _Compiled:
+class Compiled:
     """One statement compiled for one dialect and one set of parameter keys."""
 
     __slots__ = ("binds", "columns", "lean", "returns_rows", "sql", "typed", "types")
@@ -124,15 +124,17 @@ class _Compiled:
         }
 
 
-_CACHE: dict[tuple[int, str, tuple[str, ...]], tuple[Executable, _Compiled]] = {}
+_CACHE: dict[tuple[int, str, tuple[str, ...]], tuple[Executable, Compiled]] = {}
 
 
-def _compiled(statement: Executable, dialect: Any, keys: tuple[str, ...]) -> _Compiled:
+def compile_once(statement: Executable, dialect: Any, keys: tuple[str, ...]) -> Compiled:
+    """`statement` (built once, at import) compiled for `dialect` with parameters `keys`, once
+    per process: `execute`'s, and a statement that runs it in a round of its own (PullRounds)."""
     cache_key = (id(statement), dialect.name, keys)
     found = _CACHE.get(cache_key)
     if found is not None and found[0] is statement:
         return found[1]
-    compiled = _Compiled(statement, dialect, keys)
+    compiled = Compiled(statement, dialect, keys)
     # The statement is kept with its entry, so its id is not reused while cached; only
     # module-level statements built once come here, so the cache stays small.
     _CACHE[cache_key] = (statement, compiled)
@@ -158,14 +160,14 @@ async def execute(
         if not isinstance(params, Mapping) and len(params) == 1:
             params = params[0]  # one row: one statement (more: SQLAlchemy's multi-row INSERT)
         if isinstance(params, Mapping):
-            compiled = _compiled(statement, conn.dialect, tuple(params))
+            compiled = compile_once(statement, conn.dialect, tuple(params))
             if compiled.lean:
                 return await _run_asyncpg(conn, compiled, params)
     raw = _inline_sqlite(conn)
     many = not isinstance(params, Mapping)
     first: Params = params if isinstance(params, Mapping) else (params[0] if params else {})
     if raw is not None and not (many and not params):
-        compiled = _compiled(statement, conn.dialect, tuple(first))
+        compiled = compile_once(statement, conn.dialect, tuple(first))
         if compiled.lean and not (many and compiled.columns):
             return _run(raw, compiled, params)
     result = await conn.execute(statement, params)
@@ -174,7 +176,7 @@ async def execute(
 
 
 def _run(
-    raw: sqlite3.Connection, compiled: _Compiled, params: Params | Sequence[Params]
+    raw: sqlite3.Connection, compiled: Compiled, params: Params | Sequence[Params]
 ) -> LeanResult:
     cursor = raw.cursor()
     try:
@@ -197,7 +199,7 @@ def _run(
 _STATUS_COUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
 
 
-async def _run_asyncpg(conn: AsyncConnection, compiled: _Compiled, params: Params) -> LeanResult:
+async def _run_asyncpg(conn: AsyncConnection, compiled: Compiled, params: Params) -> LeanResult:
     """What SQLAlchemy's asyncpg cursor does for one statement (start the transaction if none
     is, the prepared statement from the connection's cache, fetch, the row count from the
     status), without its per-execution work; errors raised as SQLAlchemy raises them."""

@@ -46,6 +46,7 @@ from clawvault.db.models import (
     User,
     is_available,
 )
+from clawvault.db.params import typed_params
 from clawvault.fairness.repository import reserve_nonces_statement
 from clawvault.inventory.repository import item_select
 from clawvault.ledger.repository import LedgerRepository
@@ -258,12 +259,6 @@ def _pack_and_seed() -> Executable:
     )
 
 
-def _typed(table: Table, prefix: str, keys: Keys) -> list[Any]:
-    """One bind parameter per column of `keys`, named <prefix><column>, typed as the column
-    (a parameter in a SELECT list has no column to take its type from)."""
-    return [bindparam(f"{prefix}{key}", type_=table.c[key].type) for key in keys]
-
-
 SESSION_KEYS: Keys = (
     "id",
     "partner_id",
@@ -388,7 +383,8 @@ def _pull_in_one_statement() -> Executable:
     new_session = (
         insert(sessions)
         .from_select(
-            list(SESSION_KEYS), select(*_typed(sessions, "s_", SESSION_KEYS)).select_from(nonces)
+            list(SESSION_KEYS),
+            select(*typed_params(sessions, "s_", SESSION_KEYS).values()).select_from(nonces),
         )
         .cte("new_session")
     )
@@ -439,7 +435,8 @@ def _pull_in_one_statement() -> Executable:
     new_entry = (
         insert(entries)
         .from_select(
-            list(ENTRY_KEYS), select(*_typed(entries, "e_", ENTRY_KEYS)).select_from(nonces)
+            list(ENTRY_KEYS),
+            select(*typed_params(entries, "e_", ENTRY_KEYS).values()).select_from(nonces),
         )
         .cte("new_entry")
     )
@@ -459,21 +456,20 @@ def _record_in_one(session_keys: Keys, pull_keys: Keys, rows: int, entry_keys: K
     s_<column>, p<row>_<column>, e_<column>. The pull rows' session is checked at the end of
     the statement, when the session row is there."""
 
-    def binds(table: Table, prefix: str, keys: Keys) -> dict[str, Any]:
-        return {key: bindparam(f"{prefix}{key}", type_=table.c[key].type) for key in keys}
-
     sessions: Table = PurchaseSession.__table__  # type: ignore[assignment]
     pulls: Table = Pull.__table__  # type: ignore[assignment]
     entries: Table = LedgerEntry.__table__  # type: ignore[assignment]
-    new_session = insert(sessions).values(binds(sessions, "s_", session_keys)).cte("new_session")
+    new_session = (
+        insert(sessions).values(typed_params(sessions, "s_", session_keys)).cte("new_session")
+    )
     new_pulls = (
         insert(pulls)
-        .values([binds(pulls, f"p{row}_", pull_keys) for row in range(rows)])
+        .values([typed_params(pulls, f"p{row}_", pull_keys) for row in range(rows)])
         .cte("new_pulls")
     )
     return (
         insert(entries)
-        .values(binds(entries, "e_", entry_keys))
+        .values(typed_params(entries, "e_", entry_keys))
         .add_cte(new_session)
         .add_cte(new_pulls)
     )
@@ -794,7 +790,7 @@ def _pack_and_seed_round(dialect: Any) -> tuple[str, tuple[Any, ...]]:
     each ask of an unnest, its parameters taken from the ask's columns (`ask_n` tells whose
     row a row is); the statement's constants become parameters after the four arrays.
     Returns the SQL and those constants."""
-    compiled = lean._compiled(PACK_AND_SEED, dialect, tuple(_seed_params("", 0, "", "")))
+    compiled = lean.compile_once(PACK_AND_SEED, dialect, tuple(_seed_params("", 0, "", "")))
     positions: dict[int, str] = {}
     constants: list[Any] = []
     for index, (key, constant, _processor) in enumerate(compiled.binds, 1):

@@ -85,11 +85,9 @@ def test_a_sellback_finds_its_card_by_key_while_the_statistics_say_none_is_held(
                     },
                 ),
             ):
-                compiled = statement.compile(dialect=conn.dialect, column_keys=list(params))
-                values = compiled.construct_params(params)
-                ordered = tuple(values[name] for name in compiled.positiontup or ())
+                sql, ordered = positional(statement, conn, params)
                 explain = "EXPLAIN " if runtime.db.is_postgres else "EXPLAIN QUERY PLAN "
-                rows = (await conn.exec_driver_sql(explain + compiled.string, ordered)).all()
+                rows = (await conn.exec_driver_sql(explain + sql, ordered)).all()
                 plans.append("\n".join(str(row[-1]) for row in rows))
         return plans
 
@@ -168,8 +166,9 @@ def test_the_pools_queries_take_the_partial_pool_indexes(settings: Settings) -> 
                     event.remove(conn.sync_connection, "before_cursor_execute", capture)
                 ((sql, parameters),) = captured
                 plans[name] = await plan_of(conn, sql, tuple(parameters))
-            claim = CLAIM.compile(dialect=conn.dialect)
-            values = claim.construct_params(
+            sql, ordered = positional(
+                CLAIM,
+                conn,
                 {
                     "in_pack_id": pack_id,
                     "in_tier_id": 1,
@@ -179,15 +178,23 @@ def test_the_pools_queries_take_the_partial_pool_indexes(settings: Settings) -> 
                     "new_session_id": "s",
                     "now": FakeClock()(),
                     "expires_at": None,
-                }
+                },
             )
-            ordered = tuple(values.get(name) for name in claim.positiontup or ())
-            plans["claim"] = await plan_of(conn, claim.string, ordered)
+            plans["claim"] = await plan_of(conn, sql, ordered)
         return plans
 
     for name, plan in run(settings, work).items():
         assert "ix_cards_pool" in plan or "ix_cards_value" in plan, (name, plan)
         assert "SCAN cards\n" not in plan + "\n" and "Seq Scan on cards" not in plan, (name, plan)
+
+
+def positional(
+    statement: Any, conn: AsyncConnection, params: dict[str, Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """`statement`'s SQL for the connection's driver, and `params` in its parameters' order."""
+    compiled = statement.compile(dialect=conn.dialect, column_keys=list(params))
+    values = compiled.construct_params(params)
+    return compiled.string, tuple(values[name] for name in compiled.positiontup or ())
 
 
 async def plan_of(conn: AsyncConnection, sql: str, parameters: tuple[Any, ...]) -> str:

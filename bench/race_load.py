@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from clawvault.core.timeutil import utcnow
 from clawvault.db import migrate
 from clawvault.settings import Settings
 from tests import pg
@@ -48,8 +49,11 @@ def arguments() -> argparse.Namespace:
 def prepare(settings: Settings, servers: list[LiveServer], args: argparse.Namespace) -> LoadPlan:
     partners = [make_partner(settings, f"bench-partner-{n}") for n in range(2)]
     per_tier = (args.cards * 7 // 10, args.cards // 4, args.cards - args.cards * 19 // 20)
-    shared = [make_pack(settings, tiers=TIERS, cards_per_tier=per_tier, seed=s) for s in (1, 2)]
-    private = make_pack(settings, tiers=TIERS, cards_per_tier=per_tier, seed=3)
+    shared = [
+        make_pack(settings, tiers=TIERS, cards_per_tier=per_tier, seed=s, clock=utcnow)
+        for s in (1, 2)
+    ]
+    private = make_pack(settings, tiers=TIERS, cards_per_tier=per_tier, seed=3, clock=utcnow)
     return LoadPlan(
         server_urls=[s.url for s in servers],
         keys=[p.key for p in partners],

@@ -96,13 +96,18 @@ def make_pack(
     slug: str | None = None,
     seed: int = 7,
     card_type: str = "enft",
-    clock: Callable[[], datetime] | None = None,
+    clock: Callable[[], datetime],
 ) -> str:
-    """A pack with cards spread evenly over each tier's band; returns its id."""
+    """A pack with cards spread evenly over each tier's band; returns its id.
+
+    `clock` is the clock the test runs on: its `clock` fixture when the app runs on a FakeClock,
+    `utcnow` when servers or services run on the real one. Its prices, its EV and its stamps are
+    as of that clock, so a fixed date never meets the real clock (a price stamped 2026-11-27 is
+    stale a week later)."""
     number = next(_counter)
     pack_id = address_from_bytes(f"test-pack-{number}-{random.random()}".encode())
     slug = slug or f"test-pack-{number}"
-    now = (clock or FakeClock())()
+    now = clock()
     rng = random.Random(seed)
     tier_objects = [
         Tier(i, f"Tier {i}", "#123456", low, high, weight)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from clawvault.buyback.service import sell_back
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import utcnow
 from clawvault.db.engine import Database
 from clawvault.db.models import Environment, Pack, Partner
 from clawvault.packs.domain import expected_value_cents
@@ -26,7 +27,9 @@ ROUNDS = 12
 
 def test_every_process_refreshing_ev_at_once_is_safe(settings: Settings) -> None:
     partner = make_partner(settings)
-    pack_ids = [make_pack(settings, cards_per_tier=(40, 20, 8), seed=s) for s in (1, 2)]
+    pack_ids = [
+        make_pack(settings, cards_per_tier=(40, 20, 8), seed=s, clock=utcnow) for s in (1, 2)
+    ]
 
     async def work(runtime: Runtime) -> list[tuple[int, int]]:
         async with runtime.db.read() as conn:

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clawvault.app import create_app
+from clawvault.core.timeutil import utcnow
 from clawvault.settings import Settings
 from tests.factories import ADDRESS, FakeClock, PartnerKeys, make_pack, make_partner
 from tests.invariants import query
@@ -42,7 +43,7 @@ def test_a_body_over_the_limit_is_a_413_with_the_request_id(
     limited: TestClient, settings: Settings, path: str, chunked: bool
 ) -> None:
     partner: PartnerKeys = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=utcnow)
     body = f'{{"id": "{pack_id}", "amount": 1, "user_id": "ann", "quote_id": "q"}}'
     over = padded(body, LIMIT + 1)
     headers = {**partner.headers, "Content-Type": "application/json", "X-Request-Id": "r-1"}

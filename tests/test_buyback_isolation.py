@@ -14,8 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clawvault.app import create_app
+from clawvault.core.timeutil import utcnow
 from clawvault.settings import Settings
-from tests.factories import PartnerKeys, make_pack, make_partner
+from tests.factories import FakeClock, PartnerKeys, make_pack, make_partner
 from tests.live import serving
 from tests.load import IN_FLIGHT, ITEM_NOT_FOUND
 
@@ -58,10 +59,10 @@ def postgres_only(database_url: str) -> Iterator[str]:
 
 
 def test_another_partner_gets_not_found_while_a_sellback_is_in_flight(
-    client: TestClient, settings: Settings, postgres_only: str
+    clock: FakeClock, client: TestClient, settings: Settings, postgres_only: str
 ) -> None:
     owner, stranger = make_partner(settings), make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     item_id = _bought(client, owner, pack_id, "same-user-id")
     lock = RowLock(postgres_only, item_id)
     try:
@@ -76,10 +77,10 @@ def test_another_partner_gets_not_found_while_a_sellback_is_in_flight(
 
 
 def test_selling_back_a_pooled_card_that_a_pull_is_claiming_is_not_found(
-    client: TestClient, settings: Settings, postgres_only: str
+    clock: FakeClock, client: TestClient, settings: Settings, postgres_only: str
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     item_id = _bought(client, partner, pack_id, "u")
     sold = client.post(f"{API}/vm/buyback", headers=partner.headers, json={"item_id": item_id})
     assert sold.status_code == 200
@@ -95,7 +96,7 @@ def test_concurrent_sellbacks_of_an_item_that_is_not_yours_are_all_not_found(
     settings: Settings,
 ) -> None:
     owner, stranger = make_partner(settings), make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=utcnow)
 
     async def race() -> list[tuple[int, object]]:
         async with (
@@ -122,7 +123,11 @@ def test_concurrent_sellbacks_of_an_item_that_is_not_yours_are_all_not_found(
 
 
 def test_a_row_lock_held_for_a_moment_delays_the_sellback_but_does_not_refuse_it(
-    client: TestClient, settings: Settings, postgres_only: str, monkeypatch: pytest.MonkeyPatch
+    clock: FakeClock,
+    client: TestClient,
+    settings: Settings,
+    postgres_only: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A transaction that is not a sellback (a pull meeting the card) may hold its row for a
     few milliseconds: the sellback tries again rather than answer 429 at once. Here the lock
@@ -132,7 +137,7 @@ def test_a_row_lock_held_for_a_moment_delays_the_sellback_but_does_not_refuse_it
     from clawvault.buyback.repository import BuybackRepository, RowBusy
 
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     item_id = _bought(client, partner, pack_id, "quick")
     lock = RowLock(postgres_only, item_id)
     met: list[str] = []

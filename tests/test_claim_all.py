@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import utcnow
 from clawvault.db.models import Card
 from clawvault.pulls.repository import PullRepository
 from clawvault.settings import Settings
@@ -30,7 +31,7 @@ HOLDER = {
 
 def pool(settings: Settings, cards: int = 20) -> tuple[str, list[tuple[int, str]]]:
     """A one-tier pack of partner 1; its cards' (pool_key, id) in pool order."""
-    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=cards)
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=cards, clock=utcnow)
 
     async def work(runtime: Runtime) -> list[tuple[int, str]]:
         async with runtime.db.read() as conn:

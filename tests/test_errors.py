@@ -58,11 +58,11 @@ def partner(settings: Settings) -> PartnerKeys:
 
 
 def test_buy_init_errors_in_table_order(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    pack_id = make_pack(settings, max_per_mint=3)
-    disabled = make_pack(settings, enable=False)
-    empty_tier = make_pack(settings, cards_per_tier=(5, 5, 0))
+    pack_id = make_pack(settings, max_per_mint=3, clock=clock)
+    disabled = make_pack(settings, enable=False, clock=clock)
+    empty_tier = make_pack(settings, cards_per_tier=(5, 5, 0), clock=clock)
     h = partner.headers
 
     def buy(body: object):  # type: ignore[no-untyped-def]
@@ -83,7 +83,7 @@ def test_buy_init_errors_in_table_order(
     )
     error(buy({"id": disabled, "amount": 1, "user_id": "u"}), 400, "Claw machine is out of stock")
     error(buy({"id": empty_tier, "amount": 1, "user_id": "u"}), 400, "Claw machine is out of stock")
-    small = make_pack(settings, cards_per_tier=(1, 1, 1), max_per_mint=10)
+    small = make_pack(settings, cards_per_tier=(1, 1, 1), max_per_mint=10, clock=clock)
     error(buy({"id": small, "amount": 4, "user_id": "u"}), 400, "Claw machine is out of stock")
     # nothing of a refused request stays behind
     error(client.get(f"{API}/inventory/u", headers=h), 404, "User not found")
@@ -123,9 +123,9 @@ def test_inventory_card_order_chase_not_found(
 
 
 def test_known_user_with_nothing_left_gets_empty_items(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     item = client.post(
         f"{API}/vm/buy/init",
         headers=partner.headers,
@@ -138,9 +138,9 @@ def test_known_user_with_nothing_left_gets_empty_items(
 
 
 def test_ids_with_pipes_are_url_decoded(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    pack_id = make_pack(settings, card_type="ebay")
+    pack_id = make_pack(settings, card_type="ebay", clock=clock)
     item = client.post(
         f"{API}/vm/buy/init",
         headers=partner.headers,
@@ -156,7 +156,7 @@ def test_buyback_errors(
     client: TestClient, settings: Settings, clock: FakeClock, partner: PartnerKeys
 ) -> None:
     h = partner.headers
-    pack_id = make_pack(settings, window_seconds=3600)
+    pack_id = make_pack(settings, window_seconds=3600, clock=clock)
     for body in ({}, {"item_id": ""}, {"item_id": "unknown"}):
         error(client.post(f"{API}/vm/buyback", headers=h, json=body), 400, "Item not found")
     items = client.post(
@@ -197,10 +197,10 @@ def test_buyback_errors(
 
 
 def test_quote_errors_in_table_order(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
     h = partner.headers
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     items = client.post(
         f"{API}/vm/buy/init", headers=h, json={"id": pack_id, "amount": 2, "user_id": "fay"}
     ).json()["nfts"]
@@ -277,7 +277,7 @@ def test_ship_request_errors(
         400,
         "Quote expired",
     )
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     items = client.post(
         f"{API}/vm/buy/init", headers=h, json={"id": pack_id, "amount": 2, "user_id": "hal"}
     ).json()["nfts"]

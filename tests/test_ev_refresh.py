@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from clawvault.buyback.service import sell_back
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import utcnow
 from clawvault.db.engine import Database
 from clawvault.db.models import Environment, Pack, Partner
 from clawvault.packs import service as packs_service
@@ -56,7 +57,9 @@ def test_a_pass_recomputes_only_packs_whose_stock_moved_in_any_process(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     partner = make_partner(settings)
-    moved, still = (make_pack(settings, cards_per_tier=(30, 12, 4), seed=s) for s in (3, 4))
+    moved, still = (
+        make_pack(settings, cards_per_tier=(30, 12, 4), seed=s, clock=utcnow) for s in (3, 4)
+    )
     counted = count_stock_reads(monkeypatch)
 
     async def work(runtime: Runtime) -> None:
@@ -144,7 +147,7 @@ def test_the_loops_of_two_processes_make_one_pass_a_turn(
     """keep_ev_fresh in two processes (two runtimes on one database): each turn of the EV job
     is one pass of one of them, not one of each; an expensive pass pushes the next turn back."""
     make_partner(settings)
-    make_pack(settings, cards_per_tier=(30, 12, 4), seed=3)
+    make_pack(settings, cards_per_tier=(30, 12, 4), seed=3, clock=utcnow)
     turns = settings.model_copy(update={"ev_refresh_seconds": 0.2})
     passes: list[Runtime] = []
     real_pass = packs_service.refresh_moved_ev

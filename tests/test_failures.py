@@ -11,7 +11,7 @@ from clawvault.buyback.repository import BuybackRepository
 from clawvault.pulls.repository import PullRepository
 from clawvault.settings import Settings
 from clawvault.shipping.repository import QuoteRounds, ShippingRepository
-from tests.factories import ADDRESS, make_pack, make_partner
+from tests.factories import ADDRESS, FakeClock, make_pack, make_partner
 from tests.invariants import balances, violations
 
 API = "/api/v1"
@@ -26,10 +26,10 @@ async def declined(*_args: object, **_kwargs: object) -> None:
 
 
 def test_pull_failure_allocates_nothing(
-    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    clock: FakeClock, client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     monkeypatch.setattr(PullRepository, "record", explode)  # after the cards were claimed
     response = client.post(
         f"{API}/vm/buy/init",
@@ -52,10 +52,10 @@ def test_pull_failure_allocates_nothing(
 
 
 def test_sellback_and_shipping_failures(
-    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    clock: FakeClock, client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     items = client.post(
         f"{API}/vm/buy/init",
         headers=partner.headers,

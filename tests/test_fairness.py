@@ -19,7 +19,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.db.models import User
 from clawvault.fairness.verify import digest, pick_tier, pool_key, unit_number, verify_receipt
 from clawvault.settings import Settings
-from tests.factories import PartnerKeys, make_pack, make_partner, run
+from tests.factories import FakeClock, PartnerKeys, make_pack, make_partner, run
 
 API = "/api/v1"
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -49,9 +49,9 @@ def receipt(client: TestClient, partner: PartnerKeys, session_id: str) -> dict[s
 
 
 def test_commit_pull_rotate_verify(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     before = client.get(f"{API}/fairness/users/ann", headers=partner.headers).json()
     assert before["algorithm"] == "clawvault-fair-v1" and before["next_nonce"] == 0
     assert "server_seed" not in before
@@ -108,9 +108,9 @@ TAMPERS = [
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_any_altered_field_fails(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     session = pull(client, partner, pack_id, "bo")["session_id"]
     client.post(f"{API}/fairness/users/bo/rotate", headers=partner.headers)
     genuine = receipt(client, partner, session)
@@ -122,9 +122,9 @@ def test_any_altered_field_fails(
 
 
 def test_client_seed_and_nonces(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    pack_id = make_pack(settings, cards_per_tier=30)
+    pack_id = make_pack(settings, cards_per_tier=30, clock=clock)
     set_seed = client.post(
         f"{API}/fairness/users/cy/client-seed",
         headers=partner.headers,
@@ -163,10 +163,10 @@ def test_client_seed_and_nonces(
 
 
 def test_receipts_are_the_partners_own(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
     other = make_partner(settings)
-    session = pull(client, partner, make_pack(settings), "dee")["session_id"]
+    session = pull(client, partner, make_pack(settings, clock=clock), "dee")["session_id"]
     response = client.get(f"{API}/fairness/receipts/{session}", headers=other.headers)
     assert response.status_code == 404 and response.json() == {"error": "Receipt not found"}
     mine = client.get(f"{API}/fairness/users/dee", headers=partner.headers).json()
@@ -174,8 +174,10 @@ def test_receipts_are_the_partners_own(
     assert mine["server_seed_hash"] != theirs["server_seed_hash"]
 
 
-def test_published_odds(client: TestClient, settings: Settings, partner: PartnerKeys) -> None:
-    pack_id = make_pack(settings, cards_per_tier=(40, 20, 10))
+def test_published_odds(
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
+) -> None:
+    pack_id = make_pack(settings, cards_per_tier=(40, 20, 10), clock=clock)
     for i in range(10):
         pull(client, partner, pack_id, f"u{i}", 2)
     odds = client.get(f"{API}/vm/{pack_id}/odds", headers=partner.headers).json()
@@ -192,7 +194,7 @@ def test_published_odds(client: TestClient, settings: Settings, partner: Partner
 
 
 def test_readme_worked_example_and_a_reimplementation_from_its_text(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
     readme = README.read_text()
     assert "0.7074221987976144" in readme and "2926586352394260867" in readme
@@ -224,7 +226,7 @@ def test_readme_worked_example_and_a_reimplementation_from_its_text(
             and drawn == card["tier_id"]
         )
 
-    session = pull(client, partner, make_pack(settings), "eli", 5)["session_id"]
+    session = pull(client, partner, make_pack(settings, clock=clock), "eli", 5)["session_id"]
     client.post(f"{API}/fairness/users/eli/rotate", headers=partner.headers)
     opened = receipt(client, partner, session)
     assert all(audit(card, opened["odds_canonical"]) for card in opened["cards"])
@@ -232,9 +234,9 @@ def test_readme_worked_example_and_a_reimplementation_from_its_text(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_verify_command(
-    client: TestClient, settings: Settings, partner: PartnerKeys, tmp_path: Path
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys, tmp_path: Path
 ) -> None:
-    session = pull(client, partner, make_pack(settings), "fox")["session_id"]
+    session = pull(client, partner, make_pack(settings, clock=clock), "fox")["session_id"]
     client.post(f"{API}/fairness/users/fox/rotate", headers=partner.headers)
     genuine = receipt(client, partner, session)
     path = tmp_path / "receipt.json"
@@ -257,11 +259,11 @@ def test_verify_command(
 
 
 def test_a_refused_pull_adds_no_user_and_spends_no_nonce(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
     """PostgreSQL reads the pack, adds the user and reserves the nonces in one statement; a
     pull refused after it (no such pack, too many cards) leaves none of that behind."""
-    pack_id = make_pack(settings, max_per_mint=3)
+    pack_id = make_pack(settings, max_per_mint=3, clock=clock)
     h = partner.headers
     missing = {"id": "no-such-pack", "amount": 2, "user_id": "newcomer"}
     assert client.post(f"{API}/vm/buy/init", headers=h, json=missing).json() == {

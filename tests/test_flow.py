@@ -129,9 +129,11 @@ def test_whole_flow(client: TestClient, settings: Settings, clock: FakeClock) ->
     assert again.json() == {"error": "Item not found"}
 
 
-def test_cancel_returns_items_and_refunds(client: TestClient, settings: Settings) -> None:
+def test_cancel_returns_items_and_refunds(
+    clock: FakeClock, client: TestClient, settings: Settings
+) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     h = partner.headers
     nfts = client.post(
         f"{API}/vm/buy/init", headers=h, json={"id": pack_id, "amount": 2, "user_id": "bob"}
@@ -164,9 +166,11 @@ def test_cancel_returns_items_and_refunds(client: TestClient, settings: Settings
     assert again.status_code == 200
 
 
-def test_partners_never_see_each_other(client: TestClient, settings: Settings) -> None:
+def test_partners_never_see_each_other(
+    clock: FakeClock, client: TestClient, settings: Settings
+) -> None:
     a, b = make_partner(settings), make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     bought = client.post(
         f"{API}/vm/buy/init",
         headers=a.headers,

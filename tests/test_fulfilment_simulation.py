@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from clawvault.app import create_app
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import utcnow
 from clawvault.db.models import OrderStatus
 from clawvault.settings import Settings
 from clawvault.shipping.simulation import simulate_once, simulate_turn
@@ -98,7 +99,7 @@ def test_an_order_the_operator_moved_waits_again(
 def test_the_server_runs_it_when_configured(settings: Settings) -> None:
     simulated = settings.model_copy(update={"fulfilment_simulation_minutes": 0.01})
     partner = make_partner(simulated)
-    pack_id = make_pack(simulated)
+    pack_id = make_pack(simulated, clock=utcnow)
     with TestClient(create_app(simulated), raise_server_exceptions=False) as live:
         order_id = place_order(live, partner.headers, pack_id, "dave")
         deadline = time.monotonic() + 30

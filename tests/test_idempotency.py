@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from clawvault.app import create_app
 from clawvault.core.randomness import SeededRandomness
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import utcnow
 from clawvault.db.models import LedgerEntry, PurchaseSession
 from clawvault.settings import Settings
 from tests.factories import FakeClock, make_pack, make_partner, run
@@ -114,7 +115,7 @@ def test_racing_retries_do_the_work_once(settings: Settings, processes: int) -> 
     """Many copies of one request, at once, against one or two server processes (apps with
     their own engines on one database): one pull, every answer the same or a 409 in flight."""
     partner = make_partner(settings)
-    pack_id = make_pack(settings, cards_per_tier=30)
+    pack_id = make_pack(settings, cards_per_tier=30, clock=utcnow)
     body = {"id": pack_id, "amount": 3, "user_id": "racer"}
     headers = {**partner.headers, "Idempotency-Key": "race-1"}
 

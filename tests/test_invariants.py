@@ -9,18 +9,21 @@ from fastapi.testclient import TestClient
 
 from clawvault.db.models import OrderStatus
 from clawvault.settings import Settings
-from tests.factories import ADDRESS, make_pack, make_partner
+from tests.factories import ADDRESS, FakeClock, make_pack, make_partner
 from tests.invariants import balances, violations
 from tests.test_flow import advance
 
 API = "/api/v1"
 
 
-def test_random_operations_keep_every_invariant(client: TestClient, settings: Settings) -> None:
+def test_random_operations_keep_every_invariant(
+    clock: FakeClock, client: TestClient, settings: Settings
+) -> None:
     rng = random.Random(99)
     partners = [make_partner(settings) for _ in range(2)]
     packs = [
-        make_pack(settings, cards_per_tier=(200, 120, 60), max_per_mint=3, seed=s) for s in range(2)
+        make_pack(settings, cards_per_tier=(200, 120, 60), max_per_mint=3, seed=s, clock=clock)
+        for s in range(2)
     ]
     held: dict[tuple[int, str], set[str]] = {}
     orders: list[tuple[int, str, list[str], str]] = []  # partner, order, items, user

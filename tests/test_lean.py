@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import utcnow
 from clawvault.db import lean
 from clawvault.db.dialect import _insert_ignoring_conflicts
 from clawvault.db.models import FairnessSeed, LedgerEntry, User
@@ -102,7 +103,7 @@ def test_lean_statements_answer_as_sqlalchemy(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=utcnow)
     taken = _counting(monkeypatch)
 
     async def work(runtime: Runtime) -> None:
@@ -282,7 +283,7 @@ def test_a_quotes_cards_read_lean_as_by_the_list_statement(
     from clawvault.db.models import Card
     from clawvault.shipping.repository import CARDS, FEW_CARDS, ShippingRepository
 
-    pack_id = make_pack(settings, cards_per_tier=10)
+    pack_id = make_pack(settings, cards_per_tier=10, clock=utcnow)
     taken = _counting(monkeypatch)
 
     async def work(runtime: Runtime) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from clawvault.core.timeutil import utcnow
 from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner
 from tests.invariants import violations
@@ -22,8 +23,11 @@ pytestmark = pytest.mark.timeout(300)
 def load_plan(settings: Settings, servers: list[LiveServer], **overrides: int) -> LoadPlan:
     partners = [make_partner(settings) for _ in range(2)]
     tiers = ((100, 500, 70.0), (500, 2_000, 25.0), (2_000, 10_000, 5.0))
-    shared = [make_pack(settings, tiers=tiers, cards_per_tier=(60, 25, 8), seed=s) for s in (1, 2)]
-    private = make_pack(settings, tiers=tiers, cards_per_tier=(30, 12, 4), seed=3)
+    shared = [
+        make_pack(settings, tiers=tiers, cards_per_tier=(60, 25, 8), seed=s, clock=utcnow)
+        for s in (1, 2)
+    ]
+    private = make_pack(settings, tiers=tiers, cards_per_tier=(30, 12, 4), seed=3, clock=utcnow)
     return LoadPlan(
         server_urls=[s.url for s in servers],
         keys=[p.key for p in partners],

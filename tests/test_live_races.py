@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from clawvault.core.timeutil import utcnow
 from clawvault.settings import Settings
 from tests.factories import ADDRESS, make_pack, make_partner
 from tests.invariants import query, violations
@@ -66,7 +67,7 @@ def test_concurrent_sellbacks_of_one_item_pay_once(
     settings: Settings, servers: list[LiveServer]
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=utcnow)
     for round_number in range(3):
         body = {"id": pack_id, "amount": 1, "user_id": f"seller-{round_number}"}
         pulled = post(servers[0], partner.key, "/vm/buy/init", body)
@@ -94,7 +95,7 @@ def test_ship_requests_of_many_quotes_over_the_same_items_make_one_order(
     settings: Settings, servers: list[LiveServer]
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=utcnow)
     body = {"id": pack_id, "amount": 3, "user_id": "shipper"}
     items = [n["id"] for n in post(servers[0], partner.key, "/vm/buy/init", body)["nfts"]]
     rate_ids = []
@@ -120,7 +121,7 @@ def test_concurrent_ship_requests_of_one_quote_make_exactly_one_order(
     settings: Settings, servers: list[LiveServer]
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=utcnow)
     body = {"id": pack_id, "amount": 2, "user_id": "shipper"}
     items = [n["id"] for n in post(servers[0], partner.key, "/vm/buy/init", body)["nfts"]]
     quote = post(servers[1], partner.key, "/ship/quote", {"item_ids": items, **DEST})
@@ -143,7 +144,9 @@ def test_draining_a_pack_hands_out_exactly_its_pool(
 ) -> None:
     pool_size = 150
     partner = make_partner(settings)
-    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=pool_size)
+    pack_id = make_pack(
+        settings, tiers=((100, 10_000, 1.0),), cards_per_tier=pool_size, clock=utcnow
+    )
     handed_out: list[str] = []
     failures: list[tuple[int, dict[str, Any]]] = []
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from clawvault.core.randomness import SeededRandomness
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import utcnow
 from clawvault.db.models import Environment
 from clawvault.partners.auth import Caller
 from clawvault.pulls.service import buy
@@ -24,7 +25,11 @@ PULLS = 20_000
 def test_tier_frequencies_match_the_published_odds(settings: Settings) -> None:
     make_partner(settings, "odds")
     pack_id = make_pack(
-        settings, tiers=TIERS, cards_per_tier=(12_500, 7_000, 3_000, 900), max_per_mint=10
+        settings,
+        tiers=TIERS,
+        cards_per_tier=(12_500, 7_000, 3_000, 900),
+        max_per_mint=10,
+        clock=utcnow,
     )
 
     async def work(runtime: Runtime) -> tuple[dict[int, int], int]:

@@ -19,6 +19,7 @@ from schemathesis.checks import (
 )
 
 from clawvault.app import create_app
+from clawvault.core.timeutil import utcnow
 from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner
 from tests.live import serving
@@ -94,7 +95,7 @@ def fuzz(operation: schemathesis.APIOperation, url: str, headers: dict[str, str]
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(settings: Settings) -> None:
     partner = make_partner(settings)
-    make_pack(settings, slug="fuzz-pack")
+    make_pack(settings, slug="fuzz-pack", clock=utcnow)
     quiet = settings.model_copy(update={"webhook_poll_seconds": 0, "admin_token": ADMIN_TOKEN})
     schema = schemathesis.openapi.from_dict(create_app(quiet).openapi())
     failures: list[str] = []

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import utcnow
 from clawvault.packs import service
 from clawvault.settings import Settings
 from tests.factories import make_pack, run
@@ -39,7 +40,7 @@ def test_requests_share_one_listing_and_the_copy_is_listed_again_ahead_of_expiry
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = settings.model_copy(update={"packs_cache_seconds": 10.0})
-    make_pack(settings)
+    make_pack(settings, clock=utcnow)
     now = [1000.0]
     monkeypatch.setattr(service, "_monotonic", lambda: now[0])
     listings = Listings(monkeypatch)
@@ -84,7 +85,7 @@ def test_a_failed_listing_fails_its_requests_and_the_next_request_lists_again(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = settings.model_copy(update={"packs_cache_seconds": 10.0})
-    make_pack(settings)
+    make_pack(settings, clock=utcnow)
     attempts: list[int] = []
     real = service._list_available
 

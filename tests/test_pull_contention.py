@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import utcnow
 from clawvault.db.engine import TransientConflict
 from clawvault.db.models import Partner
 from clawvault.pulls.repository import PullRepository
@@ -35,7 +36,7 @@ def test_a_pull_holding_cards_does_not_wait_for_another_holding_the_rest(
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("SQLite serializes writers: no two pulls are ever in flight together")
     make_partner(settings)
-    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=2)
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=2, clock=utcnow)
 
     async def work(runtime: Runtime) -> list[object]:
         async with runtime.db.write() as first, runtime.db.write() as second:
@@ -59,7 +60,7 @@ def test_a_pull_holding_cards_does_not_wait_for_another_holding_the_rest(
 
 def test_an_empty_tier_is_out_of_stock_not_a_conflict(settings: Settings) -> None:
     make_partner(settings)
-    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=1)
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=1, clock=utcnow)
 
     async def work(runtime: Runtime) -> object:
         async with runtime.db.write() as conn:

@@ -81,9 +81,13 @@ def counts(settings: Settings) -> dict[str, Any]:
 
 
 def test_a_pull_of_a_user_with_a_seed_writes_in_one_statement_what_a_transaction_writes(
-    client: TestClient, settings: Settings, partner: PartnerKeys, calls: list[bool]
+    clock: FakeClock,
+    client: TestClient,
+    settings: Settings,
+    partner: PartnerKeys,
+    calls: list[bool],
 ) -> None:
-    pack_id = make_pack(settings, cards_per_tier=40, max_per_mint=10, buyback_bps=BPS)
+    pack_id = make_pack(settings, cards_per_tier=40, max_per_mint=10, buyback_bps=BPS, clock=clock)
     first = pull(client, partner, pack_id, 1)  # no seed yet: in a transaction, which commits one
     assert first.status_code == 200, first.text
     assert calls == []
@@ -211,9 +215,9 @@ def draw(key: int, tier_id: int, nonce: int) -> dict[str, Any]:
 
 
 def test_a_seed_that_moved_on_writes_nothing(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=20)
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=20, clock=clock)
     assert pull(client, partner, pack_id, 1).status_code == 200  # alice's seed, at nonce 1
     before = counts(settings)
     (key, tier), (key2, _t) = keys_in_pool(settings, pack_id)[:2]
@@ -234,9 +238,9 @@ def test_a_seed_that_moved_on_writes_nothing(
 
 
 def test_draws_meeting_at_one_card_write_nothing(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=20)
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=20, clock=clock)
     assert pull(client, partner, pack_id, 1).status_code == 200
     before = counts(settings)
     (key, tier) = keys_in_pool(settings, pack_id)[3]
@@ -245,9 +249,9 @@ def test_draws_meeting_at_one_card_write_nothing(
 
 
 def test_a_draw_past_the_last_card_takes_the_first_as_a_claim_does(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=20)
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=20, clock=clock)
     assert pull(client, partner, pack_id, 1).status_code == 200
     pool = keys_in_pool(settings, pack_id)
     (first, tier), last = pool[0], pool[-1][0]
@@ -261,9 +265,13 @@ def test_a_draw_past_the_last_card_takes_the_first_as_a_claim_does(
 
 
 def test_pulls_that_cannot_be_one_statement_run_in_a_transaction(
-    client: TestClient, settings: Settings, partner: PartnerKeys, calls: list[bool]
+    clock: FakeClock,
+    client: TestClient,
+    settings: Settings,
+    partner: PartnerKeys,
+    calls: list[bool],
 ) -> None:
-    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=12)
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=12, clock=clock)
     assert pull(client, partner, pack_id, 1).status_code == 200
     # An idempotency record commits with its pull: never in autocommit.
     keyed = pull(client, partner, pack_id, 1, **{"Idempotency-Key": "k-1"})
@@ -282,10 +290,12 @@ def test_pulls_that_cannot_be_one_statement_run_in_a_transaction(
 
 
 def test_pulls_in_flight_read_their_packs_and_seeds_in_one_round_as_each_alone(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    full = make_pack(settings, buyback_bps=BPS)
-    drained = make_pack(settings, tiers=((100, 500, 1.0), (500, 900, 1.0)), cards_per_tier=(1, 0))
+    full = make_pack(settings, buyback_bps=BPS, clock=clock)
+    drained = make_pack(
+        settings, tiers=((100, 500, 1.0), (500, 900, 1.0)), cards_per_tier=(1, 0), clock=clock
+    )
     assert pull(client, partner, full, 2).status_code == 200  # alice has a seed at nonce 2
 
     def seen(found: tuple[PackForPull | None, Any]) -> Any:
@@ -326,12 +336,12 @@ def test_pulls_in_flight_read_their_packs_and_seeds_in_one_round_as_each_alone(
 
 
 def test_the_statement_locks_the_seed_before_any_card(
-    client: TestClient, settings: Settings, partner: PartnerKeys
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
     """As a pull in a transaction takes them (nonces, then cards): the statement waiting for the
     seed holds no card, so a transaction holding the seed and then locking the cards is not a
     deadlock (it was, the statement taking its card first: one of the two rolled back)."""
-    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=3)
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=3, clock=clock)
     assert pull(client, partner, pack_id, 1).status_code == 200  # alice's seed, at nonce 1
     (key, tier) = keys_in_pool(settings, pack_id)[0]
 
@@ -357,12 +367,16 @@ def test_the_statement_locks_the_seed_before_any_card(
 
 
 def test_a_pull_whose_statement_is_a_deadlocks_victim_is_pulled_in_a_transaction(
-    client: TestClient, settings: Settings, partner: PartnerKeys, calls: list[bool]
+    clock: FakeClock,
+    client: TestClient,
+    settings: Settings,
+    partner: PartnerKeys,
+    calls: list[bool],
 ) -> None:
     """A deadlock the statement takes part in (here: it waits for a row another transaction
     is inserting, which then waits for the seed the statement holds) rolls it back: nothing
     was written, and the pull runs again in a transaction instead of failing."""
-    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=5)
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=5, clock=clock)
     assert pull(client, partner, pack_id, 1).status_code == 200  # alice's seed, at nonce 1
     before = counts(settings)
 

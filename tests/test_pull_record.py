@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from clawvault.core.timeutil import as_utc
+from clawvault.core.timeutil import as_utc, utcnow
 from clawvault.db.engine import Database
 from clawvault.db.models import Card, LedgerEntry, LedgerKind, Partner, Pull, PurchaseSession
 from clawvault.ledger.repository import ledger_entry
@@ -75,7 +75,7 @@ def _with_a_record(
 ) -> None:
     """Runs `check` with the database and a record of `amount` cards of a new pack."""
     make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=utcnow)
 
     async def main() -> None:
         db = Database(settings.database_url, settings)

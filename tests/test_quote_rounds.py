@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from clawvault.app import create_app
 from clawvault.core.runtime import Runtime
+from clawvault.core.timeutil import utcnow
 from clawvault.db.batcher import Batcher
 from clawvault.db.models import Quote
 from clawvault.settings import Settings
@@ -139,7 +140,9 @@ def test_a_batcher_outlives_its_event_loop() -> None:
 
 def quotes_of(settings: Settings, partner: PartnerKeys, users: int) -> list[list[str]]:
     """Each of `users` users pulls two items; their ids, per user."""
-    pack_id = make_pack(settings, tiers=((100, 2_000, 1.0),), cards_per_tier=2 * users)
+    pack_id = make_pack(
+        settings, tiers=((100, 2_000, 1.0),), cards_per_tier=2 * users, clock=utcnow
+    )
 
     async def pull_all() -> list[list[str]]:
         async with (

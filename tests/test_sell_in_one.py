@@ -69,10 +69,10 @@ def written(settings: Settings) -> dict[str, Any]:
 
 
 def test_a_sellback_in_one_statement_writes_what_a_transaction_writes(
-    client: TestClient, settings: Settings, calls: list[bool]
+    clock: FakeClock, client: TestClient, settings: Settings, calls: list[bool]
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings, buyback_bps=BPS)
+    pack_id = make_pack(settings, buyback_bps=BPS, clock=clock)
     item_id = bought(client, partner, pack_id)
 
     async def card(runtime: Runtime) -> Any:
@@ -126,7 +126,7 @@ def test_an_expired_item_is_told_by_the_transaction(
     client: TestClient, settings: Settings, clock: FakeClock, calls: list[bool]
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings, window_seconds=60)
+    pack_id = make_pack(settings, window_seconds=60, clock=clock)
     item_id = bought(client, partner, pack_id)
     before = written(settings)
     clock.advance(seconds=60)  # the window's last instant is past
@@ -137,10 +137,10 @@ def test_an_expired_item_is_told_by_the_transaction(
 
 
 def test_a_partner_with_an_endpoint_sells_back_in_a_transaction_with_its_event(
-    client: TestClient, settings: Settings, calls: list[bool]
+    clock: FakeClock, client: TestClient, settings: Settings, calls: list[bool]
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     item_id = bought(client, partner, pack_id)
 
     async def with_endpoint(runtime: Runtime) -> int:

@@ -16,16 +16,18 @@ from clawvault.core.timeutil import as_utc
 from clawvault.db.engine import Database
 from clawvault.db.models import Buyback, Card, CardStatus, LedgerEntry, Partner
 from clawvault.settings import Settings
-from tests.factories import make_pack, make_partner
+from tests.factories import FakeClock, make_pack, make_partner
 
 NOW = datetime(2026, 11, 28, 5, 30, tzinfo=UTC)
 
 
-def _settle(settings: Settings, client: TestClient, session_of: str | None) -> dict[str, Any]:
+def _settle(
+    settings: Settings, client: TestClient, clock: FakeClock, session_of: str | None
+) -> dict[str, Any]:
     """Pulls a card, then settles it naming `session_of` (None: the session that holds it).
     Returns what settle answered and what the database holds afterwards."""
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     pulled = client.post(
         "/api/v1/vm/buy/init",
         headers=partner.headers,
@@ -75,9 +77,9 @@ def _settle(settings: Settings, client: TestClient, session_of: str | None) -> d
 
 
 def test_the_card_the_buyback_and_the_credit_are_written_together(
-    settings: Settings, client: TestClient
+    settings: Settings, client: TestClient, clock: FakeClock
 ) -> None:
-    got = _settle(settings, client, None)
+    got = _settle(settings, client, clock, None)
     (buyback,) = got["buybacks"]
     assert got["answer"] == f"buyback_{buyback['id']}"
     stored = {k: as_utc(v) if isinstance(v, datetime) else v for k, v in buyback.items()}
@@ -96,9 +98,9 @@ def test_the_card_the_buyback_and_the_credit_are_written_together(
 
 
 def test_a_card_not_held_by_the_session_named_writes_nothing(
-    settings: Settings, client: TestClient
+    settings: Settings, client: TestClient, clock: FakeClock
 ) -> None:
-    got = _settle(settings, client, "another-session")
+    got = _settle(settings, client, clock, "another-session")
     assert got["answer"] is None
     assert got["buybacks"] == [] and got["credits"] == []
     assert got["card"]["status"] == CardStatus.HELD.value

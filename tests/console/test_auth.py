@@ -89,7 +89,7 @@ def test_sign_in_goes_only_to_console_pages(settings: Settings, clock: FakeClock
 
 
 def test_a_change_without_the_csrf_token_is_refused(settings: Settings, clock: FakeClock) -> None:
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     with console(settings, clock) as (client, _settings):
         csrf = sign_in(client)
         url = f"{CONSOLE}/packs/{pack_id}/disable"

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from clawvault.core.timeutil import utcnow
 from clawvault.settings import Settings
 from tests.console.browser import chromium, require_chromium
 from tests.console.helpers import API, Shop, pull_and_ship
@@ -35,7 +36,7 @@ def live(settings: Settings) -> Iterator[tuple[LiveServer, Settings]]:
 
 def test_an_operator_signs_in_and_works(live: tuple[LiveServer, Settings]) -> None:
     server, settings = live
-    closed = make_pack(settings, enable=False, slug="closed-for-now")
+    closed = make_pack(settings, enable=False, slug="closed-for-now", clock=utcnow)
     with httpx.Client(base_url=server.url, timeout=30) as http:
         shop: Shop = pull_and_ship(http, settings)
         with chromium() as browser:

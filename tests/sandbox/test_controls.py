@@ -40,7 +40,7 @@ def test_clock_moves_forward_and_reaches_sellback_expiry(
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings), amount=2)["nfts"]]
+    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings, clock=clock), amount=2)["nfts"]]
     now = sandbox.get(f"{CONTROL}/clock", headers=headers(key)).json()
     assert now == {"now": now["now"], "offset_seconds": 0} and parse(now["now"]) == clock.now
 
@@ -58,7 +58,7 @@ def test_clock_moves_forward_and_reaches_sellback_expiry(
     assert inventory_ids(sandbox, key) == {ids[1]}  # an expired item stays in the inventory
 
     # new pulls are stamped with the sandbox clock
-    later = buy(sandbox, key, make_pack(settings))["nfts"][0]
+    later = buy(sandbox, key, make_pack(settings, clock=clock))["nfts"][0]
     assert parse(later["purchased_at"]) == clock.now + timedelta(days=7)
 
     for body in ({}, {"seconds": -1}, {"weeks": 1}, {"days": "1"}, {"days": True}):
@@ -71,7 +71,7 @@ def test_clock_reaches_quote_expiry(
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings), amount=2)["nfts"]]
+    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings, clock=clock), amount=2)["nfts"]]
 
     def quote(item_id: str) -> dict[str, str]:
         body = sandbox.post(
@@ -91,13 +91,13 @@ def test_clock_reaches_quote_expiry(
 
 
 def test_set_fmv_changes_this_sandbox_only_and_moves_tiers(
-    sandbox: TestClient, settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
     # tier 1 ($1-$5) has no card; tier 2 ($5-$20) has two
     pack_id = make_pack(
-        settings, tiers=((100, 500, 50.0), (500, 2_000, 50.0)), cards_per_tier=(0, 2)
+        settings, tiers=((100, 500, 50.0), (500, 2_000, 50.0)), cards_per_tier=(0, 2), clock=clock
     )
     listing = sandbox.get(f"{API}/vm/chase/{pack_id}", headers=headers(partner.key)).json()
     first, second = sorted(c["id"] for c in listing)
@@ -136,10 +136,12 @@ def test_set_fmv_changes_this_sandbox_only_and_moves_tiers(
     assert top.status_code == 200 and top.json()["fmv"] == 10_000_000_000
 
 
-def test_orders_move_through_every_status(sandbox: TestClient, settings: Settings) -> None:
+def test_orders_move_through_every_status(
+    clock: FakeClock, sandbox: TestClient, settings: Settings
+) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings), amount=2)["nfts"]]
+    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings, clock=clock), amount=2)["nfts"]]
     order_id = ship(sandbox, key, ids)
 
     def advance(status: str, note: str | None = None) -> dict[str, object]:
@@ -173,11 +175,11 @@ def test_orders_move_through_every_status(sandbox: TestClient, settings: Setting
 
 @pytest.mark.parametrize("stop", ["cancelled", "failed"])
 def test_stopped_orders_return_their_items(
-    sandbox: TestClient, settings: Settings, stop: str
+    clock: FakeClock, sandbox: TestClient, settings: Settings, stop: str
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings), amount=2)["nfts"]]
+    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings, clock=clock), amount=2)["nfts"]]
     order_id = ship(sandbox, key, ids)
     sandbox.post(
         f"{CONTROL}/order/{order_id}/advance",
@@ -199,7 +201,7 @@ def test_stopped_orders_return_their_items(
     assert ship(sandbox, key, ids[1:])
 
     default_note = ship(
-        sandbox, key, [n["id"] for n in buy(sandbox, key, make_pack(settings))["nfts"]]
+        sandbox, key, [n["id"] for n in buy(sandbox, key, make_pack(settings, clock=clock))["nfts"]]
     )
     shown = sandbox.post(
         f"{CONTROL}/order/{default_note}/advance", headers=headers(key), json={"status": stop}
@@ -225,11 +227,11 @@ def test_stopped_orders_return_their_items(
     ],
 )
 def test_next_sellback_answers_a_forced_production_error(
-    sandbox: TestClient, settings: Settings, error: str, status: int, message: str
+    clock: FakeClock, sandbox: TestClient, settings: Settings, error: str, status: int, message: str
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    nft = buy(sandbox, key, make_pack(settings))["nfts"][0]
+    nft = buy(sandbox, key, make_pack(settings, clock=clock))["nfts"][0]
     forced = sandbox.post(
         f"{CONTROL}/buyback/fail-next",
         headers=headers(key),
@@ -249,11 +251,11 @@ def test_next_sellback_answers_a_forced_production_error(
 
 
 def test_forcing_an_error_needs_a_held_item_and_a_known_error(
-    sandbox: TestClient, settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    nft = buy(sandbox, key, make_pack(settings))["nfts"][0]
+    nft = buy(sandbox, key, make_pack(settings, clock=clock))["nfts"][0]
     unknown_error = sandbox.post(
         f"{CONTROL}/buyback/fail-next",
         headers=headers(key),
@@ -275,7 +277,7 @@ def test_reset_forgets_everything_of_this_key_only(
 ) -> None:
     partner = make_partner(settings)
     key, other = partner.sandbox_key, make_partner(settings).sandbox_key
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     bought = buy(sandbox, key, pack_id, amount=3)
     ids = [n["id"] for n in bought["nfts"]]
     order_id = ship(sandbox, key, ids[:1])

@@ -35,9 +35,11 @@ def test_every_production_route_is_mirrored(sandbox: TestClient) -> None:
         assert set(paths[SANDBOX_API_PREFIX + path[len(API_PREFIX) :]]) == methods
 
 
-def test_keys_work_only_on_their_own_prefix(sandbox: TestClient, settings: Settings) -> None:
+def test_keys_work_only_on_their_own_prefix(
+    clock: FakeClock, sandbox: TestClient, settings: Settings
+) -> None:
     partner = make_partner(settings)
-    make_pack(settings)
+    make_pack(settings, clock=clock)
     invalid = {"error": "Invalid API key"}
     for path in ("/vm/available", "/card/nope", "/inventory/alice"):
         wrong_side = sandbox.get(f"{SB}{path}", headers=headers(partner.key))
@@ -57,10 +59,10 @@ def test_keys_work_only_on_their_own_prefix(sandbox: TestClient, settings: Setti
 
 
 def test_pull_is_synchronous_with_sandbox_tx_hash_and_no_image_link_in_status(
-    sandbox: TestClient, settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings, slug="sb-pack")
+    pack_id = make_pack(settings, slug="sb-pack", clock=clock)
     key = partner.sandbox_key
     bought = buy(sandbox, key, pack_id, amount=3)
     assert len({n["id"] for n in bought["nfts"]}) == 3
@@ -90,10 +92,12 @@ def test_pull_is_synchronous_with_sandbox_tx_hash_and_no_image_link_in_status(
         assert (unknown.status_code, unknown.json()) == (400, {"error": "Transaction failed"})
 
 
-def test_mint_address_is_null_for_ebay_items(sandbox: TestClient, settings: Settings) -> None:
+def test_mint_address_is_null_for_ebay_items(
+    clock: FakeClock, sandbox: TestClient, settings: Settings
+) -> None:
     partner = make_partner(settings)
-    ebay = make_pack(settings, card_type="ebay")
-    enft = make_pack(settings, card_type="enft")
+    ebay = make_pack(settings, card_type="ebay", clock=clock)
+    enft = make_pack(settings, card_type="enft", clock=clock)
     set_production_mint_addresses(settings, ebay)
     production = sandbox.post(
         f"{API}/vm/buy/init",
@@ -117,22 +121,26 @@ def test_mint_address_is_null_for_ebay_items(sandbox: TestClient, settings: Sett
     assert onchain["mint_address"] == onchain["id"]
 
 
-def test_buyback_expiry_is_always_seven_days(sandbox: TestClient, settings: Settings) -> None:
+def test_buyback_expiry_is_always_seven_days(
+    clock: FakeClock, sandbox: TestClient, settings: Settings
+) -> None:
     partner = make_partner(settings)
-    no_window = make_pack(settings, window_seconds=None)
-    one_day = make_pack(settings, window_seconds=86400)
+    no_window = make_pack(settings, window_seconds=None, clock=clock)
+    one_day = make_pack(settings, window_seconds=86400, clock=clock)
     for pack_id in (no_window, one_day):
         nft = buy(sandbox, partner.sandbox_key, pack_id)["nfts"][0]
         assert ISO.match(nft["purchased_at"]) and ISO.match(nft["buyback_expires_at"])
         assert parse(nft["buyback_expires_at"]) - parse(nft["purchased_at"]) == timedelta(days=7)
 
 
-def test_looser_out_of_stock_rule(sandbox: TestClient, settings: Settings) -> None:
+def test_looser_out_of_stock_rule(
+    clock: FakeClock, sandbox: TestClient, settings: Settings
+) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    one_tier_stocked = make_pack(settings, cards_per_tier=(3, 0, 0))
-    empty = make_pack(settings, cards_per_tier=0)
-    disabled = make_pack(settings, enable=False)
+    one_tier_stocked = make_pack(settings, cards_per_tier=(3, 0, 0), clock=clock)
+    empty = make_pack(settings, cards_per_tier=0, clock=clock)
+    disabled = make_pack(settings, enable=False, clock=clock)
     out_of_stock = {"error": "Claw machine is out of stock"}
 
     production = {
@@ -164,7 +172,7 @@ def test_looser_out_of_stock_rule(sandbox: TestClient, settings: Settings) -> No
         )
         assert (answer.status_code, answer.json()) == (400, out_of_stock)
     # not enough candidates for the whole request: nothing at all is allocated
-    partial = make_pack(settings, cards_per_tier=(2, 0, 0))
+    partial = make_pack(settings, cards_per_tier=(2, 0, 0), clock=clock)
     answer = sandbox.post(
         f"{SB}/vm/buy/init",
         headers=headers(key),
@@ -175,9 +183,11 @@ def test_looser_out_of_stock_rule(sandbox: TestClient, settings: Settings) -> No
     assert len(buy(sandbox, key, partial, amount=2, user_id="bob")["nfts"]) == 2
 
 
-def test_same_validation_errors_as_production(sandbox: TestClient, settings: Settings) -> None:
+def test_same_validation_errors_as_production(
+    clock: FakeClock, sandbox: TestClient, settings: Settings
+) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings, max_per_mint=5)
+    pack_id = make_pack(settings, max_per_mint=5, clock=clock)
     cases = [
         ({"id": pack_id, "amount": 1}, "user_id is required"),
         ({"id": "nope", "amount": 1, "user_id": "u"}, "VM not found"),
@@ -201,11 +211,11 @@ def test_same_validation_errors_as_production(sandbox: TestClient, settings: Set
 
 
 def test_sellback_pays_the_price_frozen_at_buy_init(
-    sandbox: TestClient, settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     nft = buy(sandbox, key, pack_id)["nfts"][0]
     moved = sandbox.post(
         f"/_/control/card/{nft['id']}/fmv", headers=headers(key), json={"fmv": 999.99}
@@ -221,12 +231,12 @@ def test_sellback_pays_the_price_frozen_at_buy_init(
 
 
 def test_recent_pulls_value_is_buyback_price_over_0_85(
-    sandbox: TestClient, settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    pack_id = make_pack(settings, buyback_bps=9_000)
-    other = make_pack(settings)
+    pack_id = make_pack(settings, buyback_bps=9_000, clock=clock)
+    other = make_pack(settings, clock=clock)
     nfts = buy(sandbox, key, pack_id, amount=3)["nfts"]
     buy(sandbox, key, other)
     recent = sandbox.get(
@@ -264,7 +274,7 @@ def test_quotes_country_rule_and_destination_as_sent(
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     ids = [n["id"] for n in buy(sandbox, key, pack_id, amount=3)["nfts"]]
 
     zz = {"name": "Ada", "line1": "1 Rue", "city": "Nowhere", "zip": "12345", "country": "ZZ"}
@@ -307,10 +317,12 @@ def test_quotes_country_rule_and_destination_as_sent(
     assert shown["amount"] == body["quotes"][1]["amount"] and shown["currency"] == "USD"
 
 
-def test_address_errors_are_production_ones(sandbox: TestClient, settings: Settings) -> None:
+def test_address_errors_are_production_ones(
+    clock: FakeClock, sandbox: TestClient, settings: Settings
+) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    item = buy(sandbox, key, make_pack(settings))["nfts"][0]["id"]
+    item = buy(sandbox, key, make_pack(settings, clock=clock))["nfts"][0]["id"]
     sloppy = {**ADDRESS, "state": "california", "postal_code": "94105-1234"}
     for prefix, k in ((API, partner.key), (SB, key)):
         answer = sandbox.post(
@@ -331,7 +343,7 @@ def test_orders_stay_queued_and_ship_errors_are_4xx(
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings), amount=2)["nfts"]]
+    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings, clock=clock), amount=2)["nfts"]]
     order_id = ship(sandbox, key, ids)
     assert inventory_ids(sandbox, key) == set()
     clock.advance(days=30)
@@ -361,11 +373,11 @@ def test_orders_stay_queued_and_ship_errors_are_4xx(
 
 
 def test_second_request_on_a_quote_says_item_already_shipped(
-    sandbox: TestClient, settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings
 ) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings), amount=1)["nfts"]]
+    ids = [n["id"] for n in buy(sandbox, key, make_pack(settings, clock=clock), amount=1)["nfts"]]
     quote = sandbox.post(
         f"{SB}/ship/quote", headers=headers(key), json={"item_ids": ids, "destination": ADDRESS}
     ).json()

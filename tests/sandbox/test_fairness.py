@@ -19,7 +19,7 @@ from scipy.stats import chisquare
 from clawvault.fairness.verify import odds_hash, verify_receipt
 from clawvault.sandbox.domain import Candidate, pick_by_key
 from clawvault.settings import Settings
-from tests.factories import make_pack, make_partner
+from tests.factories import FakeClock, make_pack, make_partner
 from tests.invariants import query
 from tests.sandbox.helpers import API, CONTROL, SB, buy, headers, new_sandbox_key
 from tests.test_fairness import TAMPERS
@@ -81,11 +81,11 @@ def verifies(found: dict[str, Any]) -> bool:
 
 
 def test_seed_hash_before_pull_then_every_card_verifies_after_rotation(
-    sandbox: TestClient, settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings
 ) -> None:
     key = make_partner(settings).sandbox_key
     # tier 3 has no card in production: only the FMV override below puts one there
-    pack_id = make_pack(settings, cards_per_tier=(5, 5, 0))
+    pack_id = make_pack(settings, cards_per_tier=(5, 5, 0), clock=clock)
     moved = tier_one_cards(settings, pack_id)[0]
     fmv = sandbox.post(f"{CONTROL}/card/{moved}/fmv", headers=headers(key), json={"fmv": 50})
     assert fmv.status_code == 200, fmv.text
@@ -150,10 +150,10 @@ def test_seed_hash_before_pull_then_every_card_verifies_after_rotation(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_receipt_fails_when_a_field_is_altered_and_with_the_command(
-    sandbox: TestClient, settings: Settings, tmp_path: Path
+    clock: FakeClock, sandbox: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
     key = make_partner(settings).sandbox_key
-    pack_id = make_pack(settings, cards_per_tier=(6, 3, 0))
+    pack_id = make_pack(settings, cards_per_tier=(6, 3, 0), clock=clock)
     moved = tier_one_cards(settings, pack_id)[2]
     sandbox.post(f"{CONTROL}/card/{moved}/fmv", headers=headers(key), json={"fmv": 25})
     session = buy(sandbox, key, pack_id, amount=5, user_id="bo")["session_id"]
@@ -189,9 +189,11 @@ def test_receipt_fails_when_a_field_is_altered_and_with_the_command(
     assert bad.returncode == 1 and bad.stdout.count("FAIL") == 1
 
 
-def test_client_seed_and_nonces_never_repeat(sandbox: TestClient, settings: Settings) -> None:
+def test_client_seed_and_nonces_never_repeat(
+    clock: FakeClock, sandbox: TestClient, settings: Settings
+) -> None:
     key = make_partner(settings).sandbox_key
-    pack_id = make_pack(settings, cards_per_tier=30)
+    pack_id = make_pack(settings, cards_per_tier=30, clock=clock)
     set_seed = sandbox.post(
         f"{SB}/fairness/users/cy/client-seed", headers=headers(key), json={"client_seed": "mine"}
     )
@@ -214,9 +216,11 @@ def test_client_seed_and_nonces_never_repeat(sandbox: TestClient, settings: Sett
     assert all(verifies(receipt(sandbox, key, s)) for s in sessions)
 
 
-def test_reset_forgets_seeds_and_receipts(sandbox: TestClient, settings: Settings) -> None:
+def test_reset_forgets_seeds_and_receipts(
+    clock: FakeClock, sandbox: TestClient, settings: Settings
+) -> None:
     key = make_partner(settings).sandbox_key
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     before = commitment(sandbox, key, "dee")
     session = buy(sandbox, key, pack_id, 2, "dee")["session_id"]
     assert sandbox.post(f"{CONTROL}/reset", headers=headers(key)).json() == {"reset": True}
@@ -228,11 +232,11 @@ def test_reset_forgets_seeds_and_receipts(sandbox: TestClient, settings: Setting
 
 
 def test_sandbox_and_production_seeds_are_independent(
-    sandbox: TestClient, settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings
 ) -> None:
     partner = make_partner(settings)
     key, other_key = partner.sandbox_key, new_sandbox_key(settings, partner.name)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     production = commitment(sandbox, partner.key, "eve", base=API)
     mine = commitment(sandbox, key, "eve")
     theirs = commitment(sandbox, other_key, "eve")
@@ -253,10 +257,12 @@ def test_sandbox_and_production_seeds_are_independent(
         assert (answer.status_code, answer.json()) == (404, {"error": "Receipt not found"})
 
 
-def test_sandbox_odds_are_the_keys_own(sandbox: TestClient, settings: Settings) -> None:
+def test_sandbox_odds_are_the_keys_own(
+    clock: FakeClock, sandbox: TestClient, settings: Settings
+) -> None:
     partner = make_partner(settings)
     key = partner.sandbox_key
-    pack_id = make_pack(settings, cards_per_tier=(5, 5, 0))
+    pack_id = make_pack(settings, cards_per_tier=(5, 5, 0), clock=clock)
     moved = tier_one_cards(settings, pack_id)[0]
     sandbox.post(f"{CONTROL}/card/{moved}/fmv", headers=headers(key), json={"fmv": 50})
     pulled = buy(sandbox, key, pack_id, 4, "fay")
@@ -298,11 +304,15 @@ SANDBOX_PULLS = 3_000
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("sandbox_settings", ["persist"], indirect=True)
 def test_sandbox_tier_frequencies_match_the_published_odds(
-    sandbox: TestClient, settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings
 ) -> None:
     partner = make_partner(settings)
     pack_id = make_pack(
-        settings, tiers=SANDBOX_TIERS, cards_per_tier=(2_000, 1_200, 500, 200), max_per_mint=10
+        settings,
+        tiers=SANDBOX_TIERS,
+        cards_per_tier=(2_000, 1_200, 500, 200),
+        max_per_mint=10,
+        clock=clock,
     )
     for i in range(SANDBOX_PULLS // 10):
         buy(sandbox, partner.sandbox_key, pack_id, amount=10, user_id=f"odds-{i % 20}")

@@ -24,7 +24,10 @@ def test_long_sandbox_session_leaves_production_byte_for_byte(
     sandbox: TestClient, settings: Settings, clock: FakeClock
 ) -> None:
     partner = make_partner(settings)
-    packs = [make_pack(settings, cards_per_tier=(10, 6, 4)), make_pack(settings, card_type="ebay")]
+    packs = [
+        make_pack(settings, cards_per_tier=(10, 6, 4), clock=clock),
+        make_pack(settings, card_type="ebay", clock=clock),
+    ]
     # some production activity first, so there is production state to disturb
     prod_pull = sandbox.post(
         f"{API}/vm/buy/init",
@@ -91,22 +94,22 @@ def test_long_sandbox_session_leaves_production_byte_for_byte(
 
 
 def test_memory_mode_writes_nothing_in_the_main_database(
-    sandbox: TestClient, settings: Settings, sandbox_settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings, sandbox_settings: Settings
 ) -> None:
     partner = make_partner(settings)
-    buy(sandbox, partner.sandbox_key, make_pack(settings), amount=2)
+    buy(sandbox, partner.sandbox_key, make_pack(settings, clock=clock), amount=2)
     stored = sandbox_row_count(settings)
     assert (stored > 0) is sandbox_settings.sandbox_persist
 
 
 def test_two_sandbox_keys_see_nothing_of_each_other(
-    sandbox: TestClient, settings: Settings
+    clock: FakeClock, sandbox: TestClient, settings: Settings
 ) -> None:
     partner, other_partner = make_partner(settings), make_partner(settings)
     a = partner.sandbox_key
     b = new_sandbox_key(settings, partner.name)  # same partner, another key
     c = other_partner.sandbox_key
-    pack_id = make_pack(settings, cards_per_tier=(1, 1, 1))
+    pack_id = make_pack(settings, cards_per_tier=(1, 1, 1), clock=clock)
     bought = buy(sandbox, a, pack_id, amount=3, user_id="same-user")
     ids = [n["id"] for n in bought["nfts"]]
     quote = sandbox.post(

@@ -8,6 +8,7 @@ import asyncio
 import httpx
 
 from clawvault.app import create_app
+from clawvault.core.timeutil import utcnow
 from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner
 from tests.live import serving
@@ -18,7 +19,7 @@ def test_concurrent_sandbox_pulls_never_share_a_card(
     settings: Settings, sandbox_settings: Settings
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings, tiers=((100, 500, 1.0),), cards_per_tier=20)
+    pack_id = make_pack(settings, tiers=((100, 500, 1.0),), cards_per_tier=20, clock=utcnow)
     h = headers(partner.sandbox_key)
 
     async def race() -> list[httpx.Response]:
@@ -51,7 +52,7 @@ def test_concurrent_sandbox_sellbacks_of_one_item_pay_once(
     settings: Settings, sandbox_settings: Settings
 ) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=utcnow)
     h = headers(partner.sandbox_key)
 
     async def race() -> list[httpx.Response]:

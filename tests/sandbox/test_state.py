@@ -25,7 +25,7 @@ def start(settings: Settings, clock: FakeClock) -> TestClient:
 
 def test_memory_state_is_gone_after_a_restart(settings: Settings, clock: FakeClock) -> None:
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     with start(settings, clock) as first:
         store = first.app.state.runtime.sandbox_db  # type: ignore[attr-defined]
         directory = Path(store.url.removeprefix("sqlite:///")).parent
@@ -40,7 +40,7 @@ def test_memory_state_is_gone_after_a_restart(settings: Settings, clock: FakeClo
 def test_persistent_state_survives_a_restart(settings: Settings, clock: FakeClock) -> None:
     persistent = settings.model_copy(update={"sandbox_persist": True})
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     with start(persistent, clock) as first:
         nft = buy(first, partner.sandbox_key, pack_id)["nfts"][0]
     with start(persistent, clock) as second:
@@ -53,7 +53,7 @@ def test_workers_of_one_server_share_the_memory_store(settings: Settings, clock:
     directory, url = make_memory_store()
     shared = settings.model_copy(update={"sandbox_database_url": url})
     partner = make_partner(settings)
-    pack_id = make_pack(settings)
+    pack_id = make_pack(settings, clock=clock)
     try:
         with start(shared, clock) as worker_a, start(shared, clock) as worker_b:
             nft = buy(worker_a, partner.sandbox_key, pack_id)["nfts"][0]

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 PACKS = ("bench-baseball", "bench-hoops", "bench-pokemon", "bench-grails")
@@ -53,6 +54,8 @@ def write_files(directory: Path, cards: int) -> tuple[Path, Path]:
         for slug in PACKS:
             writer.writerow([slug, slug.replace("-", " ").title(), 50, 10, 0.85, TIERS, "true"])
     rng = random.Random(1)
+    # priced as of the run (a fixed date would be "in the future" a year back, and stale later)
+    as_of = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     path = directory / "cards.csv"
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -73,7 +76,7 @@ def write_files(directory: Path, cards: int) -> tuple[Path, Path]:
                     "alt",
                     "Alt",
                     f"{fmv:.2f}",
-                    "2026-11-27T09:00:00Z",
+                    as_of,
                     "2024",
                     "Pokemon",
                     f"Player {serial % 977}",

@@ -168,6 +168,24 @@ def test_simulated_market_is_seeded_and_moves_prices(settings: Settings, clock: 
     assert count(settings, "card_prices") == 30
 
 
+def test_a_market_opened_again_after_a_week_moves_every_stale_price_first(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """A demo database left alone past the price age: its first market turn reprices every
+    stale card (sellbacks would be refused on them), then samples the fresh ones as usual."""
+    pack_id = make_pack(settings, clock=clock, cards_per_tier=20)
+    clock.advance(hours=settings.price_max_age_hours + 1)
+    fresh_id = pack_cards(settings, pack_id)[0]["id"]
+    fresh = PriceQuote(fresh_id, 321, "feed", clock.now)
+    run(settings, lambda rt: apply_quotes(rt, [fresh], "feed"), clock)
+    market = SimulatedMarket(seed=42, cards_per_turn=5)
+    moved = run(settings, lambda rt: market.fetch(rt, 1), clock)
+    stale_ids = {c["id"] for c in pack_cards(settings, pack_id)} - {fresh_id}
+    assert stale_ids <= {q.card_id for q in moved.quotes}
+    assert len(moved.quotes) == len(stale_ids) + 1  # and a sample of the one fresh card
+    assert {q.as_of for q in moved.quotes} == {clock.now}
+
+
 def test_a_late_older_price_never_replaces_a_newer_one(
     settings: Settings, clock: FakeClock
 ) -> None:

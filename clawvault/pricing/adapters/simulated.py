@@ -7,7 +7,13 @@ from clawvault.core.runtime import Runtime
 from clawvault.packs.domain import Tier
 from clawvault.packs.repository import PackRepository
 from clawvault.pricing.adapters.base import Fetched
-from clawvault.pricing.domain import MarketModel, PriceQuote, tick_random
+from clawvault.pricing.domain import (
+    MarketModel,
+    PriceQuote,
+    is_stale,
+    max_price_age,
+    tick_random,
+)
 from clawvault.pricing.repository import PriceRepository
 
 
@@ -25,13 +31,19 @@ class SimulatedMarket:
         self.cards_per_turn = cards_per_turn
 
     async def fetch(self, runtime: Runtime, turn: int) -> Fetched:
-        """The same seed, turn and starting prices give the same moves."""
+        """The same seed, turn and starting prices give the same moves: every stale price, and
+        a sample of the others."""
         now = runtime.clock()
         async with runtime.db.read() as conn:
             cards = await PriceRepository(conn).priced_cards()
             tiers = await PackRepository(conn).tiers_by_pack()
         rng = tick_random(self.seed, turn)
-        chosen = rng.sample(cards, min(self.cards_per_turn, len(cards)))
+        # A demo database opened again after a week: its stale prices move at the first turn,
+        # so a sellback is never refused for a price the market would have moved long ago.
+        max_age = max_price_age(runtime.settings.price_max_age_hours)
+        stale = [card for card in cards if is_stale(card.fmv_as_of, now, max_age)]
+        fresh = [card for card in cards if not is_stale(card.fmv_as_of, now, max_age)]
+        chosen = stale + rng.sample(fresh, min(self.cards_per_turn, len(fresh)))
         quotes = []
         for card in chosen:
             tier = _tier(tiers.get(card.pack_id, []), card.tier_id)

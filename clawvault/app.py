@@ -41,6 +41,7 @@ from clawvault.pulls.router import buy_init_fast
 from clawvault.pulls.router import router as pulls_router
 from clawvault.ratelimit.middleware import RateLimitMiddleware
 from clawvault.ratelimit.service import purge as purge_rate_windows
+from clawvault.sandbox.events import announce_expiring as announce_sandbox_expiring
 from clawvault.sandbox.router import CONTROL_PREFIX
 from clawvault.sandbox.router import router as sandbox_control_router
 from clawvault.sandbox.store import open_store
@@ -49,7 +50,7 @@ from clawvault.shipping.router import router as shipping_router
 from clawvault.shipping.router import ship_quote_fast
 from clawvault.shipping.simulation import start_fulfilment_simulation
 from clawvault.webhooks.router import router as webhooks_router
-from clawvault.webhooks.worker import run_webhooks
+from clawvault.webhooks.worker import announce_expiring, run_webhooks
 
 API_PREFIX = "/api/v1"
 SANDBOX_API_PREFIX = "/_/api/v1"
@@ -116,7 +117,8 @@ def create_app(
         background += start_fulfilment_simulation(rt)
 
         if settings.webhook_poll_seconds > 0:
-            background.append(asyncio.create_task(run_webhooks(rt)))
+            scans = (announce_expiring, announce_sandbox_expiring)
+            background.append(asyncio.create_task(run_webhooks(rt, scans)))
         background.append(asyncio.create_task(keep_tidy(rt)))
         if freeze_gc:
             # Everything made so far (modules, SQLAlchemy's tables and compiled statements,

@@ -6,10 +6,11 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from clawvault.buyback import docs, service
+from clawvault.buyback import docs
 from clawvault.core.http import JsonResponse, json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import Caller, get_caller
+from clawvault.variants import variant
 
 router = APIRouter()
 
@@ -18,9 +19,11 @@ router = APIRouter()
 async def buyback(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.sell_back(runtime, caller, await json_object_body(request)))
+    return JsonResponse(
+        await variant(caller).buyback.sell_back(runtime, caller, await json_object_body(request))
+    )
 
 
 async def buyback_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
     """`buyback` for core.fastpath."""
-    return orjson.dumps(await service.sell_back(runtime, caller, body))
+    return orjson.dumps(await variant(caller).buyback.sell_back(runtime, caller, body))

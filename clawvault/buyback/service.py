@@ -23,7 +23,6 @@ from clawvault.db.models import CardStatus
 from clawvault.packs.domain import buyback_cents
 from clawvault.partners.auth import Caller
 from clawvault.pricing.domain import is_stale, max_price_age
-from clawvault.sandbox import holdings as sandbox
 from clawvault.webhooks.domain import EventType
 from clawvault.webhooks.service import emit
 
@@ -59,8 +58,6 @@ BUSY_PAUSES = (0.002, 0.005, 0.01)
 
 
 async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    if caller.is_sandbox:
-        return await sandbox.sell_back(runtime, caller, body)
     item_id = body.get("item_id")
     if not isinstance(item_id, str) or not item_id:
         raise ItemNotFound()

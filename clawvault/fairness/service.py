@@ -1,6 +1,6 @@
-"""Provably fair pulls: committed server seeds, client seeds, nonces, receipts, odds. Sandbox
-keys are served by clawvault.sandbox.fairness (the same seed life and receipts, on the sandbox
-store)."""
+"""Provably fair pulls: committed server seeds, client seeds, nonces, receipts, odds (the
+production side of `fairness.port`; clawvault.sandbox.fairness is the sandbox's, with the same
+seed life and receipts on the sandbox store)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from clawvault.fairness.repository import FairnessRepository, SeedRepository
 from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.packs.repository import PackRepository
 from clawvault.partners.auth import Caller
-from clawvault.sandbox import fairness as sandbox
 
 
 async def draw_stream(
@@ -41,8 +40,6 @@ async def draw_stream(
 
 
 async def commitment(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
-    if caller.is_sandbox:
-        return await sandbox.commitment(runtime, caller, user_id)
     async with runtime.db.write() as conn:
         seed = await seeds.active_seed(
             SeedRepository.of_partner(conn, caller.partner_id),
@@ -57,8 +54,6 @@ async def set_client_seed(
     runtime: Runtime, caller: Caller, user_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     client_seed = valid_client_seed(body.get("client_seed"))
-    if caller.is_sandbox:
-        return await sandbox.set_client_seed(runtime, caller, user_id, client_seed)
     async with runtime.db.write() as conn:
         return await seeds.set_client_seed(
             SeedRepository.of_partner(conn, caller.partner_id),
@@ -71,8 +66,6 @@ async def set_client_seed(
 
 async def rotate(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
     """Reveals the active server seed and commits a new one (the client seed carries over)."""
-    if caller.is_sandbox:
-        return await sandbox.rotate(runtime, caller, user_id)
     async with runtime.db.write() as conn:
         return await seeds.rotate(
             SeedRepository.of_partner(conn, caller.partner_id),
@@ -83,8 +76,6 @@ async def rotate(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, An
 
 
 async def receipt(runtime: Runtime, caller: Caller, session_id: str) -> dict[str, Any]:
-    if caller.is_sandbox:  # the key's own sandbox pulls; production ones are not shown here
-        return await sandbox.receipt(runtime, caller, session_id)
     async with runtime.db.read() as conn:
         repo = FairnessRepository(conn)
         session = await repo.session(session_id, caller.partner_id)
@@ -95,8 +86,6 @@ async def receipt(runtime: Runtime, caller: Caller, session_id: str) -> dict[str
 
 
 async def published_odds(runtime: Runtime, caller: Caller, pack_id: str) -> dict[str, Any]:
-    if caller.is_sandbox:
-        return await sandbox.published_odds(runtime, caller, pack_id)
     now = runtime.clock()
     async with runtime.db.read() as conn:
         pack = await PackRepository(conn).get(pack_id)

@@ -9,8 +9,9 @@ from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse
 from clawvault.core.runtime import Runtime, get_runtime
-from clawvault.inventory import docs, service
+from clawvault.inventory import docs
 from clawvault.partners.auth import Caller, get_caller
+from clawvault.variants import variant
 
 router = APIRouter()
 
@@ -39,12 +40,12 @@ async def _inventory(
     runtime: Runtime, caller: Caller, user_id: str, limit: str | None, cursor: str | None
 ) -> dict[str, Any]:
     if limit is None and cursor is None:
-        return await service.inventory(runtime, caller, user_id)
-    return await service.inventory_page(runtime, caller, user_id, limit, cursor)
+        return await variant(caller).inventory.inventory(runtime, caller, user_id)
+    return await variant(caller).inventory.inventory_page(runtime, caller, user_id, limit, cursor)
 
 
 @router.get("/card/{item_id}", responses=docs.CARD_LOOKUP)
 async def card(
     item_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.card(runtime, item_id, caller))
+    return JsonResponse(await variant(caller).inventory.card(runtime, caller, item_id))

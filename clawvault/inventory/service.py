@@ -19,7 +19,6 @@ from clawvault.inventory.repository import (
     sqlite_time_from_text,
 )
 from clawvault.partners.auth import Caller
-from clawvault.sandbox import holdings as sandbox
 
 # With the inventory cache on (clawvault.inventory.cache), an answer's "items" is its JSON array
 # already rendered, an orjson.Fragment: serialize answers with orjson.dumps, never change them
@@ -28,8 +27,6 @@ ENTRY_BYTES = 200  # what an answer costs the cache besides its rendered items
 
 
 async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
-    if caller.is_sandbox:
-        return await sandbox.inventory(runtime, caller, user_id)
     db = runtime.db
     cache = cache_for(db, runtime.settings.inventory_cache_bytes)
     key = (caller.partner_id, user_id)
@@ -47,8 +44,6 @@ async def inventory_page(
     runtime: Runtime, caller: Caller, user_id: str, limit_raw: str | None, cursor: str | None
 ) -> dict[str, Any]:
     """Our addition: a page of the inventory and the cursor of the next one (null at the end)."""
-    if caller.is_sandbox:  # sandbox inventories are small: one page holds them all
-        return {**await inventory(runtime, caller, user_id), "next_cursor": None}
     limit = parse_limit(limit_raw, 100)
     after = None
     if cursor:
@@ -97,9 +92,9 @@ def _answer(
     return answer
 
 
-async def card(runtime: Runtime, card_id: str, caller: Caller | None = None) -> dict[str, Any]:
-    if caller is not None and caller.is_sandbox:
-        return await sandbox.card(runtime, caller, card_id)
+async def card(runtime: Runtime, caller: Caller, card_id: str) -> dict[str, Any]:
+    """Any card of the catalog, whoever holds it (`caller` is the port's: the sandbox's answer
+    is its own key's)."""
     async with runtime.db.read() as conn:
         row = await InventoryRepository(conn).card(card_id)
     if row is None:

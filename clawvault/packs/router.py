@@ -8,6 +8,7 @@ from clawvault.core.http import JsonResponse
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.packs import docs, service
 from clawvault.partners.auth import Caller, get_caller
+from clawvault.variants import variant
 
 router = APIRouter()
 
@@ -18,13 +19,13 @@ async def available(
     caller: Caller = Depends(get_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    content = await service.available_json(runtime, platform, caller)
+    content = await variant(caller).packs.available_json(runtime, platform)
     return Response(content, media_type=JsonResponse.media_type)
 
 
 async def available_fast(runtime: Runtime, caller: Caller, _: str, query: QueryParams) -> bytes:
     """`available` for core.fastpath."""
-    return await service.available_json(runtime, query.get("platform", "mainnet"), caller)
+    return await variant(caller).packs.available_json(runtime, query.get("platform", "mainnet"))
 
 
 @router.get("/vm/chase/{slug}", responses=docs.CHASE)

@@ -6,11 +6,13 @@ import asyncio
 import logging
 import time
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.engine import Database
@@ -20,8 +22,6 @@ from clawvault.packs.domain import ev_band, ev_band_moves_at, expected_value_cen
 from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.packs.presenters import chase_json, pack_json
 from clawvault.packs.repository import PackRepository, StockMarks
-from clawvault.partners.auth import Caller
-from clawvault.sandbox.catalog_repository import CatalogRepository
 
 log = logging.getLogger("clawvault.packs")
 EV_WINDOW = timedelta(hours=24)
@@ -58,35 +58,56 @@ def forget_listings(runtime: Runtime) -> None:
     _LISTINGS.pop(runtime.db, None)
 
 
-async def available_json(runtime: Runtime, platform: str, caller: Caller | None = None) -> bytes:
+@dataclass(frozen=True)
+class StockRule:
+    """Which listed packs a pull would find out of stock (`short`), under a name that keys the
+    listing's copy: production's rule (every tier with an odds weight has a card) here, the
+    sandbox's looser one in clawvault.sandbox.packs."""
+
+    name: str
+    short: Callable[[AsyncConnection, list[str]], Awaitable[set[str]]]
+
+
+async def _with_an_empty_tier(conn: AsyncConnection, pack_ids: list[str]) -> set[str]:
+    return await PackRepository(conn).packs_with_an_empty_tier(pack_ids)
+
+
+EVERY_TIER_STOCKED = StockRule("production", _with_an_empty_tier)
+
+
+async def available_json(runtime: Runtime, platform: str) -> bytes:
     """The listing of vm/available as the JSON bytes of the answer."""
-    sandbox = caller is not None and caller.is_sandbox
+    return await listing_json(runtime, platform, EVERY_TIER_STOCKED)
+
+
+async def listing_json(runtime: Runtime, platform: str, rule: StockRule) -> bytes:
+    """The listing of vm/available under a stock rule, as the JSON bytes of the answer."""
     ttl = runtime.settings.packs_cache_seconds
     if ttl <= 0:
-        return orjson.dumps(await _list_available(runtime, platform, sandbox))
+        return orjson.dumps(await _list_available(runtime, platform, rule))
     listings = _LISTINGS.get(runtime.db)
     if listings is None:
         listings = _LISTINGS[runtime.db] = _Listings()
-    cache_key = f"{'sandbox' if sandbox else 'production'}:{platform}"
+    cache_key = f"{rule.name}:{platform}"
     copy = listings.copies.get(cache_key)
     age = None if copy is None else _monotonic() - copy.listed_at
     if copy is not None and age is not None and age < ttl:
         if age >= ttl / 2 and cache_key not in listings.under_way:
-            _list_in_background(runtime, listings, cache_key, platform, sandbox)
+            _list_in_background(runtime, listings, cache_key, platform, rule)
         return copy.body
     listing = listings.under_way.get(cache_key) or _list_in_background(
-        runtime, listings, cache_key, platform, sandbox
+        runtime, listings, cache_key, platform, rule
     )
     return await asyncio.shield(listing)  # a request that goes away leaves it to the others
 
 
 def _list_in_background(
-    runtime: Runtime, listings: _Listings, cache_key: str, platform: str, sandbox: bool
+    runtime: Runtime, listings: _Listings, cache_key: str, platform: str, rule: StockRule
 ) -> asyncio.Task[bytes]:
     async def list_once() -> bytes:
         started = _monotonic()
         try:
-            body = orjson.dumps(await _list_available(runtime, platform, sandbox))
+            body = orjson.dumps(await _list_available(runtime, platform, rule))
         finally:
             listings.under_way.pop(cache_key, None)
         if len(listings.copies) > 100:  # platforms are a handful; made-up ones are not kept
@@ -107,17 +128,13 @@ def _retrieve_failure(task: asyncio.Task[bytes]) -> None:
         log.warning("listing packs failed", exc_info=task.exception())
 
 
-async def _list_available(runtime: Runtime, platform: str, sandbox: bool) -> list[dict[str, Any]]:
+async def _list_available(runtime: Runtime, platform: str, rule: StockRule) -> list[dict[str, Any]]:
     async with runtime.db.read() as conn:
         repo = PackRepository(conn)
         packs = await repo.list_packs(platform)
         ids = [p["id"] for p in packs]
         tiers = await repo.tiers_by_pack(ids)
-        if sandbox:  # the looser sandbox rule
-            stocked = await CatalogRepository(conn).packs_with_any_stock(ids)
-            short = set(ids) - stocked
-        else:
-            short = await repo.packs_with_an_empty_tier(ids)
+        short = await rule.short(conn, ids)
     return [
         pack_json(
             p, tiers.get(p["id"], []), in_stock=p["id"] not in short and bool(tiers.get(p["id"]))

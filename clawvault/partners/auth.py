@@ -24,10 +24,6 @@ class Caller:
     # The API key used: sandbox state is kept per sandbox key.
     key_id: int | None = None
 
-    @property
-    def is_sandbox(self) -> bool:
-        return self.environment is Environment.SANDBOX
-
 
 class KeyCache:
     """A few seconds of memory of key lookups: a revoked key stops working within that time."""

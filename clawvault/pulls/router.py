@@ -12,6 +12,7 @@ from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import Caller, get_caller
 from clawvault.pulls import docs, service
 from clawvault.pulls.errors import TransactionError
+from clawvault.variants import variant
 
 router = APIRouter()
 
@@ -22,14 +23,14 @@ async def buy_init(
 ) -> Response:
     with unexpected_failures_as(TransactionError):
         body = await json_object_body(request)
-        result = await service.buy(runtime, caller, body)
+        result = await variant(caller).pulls.buy(runtime, caller, body)
     return JsonResponse(result)
 
 
 async def buy_init_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
     """`buy_init` for core.fastpath."""
     with unexpected_failures_as(TransactionError):
-        result = await service.buy(runtime, caller, body)
+        result = await variant(caller).pulls.buy(runtime, caller, body)
     return orjson.dumps(result)
 
 
@@ -37,7 +38,9 @@ async def buy_init_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) 
 async def buy_status(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.status(runtime, caller, await json_object_body(request)))
+    return JsonResponse(
+        await variant(caller).pulls.status(runtime, caller, await json_object_body(request))
+    )
 
 
 @router.get("/vm/recent-pulls", responses=docs.RECENT_PULLS)
@@ -48,4 +51,4 @@ async def recent_pulls(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     size = service.parse_limit(limit, runtime.settings.recent_pulls_default_limit)
-    return JsonResponse(await service.recent_pulls(runtime, claw_ids, size, caller))
+    return JsonResponse(await variant(caller).pulls.recent_pulls(runtime, caller, claw_ids, size))

@@ -38,8 +38,6 @@ from clawvault.pulls.repository import (
     PullRepository,
     pull_rounds,
 )
-from clawvault.sandbox import pulls as sandbox
-from clawvault.sandbox.events import announce
 from clawvault.webhooks.domain import EventType
 from clawvault.webhooks.service import emit
 
@@ -48,12 +46,6 @@ IMPATIENT_ATTEMPTS = 4
 
 
 async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    if caller.is_sandbox:
-        result = await sandbox.buy(runtime, caller, body)
-        pulled = {"user_id": parse_user_id(body.get("user_id")), "claw_id": body.get("id")}
-        event = {**pulled, "amount": len(result["nfts"]), **result}
-        await announce(runtime, caller, EventType.PULL_FULFILLED, event)
-        return result
     user_id = parse_user_id(body.get("user_id"))
     if user_id is None:
         raise UserIdRequired()
@@ -323,8 +315,6 @@ def _result(session_id: str, pack: PackForPull, cards: Sequence[lean.Row]) -> di
 
 
 async def status(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    if caller.is_sandbox:
-        return await sandbox.status(runtime, caller, body)
     session_id = body.get("session_id")
     if not isinstance(session_id, str) or not session_id:
         raise TransactionFailed()
@@ -362,10 +352,9 @@ def parse_limit(raw: str | None, default: int) -> int:
 
 
 async def recent_pulls(
-    runtime: Runtime, pack_ids: list[str] | None, limit: int, caller: Caller | None = None
+    runtime: Runtime, caller: Caller, pack_ids: list[str] | None, limit: int
 ) -> list[dict[str, Any]]:
-    if caller is not None and caller.is_sandbox:
-        return await sandbox.recent_pulls(runtime, caller, pack_ids, limit)
+    """Every partner's pulls, newest first: the feed of a claw machine's recent wins."""
     async with runtime.db.read() as conn:
         rows = await PullRepository(conn).recent(pack_ids, limit)
     return [

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.engine import Database
+from clawvault.db.models import Environment
 from clawvault.partners.auth import Caller
 from clawvault.sandbox.domain import sandbox_now
 from clawvault.sandbox.errors import SandboxStateUnavailable
@@ -40,7 +41,7 @@ class SandboxTx:
 
 
 def sandbox_key(caller: Caller) -> int:
-    if not caller.is_sandbox or caller.key_id is None:
+    if caller.environment is not Environment.SANDBOX or caller.key_id is None:
         raise SandboxStateUnavailable()
     return caller.key_id
 

@@ -9,7 +9,7 @@ from clawvault.buyback.errors import ItemNotFound
 from clawvault.core.money import MAX_CENTS, number_to_cents
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
-from clawvault.db.models import OrderStatus, SandboxItemStatus
+from clawvault.db.models import OrderStatus
 from clawvault.inventory.errors import CardNotFound
 from clawvault.inventory.repository import InventoryRepository
 from clawvault.partners.auth import Caller
@@ -18,6 +18,7 @@ from clawvault.sandbox.context import sandbox_read, sandbox_write
 from clawvault.sandbox.domain import FORCEABLE_ERRORS
 from clawvault.sandbox.errors import IllegalSandboxOrderMove, InvalidControl
 from clawvault.sandbox.events import announce
+from clawvault.sandbox.models import SandboxItemStatus
 from clawvault.shipping.domain import IllegalTransition, plan_move
 from clawvault.shipping.errors import OrderNotFound
 from clawvault.shipping.presenters import order_json

@@ -9,7 +9,13 @@ from typing import Any
 
 from clawvault.core.runtime import Runtime
 from clawvault.fairness import seeds
-from clawvault.fairness.domain import WINDOWS, commitment_json, odds_json, receipt_json
+from clawvault.fairness.domain import (
+    WINDOWS,
+    commitment_json,
+    odds_json,
+    receipt_json,
+    valid_client_seed,
+)
 from clawvault.fairness.errors import ReceiptNotFound
 from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.packs.repository import PackRepository
@@ -26,8 +32,9 @@ async def commitment(runtime: Runtime, caller: Caller, user_id: str) -> dict[str
 
 
 async def set_client_seed(
-    runtime: Runtime, caller: Caller, user_id: str, client_seed: str
+    runtime: Runtime, caller: Caller, user_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
+    client_seed = valid_client_seed(body.get("client_seed"))
     async with sandbox_write(runtime, caller) as tx:
         return await seeds.set_client_seed(
             tx.fairness.seeds, runtime.randomness, user_id, client_seed, tx.now

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import RowMapping, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clawvault.db.models import SandboxFairnessSeed, SandboxItem
 from clawvault.fairness.repository import SeedRepository
+from clawvault.sandbox.models import SandboxFairnessSeed, SandboxItem
 
 SEEDS: Table = SandboxFairnessSeed.__table__  # type: ignore[assignment]
 

@@ -8,7 +8,6 @@ from clawvault.buyback.errors import ItemExpired, ItemNotFound
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
-from clawvault.db.models import SandboxItemStatus
 from clawvault.inventory.errors import CardNotFound, UserNotFound
 from clawvault.inventory.presenters import card_json
 from clawvault.inventory.repository import InventoryRepository
@@ -17,6 +16,7 @@ from clawvault.sandbox.catalog_repository import CatalogRepository
 from clawvault.sandbox.context import sandbox_read, sandbox_write
 from clawvault.sandbox.domain import FORCEABLE_ERRORS
 from clawvault.sandbox.events import announce
+from clawvault.sandbox.models import SandboxItemStatus
 from clawvault.sandbox.presenters import items_json
 from clawvault.webhooks.domain import EventType
 
@@ -29,6 +29,13 @@ async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str,
     async with runtime.db.read() as conn:
         cards = await CatalogRepository(conn).cards(h["card_id"] for h in holdings)
     return {"user_id": user_id, "items": items_json(holdings, cards)}
+
+
+async def inventory_page(
+    runtime: Runtime, caller: Caller, user_id: str, limit_raw: str | None, cursor: str | None
+) -> dict[str, Any]:
+    """Sandbox inventories are small: one page holds them all (limit and cursor unused)."""
+    return {**await inventory(runtime, caller, user_id), "next_cursor": None}
 
 
 async def card(runtime: Runtime, caller: Caller, card_id: str) -> dict[str, Any]:

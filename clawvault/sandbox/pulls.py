@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from clawvault.core.ids import new_public_id, new_session_id
 from clawvault.core.runtime import Runtime
-from clawvault.db.models import SandboxItemStatus
 from clawvault.fairness import seeds
 from clawvault.fairness.domain import Draw
 from clawvault.packs.domain import Tier, TierTable, buyback_cents, odds_canonical
@@ -35,7 +34,10 @@ from clawvault.sandbox.domain import (
     override_candidates,
     pick_by_key,
 )
+from clawvault.sandbox.events import announce
+from clawvault.sandbox.models import SandboxItemStatus
 from clawvault.sandbox.presenters import items_json, recent_pull_json
+from clawvault.webhooks.domain import EventType
 
 PULL_ATTEMPTS = 4
 
@@ -90,9 +92,18 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
     pack_id = body.get("id")
     if not isinstance(pack_id, str) or not pack_id:
         raise PackNotFound()
+    result = await _buy(runtime, caller, pack_id, user_id, body.get("amount"))
+    event = {"user_id": user_id, "claw_id": pack_id, "amount": len(result["nfts"]), **result}
+    await announce(runtime, caller, EventType.PULL_FULFILLED, event)
+    return result
+
+
+async def _buy(
+    runtime: Runtime, caller: Caller, pack_id: str, user_id: str, raw_amount: Any
+) -> dict[str, Any]:
     for attempt in range(1, PULL_ATTEMPTS + 1):
         try:
-            return await _buy_once(runtime, caller, pack_id, user_id, body.get("amount"))
+            return await _buy_once(runtime, caller, pack_id, user_id, raw_amount)
         except IntegrityError:
             # Last guard (the key lock should make it unreachable): two pulls of one key took
             # the same card; the loser was rolled back whole and draws again.

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.dialect import insert_ignoring_conflicts, is_postgres
-from clawvault.db.models import (
+from clawvault.sandbox.models import (
     SANDBOX_TABLES,
     SandboxClock,
     SandboxFmv,

@@ -9,13 +9,14 @@ from clawvault.core.errors import ApiError
 from clawvault.core.ids import new_order_id, split_rate_id
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
-from clawvault.db.models import OrderStatus, SandboxItemStatus
+from clawvault.db.models import OrderStatus
 from clawvault.partners.auth import Caller
 from clawvault.sandbox.catalog_repository import CatalogRepository
 from clawvault.sandbox.context import sandbox_read, sandbox_write
 from clawvault.sandbox.domain import QUOTE_TTL, country_supported, shipping_zone
 from clawvault.sandbox.errors import SandboxShippingRequestFailed
 from clawvault.sandbox.events import announce
+from clawvault.sandbox.models import SandboxItemStatus
 from clawvault.shipping.address import check_address
 from clawvault.shipping.domain import new_quote, parse_item_ids
 from clawvault.shipping.errors import (

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clawvault.db.models import (
+from clawvault.sandbox.models import (
     SandboxItem,
     SandboxItemStatus,
     SandboxOrder,

@@ -17,7 +17,8 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from clawvault.db.engine import Database
-from clawvault.db.models import SANDBOX_TABLES, Base
+from clawvault.db.models import Base
+from clawvault.sandbox.models import SANDBOX_TABLES
 from clawvault.settings import Settings
 
 MEMORY_DIR = Path("/dev/shm")

@@ -10,8 +10,9 @@ from clawvault.core.errors import unexpected_failures_as
 from clawvault.core.http import JsonResponse, json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import Caller, get_caller
-from clawvault.shipping import docs, service
+from clawvault.shipping import docs
 from clawvault.shipping.errors import RatesUnavailable, ShippingRequestFailed
+from clawvault.variants import variant
 
 router = APIRouter()
 
@@ -22,14 +23,14 @@ async def ship_quote(
 ) -> Response:
     with unexpected_failures_as(RatesUnavailable):
         body = await json_object_body(request)
-        result = await service.quote(runtime, caller, body)
+        result = await variant(caller).shipping.quote(runtime, caller, body)
     return JsonResponse(result)
 
 
 async def ship_quote_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
     """`ship_quote` for core.fastpath."""
     with unexpected_failures_as(RatesUnavailable):
-        result = await service.quote(runtime, caller, body)
+        result = await variant(caller).shipping.quote(runtime, caller, body)
     return orjson.dumps(result)
 
 
@@ -39,7 +40,7 @@ async def ship_request(
 ) -> Response:
     with unexpected_failures_as(ShippingRequestFailed):
         body = await json_object_body(request)
-        result = await service.request(runtime, caller, body)
+        result = await variant(caller).shipping.request(runtime, caller, body)
     return JsonResponse(result)
 
 
@@ -47,4 +48,4 @@ async def ship_request(
 async def ship_order(
     order_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.get_order(runtime, caller, order_id))
+    return JsonResponse(await variant(caller).shipping.get_order(runtime, caller, order_id))

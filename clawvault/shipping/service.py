@@ -14,7 +14,6 @@ from clawvault.core.timeutil import as_utc
 from clawvault.db.models import CardStatus, LedgerKind, OrderStatus
 from clawvault.ledger.repository import LedgerRepository, ledger_entry
 from clawvault.partners.auth import Caller
-from clawvault.sandbox import shipping as sandbox
 from clawvault.shipping.address import check_address, country_of
 from clawvault.shipping.domain import (
     SUPPORTED_COUNTRIES,
@@ -48,8 +47,6 @@ IN_ORDER = {CardStatus.SHIPPING.value, CardStatus.SHIPPED.value}
 
 
 async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    if caller.is_sandbox:
-        return await sandbox.quote(runtime, caller, body)
     item_ids = parse_item_ids(body.get("item_ids"))
     destination = body.get("destination")
     check = check_address(destination)
@@ -95,8 +92,6 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
 
 
 async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
-    if caller.is_sandbox:
-        return await sandbox.request(runtime, caller, body)
     quote_id = body.get("quote_id")
     parts = split_rate_id(quote_id) if isinstance(quote_id, str) else None
     if parts is None:
@@ -170,8 +165,6 @@ async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dic
 
 
 async def get_order(runtime: Runtime, caller: Caller, order_id: str) -> dict[str, Any]:
-    if caller.is_sandbox:
-        return await sandbox.get_order(runtime, caller, order_id)
     async with runtime.db.read() as conn:
         repo = ShippingRepository(conn)
         order = await repo.order(order_id, partner_id=caller.partner_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,6 @@ import orjson
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import WebhookDeliveryStatus
 from clawvault.packs.domain import buyback_cents
-from clawvault.sandbox import events as sandbox_events
 from clawvault.settings import Settings
 from clawvault.webhooks.domain import (
     DELIVERY_ID_HEADER,
@@ -145,8 +145,12 @@ async def announce_expiring(runtime: Runtime) -> int:
     return count
 
 
-async def run_webhooks(runtime: Runtime) -> None:
-    """The background loop every process runs."""
+Scan = Callable[[Runtime], Awaitable[int]]
+
+
+async def run_webhooks(runtime: Runtime, scans: Sequence[Scan] = (announce_expiring,)) -> None:
+    """The background loop every process runs: the expiring scans (production's, and the
+    sandbox's that the app adds), then the deliveries that are due."""
     settings = runtime.settings
     loop = asyncio.get_running_loop()
     next_scan = loop.time()
@@ -155,8 +159,8 @@ async def run_webhooks(runtime: Runtime) -> None:
             try:
                 if loop.time() >= next_scan:
                     next_scan = loop.time() + settings.webhook_expiring_scan_seconds
-                    await announce_expiring(runtime)
-                    await sandbox_events.announce_expiring(runtime)
+                    for scan in scans:
+                        await scan(runtime)
                 while await deliver_due(runtime, http) == BATCH:
                     pass
             except Exception:  # a database hiccup must not stop the loop for good

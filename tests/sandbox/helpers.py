@@ -8,8 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
 from clawvault.core.runtime import Runtime
-from clawvault.db.models import SANDBOX_TABLES, Base, Card, Environment
+from clawvault.db.models import Base, Card, Environment
 from clawvault.partners.service import create_key
+from clawvault.sandbox.models import SANDBOX_TABLES
 from clawvault.settings import Settings
 from tests.factories import ADDRESS, run
 

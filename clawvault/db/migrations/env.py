@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import clawvault.sandbox.models  # noqa: F401  (puts the sandbox's tables on Base.metadata)
 from clawvault.db.dialect import SETUP_LOCK_KEY
 from clawvault.db.engine import async_url
 from clawvault.db.models import Base

@@ -1,0 +1,62 @@
+"""The two environments of the Partner API, each an implementation of every domain's port:
+production's services, and the sandbox's. The route prefix picks one (a caller's environment is
+its path's: /api/v1 or /_/api/v1, see partners.auth); below the routers, production code never
+asks which environment it serves, and nothing but this module and the app imports the sandbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clawvault.buyback import service as buyback_service
+from clawvault.buyback.port import BuybackPort
+from clawvault.db.models import Environment
+from clawvault.fairness import service as fairness_service
+from clawvault.fairness.port import FairnessPort
+from clawvault.inventory import service as inventory_service
+from clawvault.inventory.port import InventoryPort
+from clawvault.packs import service as packs_service
+from clawvault.packs.port import PacksPort
+from clawvault.partners.auth import Caller
+from clawvault.pulls import service as pulls_service
+from clawvault.pulls.port import PullsPort
+from clawvault.sandbox import fairness as sandbox_fairness
+from clawvault.sandbox import holdings as sandbox_holdings
+from clawvault.sandbox import packs as sandbox_packs
+from clawvault.sandbox import pulls as sandbox_pulls
+from clawvault.sandbox import shipping as sandbox_shipping
+from clawvault.shipping import service as shipping_service
+from clawvault.shipping.port import ShippingPort
+
+
+@dataclass(frozen=True)
+class Variant:
+    packs: PacksPort
+    pulls: PullsPort
+    inventory: InventoryPort
+    buyback: BuybackPort
+    shipping: ShippingPort
+    fairness: FairnessPort
+
+
+PRODUCTION = Variant(
+    packs=packs_service,
+    pulls=pulls_service,
+    inventory=inventory_service,
+    buyback=buyback_service,
+    shipping=shipping_service,
+    fairness=fairness_service,
+)
+SANDBOX = Variant(
+    packs=sandbox_packs,
+    pulls=sandbox_pulls,
+    inventory=sandbox_holdings,
+    buyback=sandbox_holdings,
+    shipping=sandbox_shipping,
+    fairness=sandbox_fairness,
+)
+_BY_ENVIRONMENT = {Environment.PRODUCTION: PRODUCTION, Environment.SANDBOX: SANDBOX}
+
+
+def variant(caller: Caller) -> Variant:
+    """The implementation that serves this caller: its path's environment."""
+    return _BY_ENVIRONMENT[caller.environment]

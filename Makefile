@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres check lint typecheck format lock clean bench bench-quick chromium screenshots
+.PHONY: install run test check lint typecheck format lock clean bench bench-quick chromium screenshots
 
 install: $(STAMP)
 
@@ -20,6 +20,11 @@ run: install
 
 test: install chromium
 	$(BIN)/python -m pytest
+
+# One package's tests, in the folder named after it: make test-pulls, make test-sandbox, make test-db
+test-%: install
+	@test -d tests/$* || { echo "no tests/$*: the packages with tests are $$(cd tests && ls -d */ | tr -d / | grep -v __pycache__ | tr '\n' ' ')"; exit 2; }
+	$(BIN)/python -m pytest tests/$*
 
 # The console's end-to-end tests drive Debian's chromium (never a browser Playwright downloads).
 chromium:

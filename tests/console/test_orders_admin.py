@@ -9,7 +9,7 @@ from tests.console.helpers import API, console, pull_and_ship
 from tests.factories import FakeClock
 from tests.operator import ADMIN, ADMIN_API
 from tests.receiver import receiver
-from tests.test_webhooks import deliver
+from tests.webhooks.test_webhooks import deliver
 
 
 def test_advance_and_track_orders_through_the_admin_api(

@@ -20,9 +20,9 @@ from clawvault.fairness.verify import odds_hash, verify_receipt
 from clawvault.sandbox.domain import Candidate, pick_by_key
 from clawvault.settings import Settings
 from tests.factories import FakeClock, make_pack, make_partner
+from tests.fairness.test_fairness import TAMPERS
 from tests.invariants import query
 from tests.sandbox.helpers import API, CONTROL, SB, buy, headers, new_sandbox_key
-from tests.test_fairness import TAMPERS
 
 
 def commitment(client: TestClient, key: str, user: str, base: str = SB) -> dict[str, Any]:

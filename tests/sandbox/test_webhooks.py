@@ -15,7 +15,7 @@ from clawvault.settings import Settings
 from tests.factories import FakeClock, make_pack, make_partner
 from tests.receiver import receiver
 from tests.sandbox.helpers import API, CONTROL, SB, buy, headers, ship
-from tests.test_webhooks import deliver
+from tests.webhooks.test_webhooks import deliver
 
 
 @pytest.fixture

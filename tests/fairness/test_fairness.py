@@ -22,7 +22,7 @@ from clawvault.settings import Settings
 from tests.factories import FakeClock, PartnerKeys, make_pack, make_partner, run
 
 API = "/api/v1"
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture

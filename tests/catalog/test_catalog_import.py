@@ -27,7 +27,7 @@ from tests.operator import (
     snapshot,
 )
 
-EXAMPLES = Path(__file__).parent.parent / "examples" / "catalog"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "catalog"
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clawvault.core.money import BASIS_POINTS
 from clawvault.db import lean
 from clawvault.db.dialect import is_postgres, unindexed
 from clawvault.db.models import (
@@ -34,6 +33,7 @@ from clawvault.db.models import (
 )
 from clawvault.db.params import typed_params
 from clawvault.ledger.repository import LedgerRepository, ledger_entry
+from clawvault.packs.domain import buyback_cents
 from clawvault.webhooks.repository import ENDPOINT_EXISTS
 
 
@@ -153,11 +153,7 @@ def _sell_in_one() -> Any:
             Card.session_id,
             Card.fmv_cents,
             Pack.buyback_bps,
-            # packs.domain.buyback_cents (core.money.apply_basis_points: half up, integers).
-            (
-                (cast(Card.fmv_cents, BigInteger) * Pack.buyback_bps * 2 + BASIS_POINTS)
-                // (2 * BASIS_POINTS)
-            ).label("amount_cents"),
+            buyback_cents(cast(Card.fmv_cents, BigInteger), Pack.buyback_bps).label("amount_cents"),
         )
         .join(Pack, Pack.id == Card.pack_id)
         .where(

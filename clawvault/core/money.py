@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, overload
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, SQLColumnExpression
 
 BASIS_POINTS = 10_000
 # No single amount (a price, a charge) above 10 billion USD: sums of many stay far inside a
@@ -28,8 +32,19 @@ def number_to_cents(value: float | int | str | Decimal) -> int:
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def apply_basis_points(cents: int, basis_points: int) -> int:
-    """cents × basis_points / 10000, rounded half up, in integers only."""
+@overload
+def apply_basis_points(cents: int, basis_points: int) -> int: ...
+
+
+@overload
+def apply_basis_points(
+    cents: SQLColumnExpression[Any], basis_points: SQLColumnExpression[Any] | int
+) -> ColumnElement[Any]: ...
+
+
+def apply_basis_points(cents: Any, basis_points: Any) -> Any:
+    """cents × basis_points / 10000, rounded half up, in integers only: of Python integers, or
+    of SQL integer expressions (the same rule in a statement that picks its card itself)."""
     return (cents * basis_points * 2 + BASIS_POINTS) // (2 * BASIS_POINTS)
 
 

@@ -7,8 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, overload
 
 from clawvault.core.money import apply_basis_points
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, SQLColumnExpression
 from clawvault.fairness.verify import pick_tier
 
 
@@ -128,7 +132,19 @@ def ev_band_moves_at(
     return min(inside) + window if inside else None
 
 
-def buyback_cents(fmv_cents: int, buyback_bps: int) -> int:
+@overload
+def buyback_cents(fmv_cents: int, buyback_bps: int) -> int: ...
+
+
+@overload
+def buyback_cents(
+    fmv_cents: SQLColumnExpression[Any], buyback_bps: SQLColumnExpression[Any] | int
+) -> ColumnElement[Any]: ...
+
+
+def buyback_cents(fmv_cents: Any, buyback_bps: Any) -> Any:
+    """The buyback price of a card: its FMV × the pack's buyback percentage, half up, in cents
+    (of integers, or of the SQL expressions of a statement that reads the card itself)."""
     return apply_basis_points(fmv_cents, buyback_bps)
 
 

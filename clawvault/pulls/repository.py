@@ -29,7 +29,6 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from clawvault.core.money import BASIS_POINTS
 from clawvault.db import lean
 from clawvault.db.batcher import Batcher, PerDatabase
 from clawvault.db.dialect import is_postgres, unindexed
@@ -50,7 +49,7 @@ from clawvault.db.params import typed_params
 from clawvault.fairness.repository import reserve_nonces_statement
 from clawvault.inventory.repository import item_select
 from clawvault.ledger.repository import LedgerRepository
-from clawvault.packs.domain import Tier
+from clawvault.packs.domain import Tier, buyback_cents
 from clawvault.packs.repository import TIER_HAS_STOCK
 from clawvault.webhooks.repository import ENDPOINT_EXISTS
 
@@ -389,8 +388,7 @@ def _pull_in_one_statement() -> Executable:
         .cte("new_session")
     )
     bps = bindparam("buyback_bps", type_=BigInteger)
-    # packs.domain.buyback_cents (core.money.apply_basis_points: half up, in integers).
-    buyback_price = (claimed.c.fmv_cents * bps * 2 + BASIS_POINTS) // (2 * BASIS_POINTS)
+    buyback_price = buyback_cents(claimed.c.fmv_cents, bps)
     pull_rows = select(
         bindparam("s_id", type_=pulls.c.session_id.type),
         claimed.c.draw_position,

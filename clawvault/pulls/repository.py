@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -15,9 +14,12 @@ from sqlalchemy import (
     Float,
     Integer,
     RowMapping,
+    Select,
+    String,
     Table,
     Update,
     bindparam,
+    column,
     func,
     insert,
     select,
@@ -51,7 +53,7 @@ from clawvault.inventory.repository import item_select
 from clawvault.ledger.repository import LedgerRepository
 from clawvault.packs.domain import Tier, buyback_cents
 from clawvault.packs.repository import TIER_HAS_STOCK
-from clawvault.webhooks.repository import ENDPOINT_EXISTS
+from clawvault.webhooks.repository import endpoint_exists
 
 CLAIMED_COLUMNS = (
     Card.id,
@@ -73,29 +75,38 @@ CLAIMED_COLUMNS = (
 # The write path's statements are built once and executed with parameters: building and
 # cache-keying a statement per call cost more CPU than running it.
 
-# The pack's terms, its tiers, and whether each tier has an available card (locked or not: the
-# honest-odds rule), in one statement. A pack without tiers gives one row of NULL tier columns.
-PACK_FOR_PULL = (
-    select(
-        Pack.slug,
-        Pack.enable,
-        Pack.max_per_mint,
-        Pack.mint_price_cents,
-        Pack.buyback_bps,
-        Pack.buyback_window_seconds,
-        PackTier.tier_id,
-        PackTier.name.label("tier_name"),
-        PackTier.color,
-        PackTier.lower_cents,
-        PackTier.upper_cents,
-        PackTier.weight,
-        TIER_HAS_STOCK.label("in_stock"),
-        ENDPOINT_EXISTS,
+
+def _pack_for_pull(pack_id: Any, partner_id: Any, environment: Any) -> Select[*tuple[Any, ...]]:
+    """The pack's terms, its tiers, and whether each tier has an available card (locked or not:
+    the honest-odds rule), in one statement; and whether the partner has a webhook endpoint in
+    the environment. A pack without tiers gives one row of NULL tier columns. Of parameters, or
+    of the columns of a round's asks (PullRounds)."""
+    return (
+        select(
+            Pack.slug,
+            Pack.enable,
+            Pack.max_per_mint,
+            Pack.mint_price_cents,
+            Pack.buyback_bps,
+            Pack.buyback_window_seconds,
+            PackTier.tier_id,
+            PackTier.name.label("tier_name"),
+            PackTier.color,
+            PackTier.lower_cents,
+            PackTier.upper_cents,
+            PackTier.weight,
+            TIER_HAS_STOCK.label("in_stock"),
+            endpoint_exists(partner_id, environment),
+        )
+        .select_from(Pack)
+        .outerjoin(PackTier, PackTier.pack_id == Pack.id)
+        .where(Pack.id == pack_id)
+        .order_by(PackTier.tier_id)
     )
-    .select_from(Pack)
-    .outerjoin(PackTier, PackTier.pack_id == Pack.id)
-    .where(Pack.id == bindparam("pack_id"))
-    .order_by(PackTier.tier_id)
+
+
+PACK_FOR_PULL = _pack_for_pull(
+    bindparam("pack_id"), bindparam("endpoint_partner_id"), bindparam("endpoint_environment")
 )
 
 
@@ -239,21 +250,25 @@ ADD_PULLS = insert(Pull.__table__)  # type: ignore[arg-type]
 Keys = tuple[str, ...]
 
 
-def _pack_and_seed() -> Executable:
-    """PostgreSQL: PACK_FOR_PULL, and the user's active seed (seed_id, server_seed,
-    client_seed, next_nonce: NULL when the user has none yet), reading only. Parameters:
-    PACK_FOR_PULL's, owner_id (the partner), seed_user_id."""
+def _pack_and_seed(
+    pack_id: Any, partner_id: Any, environment: Any, owner_id: Any, user_id: Any
+) -> Select[*tuple[Any, ...]]:
+    """PostgreSQL: the pack as `_pack_for_pull`, and the user's active seed (seed_id,
+    server_seed, client_seed, next_nonce: NULL when the user has none yet), reading only. Of
+    parameters (PACK_AND_SEED), or of the columns of a round's asks (PACK_AND_SEED_ROUND)."""
     seeds: Table = FairnessSeed.__table__  # type: ignore[assignment]
     seed = (
         select(seeds.c.id, seeds.c.server_seed, seeds.c.client_seed, seeds.c.next_nonce)
         .where(
-            seeds.c.partner_id == bindparam("owner_id"),
-            seeds.c.user_id == bindparam("seed_user_id"),
+            seeds.c.partner_id == owner_id,
+            seeds.c.user_id == user_id,
             seeds.c.revealed_at.is_(None),
         )
-        .subquery("seed")
+        .correlate_except(seeds)  # a round's asks are two levels up
+        .lateral("seed")
     )
-    return PACK_FOR_PULL.outerjoin(seed, true()).add_columns(
+    found = _pack_for_pull(pack_id, partner_id, environment)
+    return found.outerjoin(seed, true()).add_columns(
         seed.c.id.label("seed_id"), seed.c.server_seed, seed.c.client_seed, seed.c.next_nonce
     )
 
@@ -443,7 +458,46 @@ def _pull_in_one_statement() -> Executable:
     )
 
 
-PACK_AND_SEED = _pack_and_seed()
+PACK_AND_SEED = _pack_and_seed(
+    bindparam("pack_id"),
+    bindparam("endpoint_partner_id"),
+    bindparam("endpoint_environment"),
+    bindparam("owner_id"),
+    bindparam("seed_user_id"),
+)
+
+
+def _pack_and_seed_round() -> Select[*tuple[Any, ...]]:
+    """PACK_AND_SEED for many pulls in one statement: run for each ask of the unnest of four
+    arrays (pack_ids, partner_ids, environments, user_ids), `ask_n` telling whose row a row
+    is."""
+    ask = (
+        func.unnest(
+            bindparam("pack_ids", type_=ARRAY(String)),
+            bindparam("partner_ids", type_=ARRAY(BigInteger)),
+            bindparam("environments", type_=ARRAY(String)),
+            bindparam("user_ids", type_=ARRAY(String)),
+        )
+        .table_valued(
+            column("pack_id", String),
+            column("partner_id", BigInteger),
+            column("environment", String),
+            column("user_id", String),
+            with_ordinality="n",
+        )
+        .render_derived(name="ask", with_types=False)
+    )
+    c = ask.c
+    found = _pack_and_seed(c.pack_id, c.partner_id, c.environment, c.partner_id, c.user_id)
+    found_rows = found.lateral("found")
+    return (
+        select(ask.c.n.label("ask_n"), found_rows)
+        .select_from(ask.join(found_rows, true()))
+        .order_by(ask.c.n, found_rows.c.tier_id)
+    )
+
+
+PACK_AND_SEED_ROUND = _pack_and_seed_round()
 PULL_IN_ONE = _pull_in_one_statement()
 
 
@@ -768,43 +822,6 @@ class PullRepository:
         return (await self.conn.execute(query)).mappings().all()
 
 
-# PACK_AND_SEED's parameters, as columns of the asks of a round (PullRounds).
-_ASK_COLUMNS = {
-    "pack_id": "pack_id",
-    "endpoint_partner_id": "partner_id",
-    "endpoint_environment": "environment",
-    "owner_id": "partner_id",
-    "seed_user_id": "user_id",
-}
-_ASKS = (
-    "unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[]) WITH ORDINALITY"
-    " AS ask(pack_id, partner_id, environment, user_id, n)"
-)
-_POSITIONAL = re.compile(r"\$(\d+)")
-
-
-def _pack_and_seed_round(dialect: Any) -> tuple[str, tuple[Any, ...]]:
-    """PACK_AND_SEED for many pulls in one statement: its SQL (as db.lean compiles it) run for
-    each ask of an unnest, its parameters taken from the ask's columns (`ask_n` tells whose
-    row a row is); the statement's constants become parameters after the four arrays.
-    Returns the SQL and those constants."""
-    compiled = lean.compile_once(PACK_AND_SEED, dialect, tuple(_seed_params("", 0, "", "")))
-    positions: dict[int, str] = {}
-    constants: list[Any] = []
-    for index, (key, constant, _processor) in enumerate(compiled.binds, 1):
-        if key is None:
-            constants.append(constant)
-            positions[index] = f"${4 + len(constants)}"
-        else:
-            positions[index] = f"ask.{_ASK_COLUMNS[key]}"
-    inner = _POSITIONAL.sub(lambda m: positions[int(m.group(1))], compiled.sql)
-    sql = (
-        f"SELECT ask.n AS ask_n, found.* FROM {_ASKS} CROSS JOIN LATERAL ({inner}) AS found"
-        " ORDER BY ask.n, found.tier_id"
-    )
-    return sql, tuple(constants)
-
-
 Ask = tuple[str, int, str, str]  # pack_id, partner_id, environment, user_id
 
 
@@ -816,7 +833,6 @@ class PullRounds:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._sql: tuple[str, tuple[Any, ...]] | None = None
         self.reads: Batcher[Ask, tuple[PackForPull | None, lean.Row | None]] = Batcher(self._read)
 
     async def pack_and_seed(
@@ -825,13 +841,18 @@ class PullRounds:
         return await self.reads.submit((pack_id, partner_id, environment, user_id))
 
     async def _read(self, asks: list[Ask]) -> list[tuple[PackForPull | None, lean.Row | None]]:
-        if self._sql is None:
-            self._sql = _pack_and_seed_round(self._db.engine.dialect)
-        sql, constants = self._sql
-        columns = [list(column) for column in zip(*asks, strict=True)]
+        pack_ids, partner_ids, environments, user_ids = (list(c) for c in zip(*asks, strict=True))
+        params = {
+            "pack_ids": pack_ids,
+            "partner_ids": partner_ids,
+            "environments": environments,
+            "user_ids": user_ids,
+        }
         rows: defaultdict[int, list[Any]] = defaultdict(list)
-        for row in await self._db.postgres_fetch(sql, *columns, *constants):
-            rows[row["ask_n"]].append(row)
+        # In autocommit: one statement, its own snapshot, no BEGIN or COMMIT round trips.
+        async with self._db.autocommit_engine.connect() as conn:
+            for row in (await conn.execute(PACK_AND_SEED_ROUND, params)).mappings():
+                rows[row["ask_n"]].append(row)
         return [_pack_with_seed(rows.get(n, [])) for n in range(1, len(asks) + 1)]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Label, RowMapping, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db.models import (
@@ -45,18 +45,29 @@ LIVE_ENDPOINTS = (
     )
     .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
 )
+
+
 # Whether the partner has a live endpoint in the environment, as a column a write's first
 # statement can carry (parameters endpoint_partner_id, endpoint_environment): with none, the
 # outbox needs no statement of its own.
-ENDPOINT_EXISTS = (
-    select(WebhookEndpoint.id)
-    .where(
-        WebhookEndpoint.partner_id == bindparam("endpoint_partner_id"),
-        WebhookEndpoint.environment == bindparam("endpoint_environment"),
-        WebhookEndpoint.deleted_at.is_(None),
+def endpoint_exists(partner_id: Any, environment: Any) -> Label[bool]:
+    """Whether the partner has a live webhook endpoint in the environment, as a column
+    `has_endpoints` (of parameters, or of another statement's columns)."""
+    return (
+        select(WebhookEndpoint.id)
+        .where(
+            WebhookEndpoint.partner_id == partner_id,
+            WebhookEndpoint.environment == environment,
+            WebhookEndpoint.deleted_at.is_(None),
+        )
+        .correlate_except(WebhookEndpoint)  # to columns of any enclosing statement
+        .exists()
+        .label("has_endpoints")
     )
-    .exists()
-    .label("has_endpoints")
+
+
+ENDPOINT_EXISTS = endpoint_exists(
+    bindparam("endpoint_partner_id"), bindparam("endpoint_environment")
 )
 ADD_EVENT = insert(WebhookEvent.__table__)  # type: ignore[arg-type]
 ADD_DELIVERIES = insert(WebhookDelivery.__table__)  # type: ignore[arg-type]

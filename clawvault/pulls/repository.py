@@ -1,530 +1,51 @@
-"""All SQL of a pull: claiming cards from a pool, recording sessions and pulls."""
+"""All SQL of a pull, by the repository's methods: the pack and the user's seed, claiming cards
+from a pool, recording sessions and pulls (its statements: pulls.statements and
+pulls.pull_in_one), and PullRounds, the reads of the pulls in flight in one statement."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Executable,
-    Float,
-    Integer,
     RowMapping,
-    Select,
-    String,
-    Table,
     Update,
-    bindparam,
-    column,
-    func,
-    insert,
     select,
-    true,
-    union_all,
-    update,
 )
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
 from clawvault.db.batcher import Batcher, PerDatabase
-from clawvault.db.dialect import is_postgres, unindexed
+from clawvault.db.dialect import is_postgres
 from clawvault.db.engine import Database, TransientConflict
 from clawvault.db.models import (
     Card,
-    CardStatus,
-    FairnessSeed,
-    LedgerEntry,
     Pack,
-    PackTier,
     Pull,
     PurchaseSession,
-    User,
-    is_available,
 )
-from clawvault.db.params import typed_params
-from clawvault.fairness.repository import reserve_nonces_statement
 from clawvault.inventory.repository import item_select
 from clawvault.ledger.repository import LedgerRepository
-from clawvault.packs.domain import Tier, buyback_cents
-from clawvault.packs.repository import TIER_HAS_STOCK
-from clawvault.webhooks.repository import endpoint_exists
-
-CLAIMED_COLUMNS = (
-    Card.id,
-    Card.pack_id,
-    Card.name,
-    Card.image,
-    Card.back_image,
-    Card.attributes,
-    Card.type,
-    Card.mint_address,
-    Card.collection_address,
-    Card.token_standard,
-    Card.fmv_cents,
-    Card.purchased_at,
-    Card.buyback_expires_at,
-    Card.pool_key,
+from clawvault.packs.domain import Tier
+from clawvault.pulls.pull_in_one import PULL_IN_ONE
+from clawvault.pulls.statements import (
+    ADD_PULLS,
+    ADD_SESSION,
+    CLAIM,
+    CLAIM_ALL,
+    CLAIM_SKIP_LOCKED,
+    CLAIM_WAITING,
+    ENTRY_KEYS,
+    HAS_AVAILABLE,
+    PACK_AND_SEED,
+    PACK_AND_SEED_ROUND,
+    PACK_FOR_PULL,
+    PACK_USER_AND_NONCES,
+    SESSION_KEYS,
+    record_in_one,
 )
-
-# The write path's statements are built once and executed with parameters: building and
-# cache-keying a statement per call cost more CPU than running it.
-
-
-def _pack_for_pull(pack_id: Any, partner_id: Any, environment: Any) -> Select[*tuple[Any, ...]]:
-    """The pack's terms, its tiers, and whether each tier has an available card (locked or not:
-    the honest-odds rule), in one statement; and whether the partner has a webhook endpoint in
-    the environment. A pack without tiers gives one row of NULL tier columns. Of parameters, or
-    of the columns of a round's asks (PullRounds)."""
-    return (
-        select(
-            Pack.slug,
-            Pack.enable,
-            Pack.max_per_mint,
-            Pack.mint_price_cents,
-            Pack.buyback_bps,
-            Pack.buyback_window_seconds,
-            PackTier.tier_id,
-            PackTier.name.label("tier_name"),
-            PackTier.color,
-            PackTier.lower_cents,
-            PackTier.upper_cents,
-            PackTier.weight,
-            TIER_HAS_STOCK.label("in_stock"),
-            endpoint_exists(partner_id, environment),
-        )
-        .select_from(Pack)
-        .outerjoin(PackTier, PackTier.pack_id == Pack.id)
-        .where(Pack.id == pack_id)
-        .order_by(PackTier.tier_id)
-    )
-
-
-PACK_FOR_PULL = _pack_for_pull(
-    bindparam("pack_id"), bindparam("endpoint_partner_id"), bindparam("endpoint_environment")
-)
-
-
-def _pack_user_and_nonces() -> Executable:
-    """PostgreSQL: PACK_FOR_PULL, and in the same statement the user's row (added if new) and
-    `count` nonces of the user's active seed (seed_id, server_seed, client_seed, next_nonce
-    after the reservation: NULL when the user has no seed yet). Parameters: PACK_FOR_PULL's,
-    owner_id (the partner), seed_user_id, user_created_at, count."""
-    new_user = (
-        postgresql.insert(User.__table__)  # type: ignore[arg-type]
-        .values(
-            partner_id=bindparam("owner_id"),
-            user_id=bindparam("seed_user_id"),
-            created_at=bindparam("user_created_at"),
-        )
-        .on_conflict_do_nothing()
-        .cte("new_user")
-    )
-    nonces = reserve_nonces_statement(FairnessSeed.__table__, "partner_id").cte("nonces")
-    return (
-        PACK_FOR_PULL.add_cte(new_user)
-        .outerjoin(nonces, true())
-        .add_columns(
-            nonces.c.id.label("seed_id"),
-            nonces.c.server_seed,
-            nonces.c.client_seed,
-            nonces.c.next_nonce,
-        )
-    )
-
-
-PACK_USER_AND_NONCES = _pack_user_and_nonces()
-# Pulls of at most this many cards take PACK_USER_AND_NONCES (more: the pack's max_per_mint
-# refuses them before any nonce is reserved).
-AT_ONCE_MAX_AMOUNT = 100
-
-
-# An available card of the tier (parameters in_pack_id, in_tier_id: names no column has, as
-# the claim's UPDATE also binds its new values).
-AVAILABLE_IN_TIER = select(Card.id).where(
-    Card.pack_id == bindparam("in_pack_id"),
-    is_available(),
-    Card.tier_id == bindparam("in_tier_id"),
-)
-
-
-def _claim_statement(*, lock: bool, skip_locked: bool) -> Update:
-    candidate = (
-        AVAILABLE_IN_TIER.where(Card.pool_key >= bindparam("lower_bound"))
-        .order_by(Card.pool_key)
-        .limit(1)
-    )
-    if lock:
-        candidate = candidate.with_for_update(skip_locked=skip_locked)
-    return (
-        update(Card)
-        .where(
-            Card.id == candidate.scalar_subquery(),
-            unindexed(Card.status) == CardStatus.AVAILABLE.value,
-        )
-        .values(HELD_VALUES)
-        .returning(*CLAIMED_COLUMNS)
-    )
-
-
-# The new holder's columns, as the claims set them.
-HELD_VALUES = {
-    "status": CardStatus.HELD.value,
-    "owner_partner_id": bindparam("new_partner_id"),
-    "owner_user_id": bindparam("new_user_id"),
-    "session_id": bindparam("new_session_id"),
-    "purchased_at": bindparam("now"),
-    "buyback_expires_at": bindparam("expires_at"),
-    "updated_at": bindparam("now"),
-}
-
-
-def _picked(draws: Any, candidate: Any) -> tuple[Any, Any]:
-    """The CTEs of every draw's candidate card (draw_position, id) and of whether the draws
-    found `amount` different cards (ok)."""
-    picked = (
-        select(draws.c.draw_position, candidate.c.id)
-        .select_from(draws.join(candidate, true()))
-        .cte("picked")
-    )
-    all_different = select(
-        (func.count(picked.c.id.distinct()) == bindparam("amount")).label("ok")
-    ).cte("all_different")
-    return picked, all_different
-
-
-def _claim_all_statement() -> Update:
-    """PostgreSQL: every draw's card in one statement. Each draw (draw_positions, tier_ids,
-    lower_bounds: arrays) locks the first available card of its tier at or after its key,
-    skipping cards locked by others (as `CLAIM_SKIP_LOCKED`); the cards change hands only when
-    the draws found `amount` different cards, else nothing changes."""
-    draws = (
-        func.unnest(
-            bindparam("draw_positions", type_=ARRAY(Integer)),
-            bindparam("tier_ids", type_=ARRAY(Integer)),
-            bindparam("lower_bounds", type_=ARRAY(BigInteger)),
-        )
-        .table_valued("draw_position", "tier_id", "lower_bound")
-        .render_derived(name="draws")
-    )
-    candidate = (
-        select(Card.id)
-        .where(
-            Card.pack_id == bindparam("in_pack_id"),
-            is_available(),
-            Card.tier_id == draws.c.tier_id,
-            Card.pool_key >= draws.c.lower_bound,
-        )
-        .order_by(Card.pool_key)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .lateral("candidate")
-    )
-    picked, all_different = _picked(draws, candidate)
-    return (
-        update(Card)
-        .where(
-            Card.id == picked.c.id,
-            unindexed(Card.status) == CardStatus.AVAILABLE.value,
-            all_different.c.ok,
-        )
-        .values(HELD_VALUES)
-        .returning(picked.c.draw_position, *CLAIMED_COLUMNS)
-    )
-
-
-CLAIM_ALL = _claim_all_statement()
-CLAIM = _claim_statement(lock=False, skip_locked=False)
-CLAIM_SKIP_LOCKED = _claim_statement(lock=True, skip_locked=True)
-CLAIM_WAITING = _claim_statement(lock=True, skip_locked=False)
-HAS_AVAILABLE = AVAILABLE_IN_TIER.limit(1)
-ADD_SESSION = insert(PurchaseSession.__table__)  # type: ignore[arg-type]  # Core: no ORM step
-ADD_PULLS = insert(Pull.__table__)  # type: ignore[arg-type]
-
-
-Keys = tuple[str, ...]
-
-
-def _pack_and_seed(
-    pack_id: Any, partner_id: Any, environment: Any, owner_id: Any, user_id: Any
-) -> Select[*tuple[Any, ...]]:
-    """PostgreSQL: the pack as `_pack_for_pull`, and the user's active seed (seed_id,
-    server_seed, client_seed, next_nonce: NULL when the user has none yet), reading only. Of
-    parameters (PACK_AND_SEED), or of the columns of a round's asks (PACK_AND_SEED_ROUND)."""
-    seeds: Table = FairnessSeed.__table__  # type: ignore[assignment]
-    seed = (
-        select(seeds.c.id, seeds.c.server_seed, seeds.c.client_seed, seeds.c.next_nonce)
-        .where(
-            seeds.c.partner_id == owner_id,
-            seeds.c.user_id == user_id,
-            seeds.c.revealed_at.is_(None),
-        )
-        .correlate_except(seeds)  # a round's asks are two levels up
-        .lateral("seed")
-    )
-    found = _pack_for_pull(pack_id, partner_id, environment)
-    return found.outerjoin(seed, true()).add_columns(
-        seed.c.id.label("seed_id"), seed.c.server_seed, seed.c.client_seed, seed.c.next_nonce
-    )
-
-
-SESSION_KEYS: Keys = (
-    "id",
-    "partner_id",
-    "user_id",
-    "pack_id",
-    "amount",
-    "price_cents",
-    "public_id",
-    "tx_hash",
-    "odds_canonical",
-    "created_at",
-)
-ENTRY_KEYS: Keys = ("partner_id", "kind", "amount_cents", "reference", "user_id", "created_at")
-
-
-def _pull_in_one_statement() -> Executable:
-    """PostgreSQL, a whole pull of a user who has a seed in one statement (run in autocommit,
-    it is its own transaction): the draws' cards as CLAIM_ALL takes them, and only when every
-    draw has a card of its own and the user's seed still stands at the nonce the draws were
-    made from (`first_nonce`), the nonces reserved, the cards moved to the user, the user's row
-    (if new), the session, its pull rows and the ledger entry written; otherwise nothing.
-    Returns the claimed cards (with draw_position), none when nothing was written.
-
-    Parameters: the draws (arrays draw_positions, tier_ids, lower_bounds, units, nonces), amount,
-    in_pack_id, HELD_VALUES' (new_partner_id, new_user_id, new_session_id, now, expires_at),
-    seed_id, first_nonce, user_created_at, buyback_bps, s_<column> of the session (SESSION_KEYS)
-    and e_<column> of the entry (ENTRY_KEYS)."""
-    cards: Table = Card.__table__  # type: ignore[assignment]
-    seeds: Table = FairnessSeed.__table__  # type: ignore[assignment]
-    sessions: Table = PurchaseSession.__table__  # type: ignore[assignment]
-    pulls: Table = Pull.__table__  # type: ignore[assignment]
-    entries: Table = LedgerEntry.__table__  # type: ignore[assignment]
-    users: Table = User.__table__  # type: ignore[assignment]
-    # The seed's row is locked before any card, as a pull in a transaction locks them (nonces
-    # reserved, then cards): in the other order, this statement holding a card and waiting for
-    # the seed, a transaction holding the seed and waiting for that card was a deadlock. The
-    # draws exist only while the seed still stands at `first_nonce`: else no card is touched.
-    seed_stands = (
-        select(seeds.c.id)
-        .where(
-            seeds.c.id == bindparam("seed_id"),
-            seeds.c.next_nonce == bindparam("first_nonce"),
-            seeds.c.revealed_at.is_(None),
-        )
-        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: the lock the UPDATE takes
-        .cte("seed_stands")
-    )
-    unnested = (
-        func.unnest(
-            bindparam("draw_positions", type_=ARRAY(Integer)),
-            bindparam("tier_ids", type_=ARRAY(Integer)),
-            bindparam("lower_bounds", type_=ARRAY(BigInteger)),
-            bindparam("units", type_=ARRAY(Float)),
-            bindparam("nonces", type_=ARRAY(BigInteger)),
-        )
-        .table_valued("draw_position", "tier_id", "lower_bound", "unit", "nonce")
-        .render_derived(name="d")
-    )
-    draws = select(unnested).select_from(seed_stands.join(unnested, true())).cte("draws")
-
-    def first_from(lower_bound: Any, name: str) -> Any:
-        return (
-            select(cards.c.id)
-            .where(
-                cards.c.pack_id == bindparam("in_pack_id"),
-                is_available(cards.c.status),
-                cards.c.tier_id == draws.c.tier_id,
-                cards.c.pool_key >= lower_bound,
-            )
-            .order_by(cards.c.pool_key)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .correlate(draws)
-            .lateral(name)
-        )
-
-    # As `claim_card`'s passes: the first card at or after the draw's key, else (past the
-    # tier's last card) the tier's first card. Under LIMIT 1 the second branch runs only
-    # when the first found none, so it locks no card it does not give.
-    after_key, from_start = first_from(draws.c.lower_bound, "after_key"), first_from(0, "start")
-    candidate = (
-        union_all(select(after_key.c.id), select(from_start.c.id)).limit(1).lateral("candidate")
-    )
-    picked, all_different = _picked(draws, candidate)
-    # The one row that lets everything else be written (none: nothing is).
-    nonces = (
-        update(seeds)
-        .where(
-            seeds.c.id == bindparam("seed_id"),
-            seeds.c.next_nonce == bindparam("first_nonce"),
-            seeds.c.revealed_at.is_(None),
-            all_different.c.ok,
-        )
-        .values(next_nonce=seeds.c.next_nonce + bindparam("amount"))
-        .returning(seeds.c.id)
-        .cte("nonces")
-    )
-    claimed = (
-        update(cards)
-        .where(
-            cards.c.id == picked.c.id,
-            unindexed(cards.c.status) == CardStatus.AVAILABLE.value,
-            nonces.c.id.is_not(None),
-        )
-        .values(HELD_VALUES)
-        .returning(picked.c.draw_position, *(cards.c[c.key] for c in CLAIMED_COLUMNS))
-        .cte("claimed")
-    )
-    new_user = (
-        postgresql.insert(users)
-        .from_select(
-            ["partner_id", "user_id", "created_at"],
-            select(
-                bindparam("new_partner_id", type_=users.c.partner_id.type),
-                bindparam("new_user_id", type_=users.c.user_id.type),
-                bindparam("user_created_at", type_=users.c.created_at.type),
-            ).select_from(nonces),
-        )
-        .on_conflict_do_nothing()
-        .cte("new_user")
-    )
-    new_session = (
-        insert(sessions)
-        .from_select(
-            list(SESSION_KEYS),
-            select(*typed_params(sessions, "s_", SESSION_KEYS).values()).select_from(nonces),
-        )
-        .cte("new_session")
-    )
-    bps = bindparam("buyback_bps", type_=BigInteger)
-    buyback_price = buyback_cents(claimed.c.fmv_cents, bps)
-    pull_rows = select(
-        bindparam("s_id", type_=pulls.c.session_id.type),
-        claimed.c.draw_position,
-        claimed.c.id,
-        bindparam("s_pack_id", type_=pulls.c.pack_id.type),
-        bindparam("s_partner_id", type_=pulls.c.partner_id.type),
-        bindparam("s_user_id", type_=pulls.c.user_id.type),
-        draws.c.tier_id,
-        draws.c.unit,
-        nonces.c.id,
-        draws.c.nonce,
-        draws.c.lower_bound,
-        claimed.c.pool_key,
-        claimed.c.fmv_cents,
-        buyback_price,
-        bindparam("s_created_at", type_=pulls.c.created_at.type),
-    ).where(draws.c.draw_position == claimed.c.draw_position)
-    new_pulls = (
-        insert(pulls)
-        .from_select(
-            [
-                "session_id",
-                "position",
-                "card_id",
-                "pack_id",
-                "partner_id",
-                "user_id",
-                "tier_id",
-                "draw",
-                "seed_id",
-                "nonce",
-                "drawn_key",
-                "card_key",
-                "value_cents",
-                "buyback_price_cents",
-                "created_at",
-            ],
-            pull_rows,
-        )
-        .cte("new_pulls")
-    )
-    new_entry = (
-        insert(entries)
-        .from_select(
-            list(ENTRY_KEYS),
-            select(*typed_params(entries, "e_", ENTRY_KEYS).values()).select_from(nonces),
-        )
-        .cte("new_entry")
-    )
-    return (
-        select(claimed).add_cte(new_user).add_cte(new_session).add_cte(new_pulls).add_cte(new_entry)
-    )
-
-
-PACK_AND_SEED = _pack_and_seed(
-    bindparam("pack_id"),
-    bindparam("endpoint_partner_id"),
-    bindparam("endpoint_environment"),
-    bindparam("owner_id"),
-    bindparam("seed_user_id"),
-)
-
-
-def _pack_and_seed_round() -> Select[*tuple[Any, ...]]:
-    """PACK_AND_SEED for many pulls in one statement: run for each ask of the unnest of four
-    arrays (pack_ids, partner_ids, environments, user_ids), `ask_n` telling whose row a row
-    is."""
-    ask = (
-        func.unnest(
-            bindparam("pack_ids", type_=ARRAY(String)),
-            bindparam("partner_ids", type_=ARRAY(BigInteger)),
-            bindparam("environments", type_=ARRAY(String)),
-            bindparam("user_ids", type_=ARRAY(String)),
-        )
-        .table_valued(
-            column("pack_id", String),
-            column("partner_id", BigInteger),
-            column("environment", String),
-            column("user_id", String),
-            with_ordinality="n",
-        )
-        .render_derived(name="ask", with_types=False)
-    )
-    c = ask.c
-    found = _pack_and_seed(c.pack_id, c.partner_id, c.environment, c.partner_id, c.user_id)
-    found_rows = found.lateral("found")
-    return (
-        select(ask.c.n.label("ask_n"), found_rows)
-        .select_from(ask.join(found_rows, true()))
-        .order_by(ask.c.n, found_rows.c.tier_id)
-    )
-
-
-PACK_AND_SEED_ROUND = _pack_and_seed_round()
-PULL_IN_ONE = _pull_in_one_statement()
-
-
-@cache
-def _record_in_one(session_keys: Keys, pull_keys: Keys, rows: int, entry_keys: Keys) -> Executable:
-    """PostgreSQL: the session, its pull rows and the ledger entry in one statement (two
-    data-modifying CTEs and the entry's INSERT): one round trip instead of three. Parameters
-    s_<column>, p<row>_<column>, e_<column>. The pull rows' session is checked at the end of
-    the statement, when the session row is there."""
-
-    sessions: Table = PurchaseSession.__table__  # type: ignore[assignment]
-    pulls: Table = Pull.__table__  # type: ignore[assignment]
-    entries: Table = LedgerEntry.__table__  # type: ignore[assignment]
-    new_session = (
-        insert(sessions).values(typed_params(sessions, "s_", session_keys)).cte("new_session")
-    )
-    new_pulls = (
-        insert(pulls)
-        .values([typed_params(pulls, f"p{row}_", pull_keys) for row in range(rows)])
-        .cte("new_pulls")
-    )
-    return (
-        insert(entries)
-        .values(typed_params(entries, "e_", entry_keys))
-        .add_cte(new_session)
-        .add_cte(new_pulls)
-    )
 
 
 class PackForPull:
@@ -771,7 +292,7 @@ class PullRepository:
             await lean.execute(self.conn, ADD_PULLS, pulls)
             await LedgerRepository(self.conn).add(entry)
             return
-        statement = _record_in_one(tuple(session), tuple(pulls[0]), len(pulls), tuple(entry))
+        statement = record_in_one(tuple(session), tuple(pulls[0]), len(pulls), tuple(entry))
         params = {f"s_{key}": value for key, value in session.items()}
         for row, values in enumerate(pulls):
             params.update({f"p{row}_{key}": value for key, value in values.items()})

@@ -32,12 +32,8 @@ from clawvault.pulls.errors import (
     TransactionFailed,
     UserIdRequired,
 )
-from clawvault.pulls.repository import (
-    AT_ONCE_MAX_AMOUNT,
-    PackForPull,
-    PullRepository,
-    pull_rounds,
-)
+from clawvault.pulls.repository import PackForPull, PullRepository, pull_rounds
+from clawvault.pulls.statements import AT_ONCE_MAX_AMOUNT
 from clawvault.webhooks.domain import EventType
 from clawvault.webhooks.service import emit
 

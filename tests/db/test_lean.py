@@ -21,7 +21,7 @@ from clawvault.db.models import FairnessSeed, LedgerEntry, User
 from clawvault.fairness.repository import reserve_nonces_statement
 from clawvault.ledger.repository import ADD_ENTRY
 from clawvault.partners.service import partner_id as find_partner_id
-from clawvault.pulls.repository import CLAIM, PACK_FOR_PULL
+from clawvault.pulls.statements import CLAIM, PACK_FOR_PULL
 from clawvault.settings import Settings
 from tests.factories import make_pack, make_partner, run
 

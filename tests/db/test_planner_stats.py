@@ -15,7 +15,7 @@ from clawvault.db.models import Card, Pack
 from clawvault.demo.service import seed_demo
 from clawvault.fairness.repository import FairnessRepository
 from clawvault.packs.repository import PackRepository
-from clawvault.pulls.repository import CLAIM, HAS_AVAILABLE, PACK_FOR_PULL
+from clawvault.pulls.statements import CLAIM, HAS_AVAILABLE, PACK_FOR_PULL
 from clawvault.sandbox.catalog_repository import CatalogRepository
 from clawvault.settings import Settings
 from tests.factories import FakeClock, run

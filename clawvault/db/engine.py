@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from clawvault.db import sqlite_driver
 from clawvault.db.shared_probe import SharedProbe
 from clawvault.db.sqlite_checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
+from clawvault.db.sqlite_probe import SqliteVersionProbe
 from clawvault.db.sqlite_writer import SqliteWriter
 from clawvault.settings import Settings
 
@@ -152,39 +153,6 @@ def is_retryable(exc: Exception) -> bool:
     return code in RETRYABLE_SQLSTATES
 
 
-class _SqliteVersionProbe:
-    """`PRAGMA data_version` on a connection of its own, run on the calling (event loop) thread:
-    in WAL mode it reads the shared WAL index header (no file I/O, microseconds), and its value
-    changes whenever any other connection, of this process or another, has committed since the
-    previous call. This connection never writes, so every commit is another connection's.
-
-    The token is (incarnation, data_version): a reopened connection starts a new sequence."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.conn: sqlite3.Connection | None = None
-        self.incarnation = 0
-
-    def token(self) -> Hashable | None:
-        try:
-            if self.conn is None:
-                # No busy timeout: a reader is only blocked while WAL recovery runs; then the
-                # caller does without a token (an uncached read) rather than stall the loop.
-                self.conn = sqlite_driver.connect_existing(self.path)
-                self.incarnation += 1
-            row = self.conn.execute("PRAGMA data_version").fetchone()
-        except sqlite3.Error:
-            self.close()
-            return None
-        return (self.incarnation, row[0])
-
-    def close(self) -> None:
-        if self.conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self.conn.close()
-            self.conn = None
-
-
 SNAPSHOT_SQL = "SELECT pg_current_snapshot()::text"
 
 
@@ -202,7 +170,7 @@ class Database:
         self.backend = backend_name(url)
         driver_url = async_url(url)
         self._writer: SqliteWriter | None = None
-        self._probe: _SqliteVersionProbe | None = None
+        self._probe: SqliteVersionProbe | None = None
         self._snapshots = SharedProbe(self._snapshot)
         self._checkpointer: WalCheckpointer | None = None
         if self.backend == "sqlite":
@@ -226,7 +194,7 @@ class Database:
             self._writer = SqliteWriter(self.engine, None if in_memory else path)
             if not in_memory:
                 assert path is not None
-                self._probe = _SqliteVersionProbe(path)
+                self._probe = SqliteVersionProbe(path)
                 self._checkpointer = WalCheckpointer(path, settings.sqlite_synchronous)
                 self._checkpointer.start()
         else:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from clawvault.core.ids import address_from_bytes, base58_encode
 from clawvault.core.randomness import POOL_KEY_SPACE
+from clawvault.demo.names import GRADES, PARALLELS, SETS, SUBJECTS
 
 # (name, color, lower × mint price, upper × mint price, weight)
 TIER_SHAPE = (
@@ -103,129 +104,6 @@ PACKS = (
     ),
 )
 
-SUBJECTS = {
-    "Baseball": [
-        "Mickey Mantle",
-        "Babe Ruth",
-        "Shohei Ohtani",
-        "Mike Trout",
-        "Aaron Judge",
-        "Ken Griffey Jr.",
-        "Derek Jeter",
-        "Juan Soto",
-        "Ronald Acuña Jr.",
-        "Julio Rodríguez",
-        "Gunnar Henderson",
-        "Elly De La Cruz",
-        "Paul Skenes",
-    ],
-    "Basketball": [
-        "Michael Jordan",
-        "LeBron James",
-        "Kobe Bryant",
-        "Stephen Curry",
-        "Victor Wembanyama",
-        "Luka Dončić",
-        "Giannis Antetokounmpo",
-        "Nikola Jokić",
-        "Anthony Edwards",
-        "Caitlin Clark",
-        "Ja Morant",
-        "Zion Williamson",
-    ],
-    "Football": [
-        "Tom Brady",
-        "Patrick Mahomes",
-        "Joe Burrow",
-        "Justin Jefferson",
-        "C.J. Stroud",
-        "Caleb Williams",
-        "Jayden Daniels",
-        "Josh Allen",
-        "Jerry Rice",
-        "Brock Purdy",
-        "Bijan Robinson",
-        "Puka Nacua",
-    ],
-    "Pokemon": [
-        "Charizard",
-        "Pikachu",
-        "Mewtwo",
-        "Umbreon",
-        "Rayquaza",
-        "Lugia",
-        "Gengar",
-        "Blastoise",
-        "Venusaur",
-        "Mew",
-        "Eevee",
-        "Gardevoir",
-        "Greninja",
-        "Snorlax",
-    ],
-    "Magic": [
-        "Black Lotus",
-        "Sol Ring",
-        "Jace, the Mind Sculptor",
-        "Ragavan",
-        "The One Ring",
-        "Sheoldred, the Apocalypse",
-        "Mox Sapphire",
-    ],
-    "Yu-Gi-Oh": [
-        "Blue-Eyes White Dragon",
-        "Dark Magician",
-        "Exodia the Forbidden One",
-        "Red-Eyes Black Dragon",
-        "Ash Blossom & Joyous Spring",
-    ],
-    "One Piece": [
-        "Monkey.D.Luffy",
-        "Roronoa Zoro",
-        "Shanks",
-        "Nami",
-        "Portgas.D.Ace",
-        "Trafalgar Law",
-    ],
-}
-SETS = {
-    "Baseball": ["Topps Chrome", "Bowman Chrome", "Topps Update", "Topps Heritage", "Upper Deck"],
-    "Basketball": ["Panini Prizm", "Donruss Optic", "Select", "Hoops", "Fleer"],
-    "Football": ["Panini Prizm", "Donruss Optic", "Mosaic", "Select", "Contenders"],
-    "Pokemon": [
-        "Base Set",
-        "Evolving Skies",
-        "Crown Zenith",
-        "Scarlet & Violet 151",
-        "Hidden Fates",
-        "Obsidian Flames",
-        "Paldean Fates",
-    ],
-    "Magic": ["Alpha", "Commander Masters", "The Lord of the Rings", "Modern Horizons 2"],
-    "Yu-Gi-Oh": ["Legend of Blue Eyes", "25th Anniversary Rarity Collection", "Metal Raiders"],
-    "One Piece": ["Romance Dawn", "Paramount War", "Wings of the Captain"],
-}
-PARALLELS = [
-    ("Base", None),
-    ("Refractor", None),
-    ("Silver", None),
-    ("Holo", None),
-    ("Blue", 150),
-    ("Green", 99),
-    ("Gold", 50),
-    ("Orange", 25),
-    ("Red", 5),
-]
-GRADES = [
-    ("PSA", "10.0"),
-    ("PSA", "9.0"),
-    ("PSA", "8.0"),
-    ("BGS", "9.5"),
-    ("BGS", "10.0"),
-    ("CGC", "10.0"),
-    ("CGC", "9.5"),
-    ("SGC", "10.0"),
-]
 TYPES = (("enft", 0.50), ("ebay", 0.30), ("fanatics", 0.10), ("alt", 0.07), ("external", 0.03))
 CUSTODIANS = {
     "enft": "PSA Vault",

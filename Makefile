@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test check lint typecheck format lock clean bench bench-quick chromium screenshots
+.PHONY: install run test test-shifted check lint typecheck format lock clean bench bench-quick chromium screenshots
 
 install: $(STAMP)
 
@@ -20,6 +20,15 @@ run: install
 
 test: install chromium
 	$(BIN)/python -m pytest
+
+# The whole suite with the wall clock moved (SHIFT=+365d, SHIFT=-365d; the monotonic clock stays
+# real): no test may depend on the date it runs on. Servers, workers and PostgreSQL inherit it.
+SHIFT ?= +365d
+FAKETIME_LIB = $(BIN)/python -c "import importlib.util, pathlib; \
+	print(pathlib.Path(importlib.util.find_spec('libfaketime').origin).parent / 'vendor/libfaketime/src/libfaketime.so.1')"
+test-shifted: install chromium
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r tests/timeshift/requirements.txt
+	FAKETIME="$(SHIFT)" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$$($(FAKETIME_LIB))" $(BIN)/python -m pytest
 
 # One package's tests, in the folder named after it: make test-pulls, make test-sandbox, make test-db
 test-%: install

@@ -20,6 +20,7 @@ from clawvault.core.fastpath import FastPathMiddleware
 from clawvault.core.http import JsonResponse, install_error_handlers
 from clawvault.core.openapi import COMMON_RESPONSES, OPERATOR_ERRORS
 from clawvault.core.randomness import Randomness
+from clawvault.core.request_guard import RequestGuardMiddleware
 from clawvault.core.request_id import RequestIdMiddleware
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import Clock
@@ -161,6 +162,9 @@ def create_app(
         )
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(
+        RequestGuardMiddleware, partner_prefixes=(API_PREFIX + "/", SANDBOX_API_PREFIX + "/")
+    )
     app.add_middleware(RequestIdMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(partner_api(), prefix=API_PREFIX)
     app.include_router(partner_api(), prefix=SANDBOX_API_PREFIX)

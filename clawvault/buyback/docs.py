@@ -9,7 +9,7 @@ from clawvault.buyback.errors import (
     ItemNotFound,
     SettlementFailed,
 )
-from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, json_body, merge, ok
+from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, merge, ok
 
 BUYBACK = merge(
     ok(
@@ -30,7 +30,4 @@ BUYBACK = merge(
     MALFORMED_BODY,
     IDEMPOTENT_POST,
     errors(429, BuybackInProgress.message, "Rate limit exceeded"),
-)
-BUYBACK_BODY = json_body(
-    {"type": "object", "required": ["item_id"], "properties": {"item_id": {"type": "string"}}}
 )

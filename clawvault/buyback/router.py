@@ -7,20 +7,23 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from clawvault.buyback import docs, service
-from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.buyback.schemas import BuybackBody
+from clawvault.core.http import JsonResponse, raw_json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import Caller, get_caller
 
 router = APIRouter()
 
 
-@router.post("/vm/buyback", responses=docs.BUYBACK, openapi_extra=docs.BUYBACK_BODY)
+@router.post("/vm/buyback", responses=docs.BUYBACK, openapi_extra=BuybackBody.openapi_body())
 async def buyback(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.sell_back(runtime, caller, await json_object_body(request)))
+    body = BuybackBody.parse(await raw_json_object_body(request))
+    return JsonResponse(await service.sell_back(runtime, caller, body.service_body()))
 
 
 async def buyback_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
     """`buyback` for core.fastpath."""
-    return orjson.dumps(await service.sell_back(runtime, caller, body))
+    parsed = BuybackBody.parse(body)
+    return orjson.dumps(await service.sell_back(runtime, caller, parsed.service_body()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, json_body, merge, ok
+from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, merge, ok
 from clawvault.fairness.errors import InvalidClientSeed, ReceiptNotFound
 
 COMMITMENT: dict[str, Any] = {
@@ -26,13 +26,6 @@ SET_CLIENT_SEED = merge(
     errors(400, InvalidClientSeed.message),
     MALFORMED_BODY,
     IDEMPOTENT_POST,
-)
-SET_CLIENT_SEED_BODY = json_body(
-    {
-        "type": "object",
-        "required": ["client_seed"],
-        "properties": {"client_seed": {"type": "string", "minLength": 1, "maxLength": 64}},
-    }
 )
 ROTATE = merge(
     ok(

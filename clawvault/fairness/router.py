@@ -3,9 +3,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.core.http import JsonResponse, raw_json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.validators import path_key, writable_user_id
 from clawvault.fairness import docs, service
+from clawvault.fairness.errors import ReceiptNotFound
+from clawvault.fairness.schemas import ClientSeedBody
+from clawvault.inventory.errors import UserNotFound
+from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.partners.auth import Caller, get_caller
 
 router = APIRouter()
@@ -15,13 +20,15 @@ router = APIRouter()
 async def commitment(
     user_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.commitment(runtime, caller, user_id))
+    return JsonResponse(
+        await service.commitment(runtime, caller, writable_user_id(user_id, UserNotFound))
+    )
 
 
 @router.post(
     "/fairness/users/{user_id}/client-seed",
     responses=docs.SET_CLIENT_SEED,
-    openapi_extra=docs.SET_CLIENT_SEED_BODY,
+    openapi_extra=ClientSeedBody.openapi_body(),
 )
 async def client_seed(
     user_id: str,
@@ -29,26 +36,35 @@ async def client_seed(
     caller: Caller = Depends(get_caller),
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
-    body = await json_object_body(request)
-    return JsonResponse(await service.set_client_seed(runtime, caller, user_id, body))
+    user_id = writable_user_id(user_id, UserNotFound)
+    body = ClientSeedBody.parse(await raw_json_object_body(request))
+    return JsonResponse(
+        await service.set_client_seed(runtime, caller, user_id, body.service_body())
+    )
 
 
 @router.post("/fairness/users/{user_id}/rotate", responses=docs.ROTATE)
 async def rotate(
     user_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.rotate(runtime, caller, user_id))
+    return JsonResponse(
+        await service.rotate(runtime, caller, writable_user_id(user_id, UserNotFound))
+    )
 
 
 @router.get("/fairness/receipts/{session_id}", responses=docs.RECEIPT)
 async def receipt(
     session_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.receipt(runtime, caller, session_id))
+    return JsonResponse(
+        await service.receipt(runtime, caller, path_key(session_id, ReceiptNotFound))
+    )
 
 
 @router.get("/vm/{pack_id}/odds", responses=docs.ODDS)
 async def odds(
     pack_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.published_odds(runtime, caller, pack_id))
+    return JsonResponse(
+        await service.published_odds(runtime, caller, path_key(pack_id, PackNotFoundByPath))
+    )

@@ -9,7 +9,9 @@ from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse
 from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.validators import path_key, readable_user_id
 from clawvault.inventory import docs, service
+from clawvault.inventory.errors import CardNotFound, UserNotFound
 from clawvault.partners.auth import Caller, get_caller
 
 router = APIRouter()
@@ -38,6 +40,7 @@ async def inventory_fast(
 async def _inventory(
     runtime: Runtime, caller: Caller, user_id: str, limit: str | None, cursor: str | None
 ) -> dict[str, Any]:
+    user_id = readable_user_id(user_id, UserNotFound)
     if limit is None and cursor is None:
         return await service.inventory(runtime, caller, user_id)
     return await service.inventory_page(runtime, caller, user_id, limit, cursor)
@@ -47,4 +50,4 @@ async def _inventory(
 async def card(
     item_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.card(runtime, item_id, caller))
+    return JsonResponse(await service.card(runtime, path_key(item_id, CardNotFound), caller))

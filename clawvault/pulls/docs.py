@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, json_body, merge, ok
+from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, merge, ok
 from clawvault.inventory.docs import ITEM, METADATA, NULLABLE_STR
 from clawvault.pulls.errors import (
     AmountNotPositive,
@@ -38,17 +38,6 @@ BUY_INIT = merge(
     IDEMPOTENT_POST,
     errors(500, TransactionError.message),
 )
-BUY_INIT_BODY = json_body(
-    {
-        "type": "object",
-        "required": ["id", "amount", "user_id"],
-        "properties": {
-            "id": {"type": "string"},
-            "amount": {"type": "integer", "minimum": 1},
-            "user_id": {"type": "string", "minLength": 1},
-        },
-    }
-)
 STATUS_RESULT: dict[str, Any] = {
     "type": "object",
     "required": ["session_id", "user_id", "public_id", "nfts", "tx_hash"],
@@ -76,9 +65,6 @@ BUY_STATUS = merge(
     errors(400, TransactionFailed.message),
     MALFORMED_BODY,
     IDEMPOTENT_POST,
-)
-BUY_STATUS_BODY = json_body(
-    {"type": "object", "required": ["session_id"], "properties": {"session_id": {"type": "string"}}}
 )
 RECENT_PULLS = ok(
     {

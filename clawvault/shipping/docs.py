@@ -8,7 +8,6 @@ from clawvault.core.openapi import (
     IDEMPOTENT_POST,
     MALFORMED_BODY,
     errors,
-    json_body,
     merge,
     ok,
 )
@@ -100,16 +99,6 @@ QUOTE = merge(
     errors(422, CountryNotSupported.message),
     errors(500, RatesUnavailable.message, "An unexpected error occurred"),
 )
-QUOTE_BODY = json_body(
-    {
-        "type": "object",
-        "required": ["item_ids", "destination"],
-        "properties": {
-            "item_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "destination": DESTINATION,
-        },
-    }
-)
 REQUEST = merge(
     ok(
         {
@@ -128,9 +117,6 @@ REQUEST = merge(
     MALFORMED_BODY,
     IDEMPOTENT_POST,
     errors(500, ShippingRequestFailed.message, "An unexpected error occurred"),
-)
-REQUEST_BODY = json_body(
-    {"type": "object", "required": ["quote_id"], "properties": {"quote_id": {"type": "string"}}}
 )
 ORDER_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -5,8 +5,10 @@ from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse, json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.validators import path_key
 from clawvault.partners.auth import Caller, get_caller
 from clawvault.webhooks import docs, service
+from clawvault.webhooks.errors import DeliveryNotFound, EndpointNotFound
 
 router = APIRouter(tags=["webhooks"])
 
@@ -36,7 +38,9 @@ async def list_endpoints(
 async def delete_endpoint(
     endpoint_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.delete_endpoint(runtime, caller, endpoint_id))
+    return JsonResponse(
+        await service.delete_endpoint(runtime, caller, path_key(endpoint_id, EndpointNotFound))
+    )
 
 
 @router.get("/webhooks/deliveries", responses=docs.LIST_DELIVERIES)
@@ -54,4 +58,6 @@ async def list_deliveries(
 async def replay_delivery(
     delivery_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.replay_delivery(runtime, caller, delivery_id))
+    return JsonResponse(
+        await service.replay_delivery(runtime, caller, path_key(delivery_id, DeliveryNotFound))
+    )

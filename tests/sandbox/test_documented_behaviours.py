@@ -52,7 +52,7 @@ def test_keys_work_only_on_their_own_prefix(sandbox: TestClient, settings: Setti
         200
     )
     assert sandbox.get(f"{SB}/inventory/", headers=headers(partner.sandbox_key)).json() == {
-        "detail": "Not Found"
+        "error": "Not Found"
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from clawvault.core.validators import UNSAFE_TEXT
+
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
@@ -60,6 +62,8 @@ def merge(*parts: dict[int | str, Any]) -> dict[int | str, Any]:
 
 RATE_LIMITED = errors(429, "Rate limit exceeded")
 COMMON_RESPONSES: dict[int | str, Any] = merge(
+    # A query string no route can use (core.request_guard).
+    errors(400, UNSAFE_TEXT),
     errors(401, "Invalid API key"),
     RATE_LIMITED,
     errors(500, "An unexpected error occurred"),

@@ -12,13 +12,15 @@ from typing import Any
 
 from clawvault.core.errors import ApiError
 
-# user_id: characters that need no escaping in a URL path segment (RFC 3986 unreserved, plus
-# a few sub-delimiters partners use: emails, "v1|..." styles); no "/", "%", space or control
-# character, so every accepted id can be addressed as /inventory/{user_id}.
+# user_id: any text a path segment can carry once percent-encoded (so every accepted id can be
+# read back as /inventory/{user_id}): no "/" (decoded before routing), no control character, not
+# "." or ".." (clients resolve those segments away); at most 128 characters (512 bytes of UTF-8,
+# well inside PostgreSQL's index limit). Blank is "user_id is required".
 USER_ID_MAX = 128
-USER_ID = re.compile(r"[A-Za-z0-9._~:@|+=-]{1,128}")
+USER_ID = re.compile(r"[^/\x00-\x1f\x7f-\x9f\ud800-\udfff]{1,128}")
+USER_ID_PATTERN = r"^[^/\u0000-\u001f\u007f-\u009f]{1,128}$"
 USER_ID_RULE = (
-    f"user_id must be 1 to {USER_ID_MAX} characters of A-Z a-z 0-9 . _ ~ : @ | + = -, "
+    f'user_id must be 1 to {USER_ID_MAX} characters, without "/" or control characters, '
     "and not only dots"
 )
 

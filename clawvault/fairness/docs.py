@@ -6,6 +6,7 @@ from typing import Any
 
 from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, merge, ok
 from clawvault.fairness.errors import InvalidClientSeed, ReceiptNotFound
+from clawvault.inventory.errors import UserNotFound
 
 COMMITMENT: dict[str, Any] = {
     "type": "object",
@@ -20,12 +21,17 @@ COMMITMENT: dict[str, Any] = {
 }
 # Sandbox keys (/_/api/v1) get the same answers: seeds of (sandbox key, user), independent of
 # production's; receipts of the key's own sandbox pulls.
-GET_COMMITMENT = ok(COMMITMENT, description="The user's current commitment (made on first use)")
+# A user_id outside the rule (docs/identifiers.md) has no seed and never will.
+NO_SUCH_USER = errors(404, UserNotFound.message)
+GET_COMMITMENT = merge(
+    ok(COMMITMENT, description="The user's current commitment (made on first use)"), NO_SUCH_USER
+)
 SET_CLIENT_SEED = merge(
     ok(COMMITMENT),
     errors(400, InvalidClientSeed.message),
     MALFORMED_BODY,
     IDEMPOTENT_POST,
+    NO_SUCH_USER,
 )
 ROTATE = merge(
     ok(
@@ -37,6 +43,7 @@ ROTATE = merge(
         description="The revealed seed and the new commitment",
     ),
     IDEMPOTENT_POST,
+    NO_SUCH_USER,
 )
 RECEIPT_CARD: dict[str, Any] = {
     "type": "object",

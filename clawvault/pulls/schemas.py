@@ -8,8 +8,8 @@ from pydantic import WithJsonSchema, field_validator
 
 from clawvault.core.schemas import RequestBody
 from clawvault.core.validators import (
-    USER_ID,
     USER_ID_MAX,
+    USER_ID_PATTERN,
     is_user_id,
     lookup_key,
     user_id_candidate,
@@ -20,7 +20,7 @@ USER_ID_SCHEMA = {
     "type": "string",
     "minLength": 1,
     "maxLength": USER_ID_MAX,
-    "pattern": f"^{USER_ID.pattern}$",
+    "pattern": USER_ID_PATTERN,
     "description": "The partner's id of its user (docs/identifiers.md)",
 }
 

@@ -237,3 +237,50 @@ def test_the_issue_22_table_gives_clear_4xx(
     # A body over the default limit (1 MiB) is refused before it is read whole.
     too_big = client.post("/api/v1/vm/buyback", headers=h, json={"item_id": HUGE})
     assert (too_big.status_code, too_big.json()) == (413, {"error": "Content Too Large"})
+
+
+CONSOLE_FORMS = [
+    "/signin",
+    "/partners",
+    "/partners/{name}/keys",
+    "/partners/{name}/webhooks",
+    "/packs/{pack_id}/disable",
+    "/cards/{card_id}/retire",
+    "/orders/{order_id}/advance",
+]
+
+
+def test_console_takes_hostile_forms_and_paths_without_5xx_or_writes(
+    hostile: tuple[TestClient, PartnerKeys, RowCounts],
+) -> None:
+    client, partner, counts = hostile
+    signed_in = client.post("/console/signin", data={"token": ADMIN_TOKEN})
+    assert signed_in.status_code < 400
+    page = client.get("/console/packs")
+    csrf = page.text.split('"X-CSRF-Token": "')[1].split('"')[0]
+    before = counts()
+    for form in CONSOLE_FORMS:
+        for value in PATH_VALUES:
+            path = (
+                "/console" + filled_path(form, form.split("{")[1].split("}")[0], value)
+                if "{" in form
+                else "/console" + form
+            )
+            for fields in ({"name": value, "url": value, "token": value, "note": value}, {}):
+                body = "&".join(f"{k}={encoded(v)}" for k, v in {**fields, "csrf": csrf}.items())
+                answer = client.post(
+                    path,
+                    content=body.encode(),
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "X-CSRF-Token": csrf,
+                    },
+                    follow_redirects=False,
+                )
+                assert answer.status_code < 500, f"POST {path[:100]}: {answer.status_code}"
+                after = counts()
+                if answer.status_code >= 400:
+                    assert after == before, f"POST {path[:100]}: a refused request wrote rows"
+                before = after
+        get = client.get("/console" + filled_path("/cards/{c}", "c", PATH_VALUES[0]))
+        assert get.status_code < 500

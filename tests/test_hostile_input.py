@@ -253,7 +253,7 @@ CONSOLE_FORMS = [
 def test_console_takes_hostile_forms_and_paths_without_5xx_or_writes(
     hostile: tuple[TestClient, PartnerKeys, RowCounts],
 ) -> None:
-    client, partner, counts = hostile
+    client, _partner, counts = hostile
     signed_in = client.post("/console/signin", data={"token": ADMIN_TOKEN})
     assert signed_in.status_code < 400
     page = client.get("/console/packs")

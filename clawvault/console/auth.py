@@ -13,8 +13,8 @@ from urllib.parse import parse_qs
 from fastapi import Depends, Request
 
 from clawvault.console.errors import ConsoleDisabled, CsrfRefused, SignInRequired, WrongToken
-from clawvault.core.validators import check_safe_json
 from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.validators import check_safe_json
 
 COOKIE = "clawvault_console"
 SESSION_SECONDS = 12 * 3600

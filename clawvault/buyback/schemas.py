@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import WithJsonSchema, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 
 from clawvault.buyback.errors import ItemNotFound
-from clawvault.core.schemas import RequestBody
+from clawvault.core.schemas import RequestBody, ResponseBody
 from clawvault.core.validators import lookup_key
 
 
@@ -27,3 +27,8 @@ class BuybackBody(RequestBody):
 
     def service_body(self) -> dict[str, Any]:
         return {"item_id": self.item_id}
+
+
+class BuybackAnswer(ResponseBody):
+    success: Literal[True]
+    amount: float = Field(description="credited to the partner")

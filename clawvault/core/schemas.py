@@ -71,3 +71,23 @@ def without_defaults(node: Any) -> Any:
     if isinstance(node, list):
         return [without_defaults(value) for value in node]
     return node
+
+
+class ResponseBody(BaseModel):
+    """A documented answer. Handlers keep rendering their dicts (the hot routes answer bytes
+    built without a model); these models write the OpenAPI, and schemathesis checks every
+    answer against them."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def response_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of an answer, for core.openapi.ok."""
+    schema: dict[str, Any] = without_defaults(
+        inline_refs(model.model_json_schema(mode="serialization"))
+    )
+    return schema
+
+
+def list_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return {"type": "array", "items": response_schema(model)}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import WithJsonSchema, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 
-from clawvault.core.schemas import RequestBody
+from clawvault.core.schemas import RequestBody, ResponseBody
 from clawvault.core.validators import (
     USER_ID_MAX,
     USER_ID_PATTERN,
@@ -14,6 +14,7 @@ from clawvault.core.validators import (
     lookup_key,
     user_id_candidate,
 )
+from clawvault.inventory.schemas import Attribute, Item
 from clawvault.pulls.errors import TransactionFailed, UserIdInvalid, UserIdRequired
 
 USER_ID_SCHEMA = {
@@ -68,3 +69,43 @@ class BuyStatusBody(RequestBody):
 
     def service_body(self) -> dict[str, Any]:
         return {"session_id": self.session_id}
+
+
+class BuyInitAnswer(ResponseBody):
+    session_id: str
+    nfts: list[Item] = Field(description="The cards pulled, all now in the user's inventory")
+
+
+class StatusResult(ResponseBody):
+    session_id: str
+    user_id: str
+    public_id: str
+    nfts: list[Item]
+    tx_hash: str
+
+
+class Fulfilled(ResponseBody):
+    result: StatusResult
+
+
+class Pending(ResponseBody):
+    status: Literal["pending"]
+
+
+class PullMetadata(ResponseBody):
+    name: str
+    image: str
+    back_image: str | None
+    attributes: list[Attribute]
+
+
+class RecentPull(ResponseBody):
+    """A pull of any partner, without partner or user ids."""
+
+    id: str
+    claw_id: str
+    claw_slug: str | None
+    value: float
+    buyback_price: float
+    created_at: str
+    metadata: PullMetadata

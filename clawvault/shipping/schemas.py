@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from clawvault.core.schemas import RequestBody, without_defaults
+from clawvault.core.schemas import RequestBody, ResponseBody, without_defaults
 from clawvault.core.validators import lookup_key
 from clawvault.shipping.address import ADDRESS_FIELD_MAX, ADDRESS_MAX_FIELDS
 from clawvault.shipping.errors import ItemIdsRequired, ItemNotFound, QuoteExpired, QuoteIdRequired
@@ -84,3 +84,58 @@ class ShipRequestBody(RequestBody):
 
     def service_body(self) -> dict[str, Any]:
         return {"quote_id": self.quote_id}
+
+
+class Rate(ResponseBody):
+    id: str = Field(description="<session_id>_rate_<key>")
+    carrier: str
+    service: str
+    amount: float
+    estimated_days_min: int
+    estimated_days_max: int
+    insured: bool
+
+
+class QuoteAnswer(ResponseBody):
+    session_id: str
+    expires_at: str
+    quotes: list[Rate]
+
+
+class InvalidAddressAnswer(ResponseBody):
+    error: str
+    details: str = ""
+    suggested: dict[str, Any] = Field(
+        default_factory=dict, description="a corrected address, when one can be offered"
+    )
+
+
+class ShipRequestAnswer(ResponseBody):
+    order_id: str
+    status: Literal["success"]
+
+
+class OrderItem(ResponseBody):
+    item_id: str
+    name: str
+    image: str
+    back_image: str | None
+
+
+class Order(ResponseBody):
+    order_id: str
+    status: Literal[
+        "queued", "processing", "label_created", "shipped", "delivered", "cancelled", "failed"
+    ]
+    carrier: str
+    service: str
+    tracking_number: str | None
+    tracking_url: str | None
+    amount: float
+    currency: Literal["USD"]
+    destination: dict[str, Any] = Field(description="exactly the object sent to the quote")
+    items: list[OrderItem]
+    created_at: str
+    shipped_at: str | None
+    delivered_at: str | None
+    error_message: str | None

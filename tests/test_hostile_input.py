@@ -32,6 +32,7 @@ STRINGS: list[Any] = [
     NUL,
     SURROGATE,
     BIG,
+    "é" * 3_000,  # under the 10,000-character rule, over PostgreSQL's index row of 2,704 bytes
     "\u202eevil\u0301\u0301\u0301",
     "a/b",
     "a%2Fb",

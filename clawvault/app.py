@@ -18,7 +18,7 @@ from clawvault.buyback.router import router as buyback_router
 from clawvault.console.router import install as install_console
 from clawvault.core.fastpath import FastPathMiddleware
 from clawvault.core.http import JsonResponse, install_error_handlers
-from clawvault.core.openapi import COMMON_RESPONSES, OPERATOR_ERRORS
+from clawvault.core.openapi import COMMON_RESPONSES, OPERATOR_ERRORS, DocumentedApp
 from clawvault.core.randomness import Randomness
 from clawvault.core.request_guard import RequestGuardMiddleware
 from clawvault.core.request_id import RequestIdMiddleware
@@ -135,7 +135,7 @@ def create_app(
             await sandbox_store.close()
             await rt.db.dispose()
 
-    app = FastAPI(
+    app = DocumentedApp(
         title="clawvault Partner API",
         version="1.0.0",
         default_response_class=JsonResponse,

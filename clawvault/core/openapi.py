@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
+
 from clawvault.core.validators import UNSAFE_TEXT
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -91,3 +93,23 @@ OPERATOR_ERRORS: dict[int | str, Any] = merge(
     errors(422, "<why the change is refused>"),
     errors(500, "An unexpected error occurred"),
 )
+
+
+class DocumentedApp(FastAPI):
+    """The app, whose OpenAPI leaves out the framework's own 422 `{"detail": [...]}` answer: a
+    request FastAPI cannot validate is answered `400 {"error": ...}` (core.http), and every
+    error of the API has that shape."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    answer = operation.get("responses", {}).get("422")
+                    if answer is not None and "HTTPValidationError" in str(answer):
+                        del operation["responses"]["422"]
+            components = schema.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+            self.openapi_schema = schema
+        return self.openapi_schema

@@ -19,9 +19,12 @@ from fastapi.testclient import TestClient
 
 from clawvault.app import create_app
 from clawvault.core.randomness import SeededRandomness
+from clawvault.core.runtime import Runtime
 from clawvault.db.models import Base
+from clawvault.inventory.repository import InventoryRepository
+from clawvault.partners.service import partner_id as partner_id_of
 from clawvault.settings import Settings
-from tests.factories import ADDRESS, FakeClock, PartnerKeys, make_pack, make_partner
+from tests.factories import ADDRESS, FakeClock, PartnerKeys, make_pack, make_partner, run
 from tests.operator import ADMIN_TOKEN
 
 NUL = "\u0000nul"
@@ -315,3 +318,34 @@ def test_console_takes_hostile_forms_and_paths_without_5xx_or_writes(
                 before = after
         get = client.get("/console" + filled_path("/cards/{c}", "c", PATH_VALUES[0]))
         assert get.status_code < 500
+
+
+def store_user(settings: Settings, partner_name: str, user_id: str) -> None:
+    """A user as a pull before the user_id rule stored it."""
+
+    async def work(runtime: Runtime) -> None:
+        partner_id = await partner_id_of(runtime.db, partner_name)
+        async with runtime.db.write() as conn:
+            await InventoryRepository(conn).ensure_user(partner_id, user_id, runtime.clock())
+
+    run(settings, work)
+
+
+def test_a_user_id_stored_before_the_rule_stays_readable(
+    hostile: tuple[TestClient, PartnerKeys, RowCounts], settings: Settings
+) -> None:
+    """An id the rule now refuses (SQLite took a 5,000-character user_id before 7 December
+    2026) is refused for a new pull, but its inventory is still listed."""
+    client, partner, _counts = hostile
+    h = {"X-API-Key": partner.key}
+    long_id = "é" * 200  # over the rule, within the column (256 characters)
+    refused = client.post(
+        "/api/v1/vm/buy/init",
+        headers=h,
+        json={"id": GOOD[False]["id"], "amount": 1, "user_id": long_id},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"].startswith("user_id must be 1 to 128 characters")
+    store_user(settings, partner.name, long_id)
+    listed = client.get(f"/api/v1/inventory/{quote(long_id, safe='')}", headers=h)
+    assert (listed.status_code, listed.json()) == (200, {"user_id": long_id, "items": []})

@@ -81,9 +81,17 @@ def path_key(value: str, not_found: type[ApiError]) -> str:
 
 
 def readable_user_id(value: str, not_found: type[ApiError]) -> str:
-    """A user_id in a path that only reads: anything that could have been stored (ids accepted
-    before the user_id rule stay readable); else the route's 404."""
-    return path_key(value, not_found)
+    """A user_id in a path that only reads: any text without control characters, up to
+    TEXT_MAX characters, so that ids stored before the user_id rule (SQLite took thousands of
+    characters) stay readable; else the route's 404."""
+    if (
+        not value
+        or len(value) > TEXT_MAX
+        or CONTROL_OR_WHITESPACE_CONTROL.search(value)
+        or has_surrogate(value)
+    ):
+        raise not_found()
+    return value
 
 
 def writable_user_id(value: str, not_found: type[ApiError]) -> str:

@@ -52,7 +52,16 @@ QUERY_VALUES = [("x" * 20_000 if value is BIG else value) for value in STRINGS]
 # A valid value of each body member, by environment (True: sandbox), so that a hostile value in
 # one member meets the checks that come after the others.
 GOOD: dict[bool, dict[str, Any]] = {}
-PATH_VALUES = [NUL, SURROGATE, "x" * 20_000, "\u202eevil\u0301", "a%2Fb", "..", "' OR 1=1 --"]
+PATH_VALUES = [
+    NUL,
+    SURROGATE,
+    "x" * 20_000,
+    "é" * 5_000,
+    "\u202eevil\u0301",
+    "a%2Fb",
+    "..",
+    "' OR 1=1 --",
+]
 
 
 class RowCounts:

@@ -7,13 +7,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from clawvault.core.schemas import ErrorBody, response_schema
 from clawvault.core.validators import UNSAFE_TEXT
 
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "string"}},
-}
+ERROR_SCHEMA: dict[str, Any] = response_schema(ErrorBody)
 
 
 def errors(

@@ -91,3 +91,10 @@ def response_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def list_schema(model: type[BaseModel]) -> dict[str, Any]:
     return {"type": "array", "items": response_schema(model)}
+
+
+class ErrorBody(ResponseBody):
+    """Every refusal: `{"error": "<message>"}` (one documented case adds fields: an invalid
+    destination address)."""
+
+    error: str

@@ -18,8 +18,9 @@ from clawvault.buyback.router import router as buyback_router
 from clawvault.console.router import install as install_console
 from clawvault.core.fastpath import FastPathMiddleware
 from clawvault.core.http import JsonResponse, install_error_handlers
-from clawvault.core.openapi import COMMON_RESPONSES, OPERATOR_ERRORS
+from clawvault.core.openapi import COMMON_RESPONSES, OPERATOR_ERRORS, DocumentedApp
 from clawvault.core.randomness import Randomness
+from clawvault.core.request_guard import RequestGuardMiddleware
 from clawvault.core.request_id import RequestIdMiddleware
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import Clock
@@ -136,7 +137,7 @@ def create_app(
             await sandbox_store.close()
             await rt.db.dispose()
 
-    app = FastAPI(
+    app = DocumentedApp(
         title="clawvault Partner API",
         version="1.0.0",
         default_response_class=JsonResponse,
@@ -163,6 +164,9 @@ def create_app(
         )
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(
+        RequestGuardMiddleware, partner_prefixes=(API_PREFIX + "/", SANDBOX_API_PREFIX + "/")
+    )
     app.add_middleware(RequestIdMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(partner_api(), prefix=API_PREFIX)
     app.include_router(partner_api(), prefix=SANDBOX_API_PREFIX)

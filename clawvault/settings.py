@@ -46,8 +46,9 @@ class Settings(BaseSettings):
     # FastAPI's own OpenTelemetry traces, metrics and logs of each request, sent to the providers
     # the process has configured. Off: looking for providers cost every request ~5 us (measured).
     opentelemetry: bool = False
-    # Bytes a request body may have (0 = no limit); over it, 413 "Content Too Large".
-    max_body_bytes: int = 0
+    # Bytes a request body may have (0 = no limit); over it, 413 "Content Too Large". 1 MiB: the
+    # largest body of the Partner API (a quote of many items) is a few KB.
+    max_body_bytes: int = 1024 * 1024
 
     # Sandbox state (/_/api/v1): by default in a throwaway SQLite database on memory-backed
     # storage, gone after a restart; CLAWVAULT_SANDBOX_PERSIST=1 keeps it in the main database.

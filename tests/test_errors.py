@@ -45,11 +45,14 @@ def test_every_route_needs_a_valid_key(
         error(client.request(method, API + path, headers=headers, json={}), 401, "Invalid API key")
 
 
-def test_unmatched_route_is_the_framework_404(client: TestClient, settings: Settings) -> None:
+def test_unmatched_route_or_method_is_a_404_or_405_in_the_error_shape(
+    client: TestClient, settings: Settings
+) -> None:
+    # A 404 as the contract says (never a 400), in the API's error shape (issue 22).
     partner = make_partner(settings)
-    response = client.get(f"{API}/inventory/", headers=partner.headers)
-    assert response.status_code == 404
-    assert "error" not in response.json()
+    error(client.get(f"{API}/inventory/", headers=partner.headers), 404, "Not Found")
+    error(client.get("/nowhere"), 404, "Not Found")
+    error(client.delete(f"{API}/vm/buyback", headers=partner.headers), 405, "Method Not Allowed")
 
 
 @pytest.fixture
@@ -73,9 +76,17 @@ def test_buy_init_errors_in_table_order(
     error(buy({"id": pack_id, "amount": 1, "user_id": "   "}), 400, "user_id is required")
     error(buy({"id": "nope", "amount": 0, "user_id": "u"}), 400, "VM not found")
     error(buy({"amount": 1, "user_id": "u"}), 400, "VM not found")
-    for amount in (None, 0, -1, 1.5, "x", True):
+    for amount in (None, 0, -1, "-3"):
         body = {"id": pack_id, "user_id": "u"} | ({} if amount is None else {"amount": amount})
         error(buy(body), 400, "Amount must be greater than 0")
+    # No "greater than 0" for what is no integer at all (issue 22).
+    for amount in (1.5, "x", True, {"n": 1}, [1]):
+        error(
+            buy({"id": pack_id, "user_id": "u", "amount": amount}),
+            400,
+            "Amount must be a positive integer",
+        )
+    error(buy({"id": "nope", "amount": 1.5, "user_id": "u"}), 400, "VM not found")
     error(
         buy({"id": pack_id, "amount": 4, "user_id": "u"}),
         400,

@@ -1,4 +1,5 @@
-"""OpenAPI documentation of the sellback route (§3.7)."""
+"""OpenAPI documentation of the sellback route (§3.7): body and answer from buyback.schemas;
+the exact error strings here."""
 
 from __future__ import annotations
 
@@ -9,16 +10,13 @@ from clawvault.buyback.errors import (
     ItemNotFound,
     SettlementFailed,
 )
-from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, json_body, merge, ok
+from clawvault.buyback.schemas import BuybackAnswer
+from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, merge, ok
+from clawvault.core.schemas import response_schema
 
 BUYBACK = merge(
     ok(
-        {
-            "type": "object",
-            "required": ["success", "amount"],
-            "properties": {"success": {"const": True}, "amount": {"type": "number"}},
-        },
-        description="Sold back; `amount` is credited to the partner",
+        response_schema(BuybackAnswer), description="Sold back; `amount` is credited to the partner"
     ),
     errors(
         400,
@@ -30,7 +28,4 @@ BUYBACK = merge(
     MALFORMED_BODY,
     IDEMPOTENT_POST,
     errors(429, BuybackInProgress.message, "Rate limit exceeded"),
-)
-BUYBACK_BODY = json_body(
-    {"type": "object", "required": ["item_id"], "properties": {"item_id": {"type": "string"}}}
 )

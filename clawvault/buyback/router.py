@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from clawvault.buyback import docs
-from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.buyback.schemas import BuybackBody
+from clawvault.core.http import JsonResponse, raw_json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import Caller, get_caller
 from clawvault.variants import variant
@@ -15,15 +16,19 @@ from clawvault.variants import variant
 router = APIRouter()
 
 
-@router.post("/vm/buyback", responses=docs.BUYBACK, openapi_extra=docs.BUYBACK_BODY)
+@router.post("/vm/buyback", responses=docs.BUYBACK, openapi_extra=BuybackBody.openapi_body())
 async def buyback(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
+    body = BuybackBody.parse(await raw_json_object_body(request))
     return JsonResponse(
-        await variant(caller).buyback.sell_back(runtime, caller, await json_object_body(request))
+        await variant(caller).buyback.sell_back(runtime, caller, body.service_body())
     )
 
 
 async def buyback_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
     """`buyback` for core.fastpath."""
-    return orjson.dumps(await variant(caller).buyback.sell_back(runtime, caller, body))
+    parsed = BuybackBody.parse(body)
+    return orjson.dumps(
+        await variant(caller).buyback.sell_back(runtime, caller, parsed.service_body())
+    )

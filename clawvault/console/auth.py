@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from clawvault.console.errors import ConsoleDisabled, CsrfRefused, SignInRequired, WrongToken
 from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.validators import check_safe_json
 
 COOKIE = "clawvault_console"
 SESSION_SECONDS = 12 * 3600
@@ -70,7 +71,9 @@ async def require_session(request: Request, runtime: Runtime = Depends(get_runti
 async def form_data(request: Request) -> dict[str, str]:
     """An urlencoded form body (the console's forms and htmx posts), last value wins."""
     raw = (await request.body()).decode("utf-8", errors="replace")
-    return {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+    form = {key: values[-1] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+    check_safe_json(form)  # what no database stores (NUL, control characters): a 400
+    return form
 
 
 async def require_form(

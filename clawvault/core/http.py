@@ -13,8 +13,13 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
 from clawvault.core.errors import ApiError, InvalidJsonBody, UnexpectedError
+from clawvault.core.validators import check_safe_json
 
 log = logging.getLogger("clawvault")
+
+# An unmatched route or a path parameter no route accepts: the framework's 404, in the API's
+# error shape.
+NOT_FOUND = "Not Found"
 
 
 class JsonResponse(JSONResponse):
@@ -25,7 +30,16 @@ class JsonResponse(JSONResponse):
 
 
 async def json_object_body(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object; anything else is a 400 with a clear message."""
+    """The request body as a JSON object whose every string and number is safe for the
+    databases (core.validators); anything else is a 400 with a clear message. For routes with
+    no schema of their own (a schema checks its fields itself: `raw_json_object_body`)."""
+    body = json_object(await request.body())
+    check_safe_json(body)
+    return body
+
+
+async def raw_json_object_body(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, for a route that validates it into its schema."""
     return json_object(await request.body())
 
 
@@ -47,9 +61,9 @@ def error_response(error: ApiError) -> Response:
 
 def http_error_answer(exc: StarletteHTTPException) -> tuple[int, dict[str, Any]]:
     if exc.status_code == 404:
-        return 404, {"detail": "Not Found"}
+        return 404, {"error": NOT_FOUND}
     if exc.status_code == 405:
-        return 405, {"detail": "Method Not Allowed"}
+        return 405, {"error": "Method Not Allowed"}
     return exc.status_code, {"error": str(exc.detail)}
 
 

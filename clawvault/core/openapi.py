@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "string"}},
-}
+from fastapi import FastAPI
+
+from clawvault.core.schemas import ErrorBody, response_schema
+from clawvault.core.validators import UNSAFE_TEXT
+
+ERROR_SCHEMA: dict[str, Any] = response_schema(ErrorBody)
 
 
 def errors(
@@ -60,6 +61,8 @@ def merge(*parts: dict[int | str, Any]) -> dict[int | str, Any]:
 
 RATE_LIMITED = errors(429, "Rate limit exceeded")
 COMMON_RESPONSES: dict[int | str, Any] = merge(
+    # A query string no route can use (core.request_guard).
+    errors(400, UNSAFE_TEXT),
     errors(401, "Invalid API key"),
     RATE_LIMITED,
     errors(500, "An unexpected error occurred"),
@@ -87,3 +90,23 @@ OPERATOR_ERRORS: dict[int | str, Any] = merge(
     errors(422, "<why the change is refused>"),
     errors(500, "An unexpected error occurred"),
 )
+
+
+class DocumentedApp(FastAPI):
+    """The app, whose OpenAPI leaves out the framework's own 422 `{"detail": [...]}` answer: a
+    request FastAPI cannot validate is answered `400 {"error": ...}` (core.http), and every
+    error of the API has that shape."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    answer = operation.get("responses", {}).get("422")
+                    if answer is not None and "HTTPValidationError" in str(answer):
+                        del operation["responses"]["422"]
+            components = schema.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+            self.openapi_schema = schema
+        return self.openapi_schema

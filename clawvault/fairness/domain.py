@@ -17,6 +17,9 @@ from clawvault.fairness.verify import ALGORITHM, digest, odds_hash, pool_key, un
 from clawvault.packs.domain import Tier, TierTable, odds_canonical
 from clawvault.packs.presenters import number
 
+# client_seed: printable ASCII without the space (it joins "{client_seed}:{nonce}").
+CLIENT_SEED_PATTERN = "^[!-~]{1,64}$"
+
 WINDOWS = (("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("all", None))
 
 

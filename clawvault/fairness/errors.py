@@ -9,4 +9,4 @@ class ReceiptNotFound(ApiError):
 
 
 class InvalidClientSeed(ApiError):
-    message = "client_seed must be 1 to 64 printable ASCII characters"
+    message = "client_seed must be 1 to 64 printable ASCII characters, without spaces"

@@ -9,7 +9,9 @@ from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse
 from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.validators import path_key, readable_user_id
 from clawvault.inventory import docs
+from clawvault.inventory.errors import CardNotFound, UserNotFound
 from clawvault.partners.auth import Caller, get_caller
 from clawvault.variants import variant
 
@@ -39,6 +41,7 @@ async def inventory_fast(
 async def _inventory(
     runtime: Runtime, caller: Caller, user_id: str, limit: str | None, cursor: str | None
 ) -> dict[str, Any]:
+    user_id = readable_user_id(user_id, UserNotFound)
     if limit is None and cursor is None:
         return await variant(caller).inventory.inventory(runtime, caller, user_id)
     return await variant(caller).inventory.inventory_page(runtime, caller, user_id, limit, cursor)
@@ -48,4 +51,6 @@ async def _inventory(
 async def card(
     item_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await variant(caller).inventory.card(runtime, caller, item_id))
+    return JsonResponse(
+        await variant(caller).inventory.card(runtime, caller, path_key(item_id, CardNotFound))
+    )

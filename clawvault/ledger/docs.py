@@ -5,58 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from clawvault.core.openapi import errors, merge
+from clawvault.core.schemas import response_schema
 from clawvault.ledger.errors import InvalidDate
+from clawvault.ledger.schemas import Statement
 
-NULLABLE_STR = {"type": ["string", "null"]}
-ENTRY: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "kind", "amount", "reference", "user_id", "created_at"],
-    "properties": {
-        "id": {"type": "integer"},
-        "kind": {"type": "string", "enum": ["pull", "buyback", "shipping", "shipping_refund"]},
-        "amount": {"type": "number"},
-        "reference": {"type": "string"},
-        "user_id": NULLABLE_STR,
-        "created_at": {"type": "string"},
-    },
-}
-DAY: dict[str, Any] = {
-    "type": "object",
-    "required": ["date", "pulls", "sellbacks", "shipping", "net", "entries"],
-    "properties": {
-        "date": {"type": "string"},
-        "pulls": {"type": "number"},
-        "sellbacks": {"type": "number"},
-        "shipping": {"type": "number"},
-        "net": {"type": "number"},
-        "entries": {"type": "integer"},
-    },
-}
-STATEMENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "currency",
-        "from",
-        "to",
-        "balance",
-        "opening_balance",
-        "closing_balance",
-        "daily",
-        "entries",
-        "next_cursor",
-    ],
-    "properties": {
-        "currency": {"type": "string"},
-        "from": NULLABLE_STR,
-        "to": NULLABLE_STR,
-        "balance": {"type": "number"},
-        "opening_balance": {"type": "number"},
-        "closing_balance": {"type": "number"},
-        "daily": {"type": "array", "items": DAY},
-        "entries": {"type": "array", "items": ENTRY},
-        "next_cursor": NULLABLE_STR,
-    },
-}
+STATEMENT_SCHEMA: dict[str, Any] = response_schema(Statement)
 STATEMENT = merge(
     {
         200: {

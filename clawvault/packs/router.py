@@ -6,7 +6,9 @@ from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse
 from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.validators import path_key
 from clawvault.packs import docs, service
+from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.partners.auth import Caller, get_caller
 from clawvault.variants import variant
 
@@ -32,4 +34,4 @@ async def available_fast(runtime: Runtime, caller: Caller, _: str, query: QueryP
 async def chase(
     slug: str, _caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.chase(runtime, slug))
+    return JsonResponse(await service.chase(runtime, path_key(slug, PackNotFoundByPath)))

@@ -1,36 +1,33 @@
-"""OpenAPI documentation of the pull routes (§3.2–3.4)."""
+"""OpenAPI documentation of the pull routes (§3.2–3.4): the bodies and answers come from
+pulls.schemas; the exact error strings, in the contract's order, are written here."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, json_body, merge, ok
-from clawvault.inventory.docs import ITEM, METADATA, NULLABLE_STR
+from clawvault.core.openapi import IDEMPOTENT_POST, MALFORMED_BODY, errors, merge, ok
+from clawvault.core.schemas import list_schema, response_schema
 from clawvault.pulls.errors import (
+    AmountNotInteger,
     AmountNotPositive,
     OutOfStock,
     TransactionError,
     TransactionFailed,
+    UserIdInvalid,
     UserIdRequired,
 )
+from clawvault.pulls.schemas import BuyInitAnswer, Fulfilled, Pending, RecentPull
 
 BUY_INIT = merge(
     ok(
-        {
-            "type": "object",
-            "required": ["session_id", "nfts"],
-            "properties": {
-                "session_id": {"type": "string"},
-                "nfts": {"type": "array", "items": ITEM},
-            },
-        },
+        response_schema(BuyInitAnswer),
         description="The cards pulled, all now in the user's inventory",
     ),
     errors(
         400,
         UserIdRequired.message,
+        UserIdInvalid.message,
         "VM not found",
         AmountNotPositive.message,
+        AmountNotInteger.message,
         "Amount must be less than or equal to N",
         OutOfStock.message,
     ),
@@ -38,72 +35,13 @@ BUY_INIT = merge(
     IDEMPOTENT_POST,
     errors(500, TransactionError.message),
 )
-BUY_INIT_BODY = json_body(
-    {
-        "type": "object",
-        "required": ["id", "amount", "user_id"],
-        "properties": {
-            "id": {"type": "string"},
-            "amount": {"type": "integer", "minimum": 1},
-            "user_id": {"type": "string", "minLength": 1},
-        },
-    }
-)
-STATUS_RESULT: dict[str, Any] = {
-    "type": "object",
-    "required": ["session_id", "user_id", "public_id", "nfts", "tx_hash"],
-    "properties": {
-        "session_id": {"type": "string"},
-        "user_id": {"type": "string"},
-        "public_id": {"type": "string"},
-        "nfts": {"type": "array", "items": ITEM},
-        "tx_hash": {"type": "string"},
-    },
-}
 BUY_STATUS = merge(
-    ok(
-        {
-            "oneOf": [
-                {"type": "object", "required": ["result"], "properties": {"result": STATUS_RESULT}},
-                {
-                    "type": "object",
-                    "required": ["status"],
-                    "properties": {"status": {"const": "pending"}},
-                },
-            ]
-        }
-    ),
+    ok({"oneOf": [response_schema(Fulfilled), response_schema(Pending)]}),
     errors(400, TransactionFailed.message),
     MALFORMED_BODY,
     IDEMPOTENT_POST,
 )
-BUY_STATUS_BODY = json_body(
-    {"type": "object", "required": ["session_id"], "properties": {"session_id": {"type": "string"}}}
-)
 RECENT_PULLS = ok(
-    {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "required": [
-                "id",
-                "claw_id",
-                "claw_slug",
-                "value",
-                "buyback_price",
-                "created_at",
-                "metadata",
-            ],
-            "properties": {
-                "id": {"type": "string"},
-                "claw_id": {"type": "string"},
-                "claw_slug": NULLABLE_STR,
-                "value": {"type": "number"},
-                "buyback_price": {"type": "number"},
-                "created_at": {"type": "string"},
-                "metadata": METADATA,
-            },
-        },
-    },
+    list_schema(RecentPull),
     description="The newest pulls of every partner, without partner or user ids",
 )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from clawvault.core.errors import ApiError
+from clawvault.core.validators import USER_ID_RULE
 
 
 class UserIdRequired(ApiError):
@@ -27,3 +28,11 @@ class TransactionError(ApiError):
 
 class TransactionFailed(ApiError):
     message = "Transaction failed"
+
+
+class UserIdInvalid(ApiError):
+    message = USER_ID_RULE
+
+
+class AmountNotInteger(ApiError):
+    message = "Amount must be a positive integer"

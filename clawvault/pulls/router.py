@@ -7,40 +7,44 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from clawvault.core.errors import unexpected_failures_as
-from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.core.http import JsonResponse, raw_json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.partners.auth import Caller, get_caller
 from clawvault.pulls import docs, service
 from clawvault.pulls.errors import TransactionError
+from clawvault.pulls.schemas import BuyInitBody, BuyStatusBody
 from clawvault.variants import variant
 
 router = APIRouter()
 
 
-@router.post("/vm/buy/init", responses=docs.BUY_INIT, openapi_extra=docs.BUY_INIT_BODY)
+@router.post("/vm/buy/init", responses=docs.BUY_INIT, openapi_extra=BuyInitBody.openapi_body())
 async def buy_init(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
     with unexpected_failures_as(TransactionError):
-        body = await json_object_body(request)
-        result = await variant(caller).pulls.buy(runtime, caller, body)
+        body = BuyInitBody.parse(await raw_json_object_body(request))
+        result = await variant(caller).pulls.buy(runtime, caller, body.service_body())
     return JsonResponse(result)
 
 
 async def buy_init_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
     """`buy_init` for core.fastpath."""
     with unexpected_failures_as(TransactionError):
-        result = await variant(caller).pulls.buy(runtime, caller, body)
+        result = await variant(caller).pulls.buy(
+            runtime, caller, BuyInitBody.parse(body).service_body()
+        )
     return orjson.dumps(result)
 
 
-@router.post("/vm/buy/status", responses=docs.BUY_STATUS, openapi_extra=docs.BUY_STATUS_BODY)
+@router.post(
+    "/vm/buy/status", responses=docs.BUY_STATUS, openapi_extra=BuyStatusBody.openapi_body()
+)
 async def buy_status(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(
-        await variant(caller).pulls.status(runtime, caller, await json_object_body(request))
-    )
+    body = BuyStatusBody.parse(await raw_json_object_body(request))
+    return JsonResponse(await variant(caller).pulls.status(runtime, caller, body.service_body()))
 
 
 @router.get("/vm/recent-pulls", responses=docs.RECENT_PULLS)

@@ -24,9 +24,8 @@ from clawvault.ledger.repository import ledger_entry
 from clawvault.packs.domain import TierTable, buyback_cents, buyback_expiry, odds_canonical
 from clawvault.packs.errors import PackNotFound
 from clawvault.partners.auth import Caller
-from clawvault.pulls.domain import parse_amount, parse_user_id
+from clawvault.pulls.domain import amount_refusal, parse_amount, parse_user_id
 from clawvault.pulls.errors import (
-    AmountNotPositive,
     AmountTooLarge,
     OutOfStock,
     TransactionFailed,
@@ -116,7 +115,7 @@ async def _buy(
         )
     else:
         pack = await pulls.pack(pack_id, caller.partner_id, environment)
-    pack, amount, table = _terms(pack, amount)
+    pack, amount, table = _terms(pack, amount, raw_amount)
     session_id = new_session_id()
     expires_at = buyback_expiry(now, pack.buyback_window_seconds)
     # The user row first: waiting on another request's new user happens before we hold cards.
@@ -220,7 +219,7 @@ async def _buy_in_one(
     found, seed = await pull_rounds(runtime.db).pack_and_seed(
         pack_id, caller.partner_id, environment, user_id
     )
-    pack, amount, table = _terms(found, parse_amount(raw_amount))
+    pack, amount, table = _terms(found, parse_amount(raw_amount), raw_amount)
     if seed is None or pack.has_endpoints:
         return None
     session_id = new_session_id()
@@ -260,13 +259,15 @@ class Pulled(NamedTuple):
     cards: list[lean.Row]
 
 
-def _terms(pack: PackForPull | None, amount: int | None) -> tuple[PackForPull, int, TierTable]:
+def _terms(
+    pack: PackForPull | None, amount: int | None, raw_amount: Any
+) -> tuple[PackForPull, int, TierTable]:
     """The pack's refusals of this pull, in the order the API gives them; the tiers to draw
     from."""
     if pack is None:
         raise PackNotFound()
     if amount is None:
-        raise AmountNotPositive()
+        raise amount_refusal(raw_amount)
     if amount > pack.max_per_mint:
         raise AmountTooLarge(pack.max_per_mint)
     if not pack.enable or not pack.tiers or pack.has_an_empty_tier:

@@ -86,7 +86,7 @@ async def force_sellback_error(
     runtime: Runtime, caller: Caller, body: dict[str, Any]
 ) -> dict[str, Any]:
     item_id, error = body.get("item_id"), body.get("error")
-    if error not in FORCEABLE_ERRORS:
+    if not isinstance(error, str) or error not in FORCEABLE_ERRORS:
         raise InvalidControl("error must be one of " + ", ".join(FORCEABLE_ERRORS))
     if not isinstance(item_id, str) or not item_id:
         raise ItemNotFound()

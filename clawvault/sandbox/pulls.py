@@ -17,9 +17,8 @@ from clawvault.packs.domain import Tier, TierTable, buyback_cents, odds_canonica
 from clawvault.packs.errors import PackNotFound
 from clawvault.packs.repository import PackRepository
 from clawvault.partners.auth import Caller
-from clawvault.pulls.domain import parse_amount, parse_user_id
+from clawvault.pulls.domain import amount_refusal, parse_amount, parse_user_id
 from clawvault.pulls.errors import (
-    AmountNotPositive,
     AmountTooLarge,
     OutOfStock,
     TransactionFailed,
@@ -122,7 +121,7 @@ async def _buy_once(
             raise PackNotFound()
         amount = parse_amount(raw_amount)
         if amount is None:
-            raise AmountNotPositive()
+            raise amount_refusal(raw_amount)
         if amount > pack["max_per_mint"]:
             raise AmountTooLarge(pack["max_per_mint"])
         tiers = await packs.tiers(pack_id)

@@ -203,6 +203,37 @@ def _normalize_region(country: str, value: str) -> str:
     return by_name.get(upper, upper)
 
 
+# The destination is stored and echoed as sent: every member is bounded and plain text.
+ADDRESS_FIELD_MAX = 200
+ADDRESS_MAX_FIELDS = 20
+ADDRESS_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")
+CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def unsafe_fields(destination: dict[str, Any]) -> list[str]:
+    """Problems that make an address unstorable: too many members, a member name that is not
+    a plain identifier, a value that is not a string, number, boolean or null, or a string over
+    ADDRESS_FIELD_MAX characters or holding a control character."""
+    if len(destination) > ADDRESS_MAX_FIELDS:
+        return [f"destination must have at most {ADDRESS_MAX_FIELDS} fields"]
+    problems = []
+    for key, value in destination.items():
+        if not ADDRESS_KEY.fullmatch(key):
+            problems.append("field names must be 1 to 64 characters of A-Z a-z 0-9 _")
+        elif isinstance(value, str):
+            if len(value) > ADDRESS_FIELD_MAX or CONTROL.search(value):
+                problems.append(
+                    f"{key} must be at most {ADDRESS_FIELD_MAX} characters, "
+                    "without control characters"
+                )
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            if not -(2**53) <= value <= 2**53:
+                problems.append(f"{key} must be a string")
+        elif value is not None and not isinstance(value, bool):
+            problems.append(f"{key} must be a string")
+    return problems
+
+
 def check_address(destination: Any, *, any_country: bool = False) -> AddressCheck:
     """Strict: an address must be in canonical form. Everything that is off is reported; when
     every problem is a matter of form (spaces, case, ZIP+4, a country or state written out),
@@ -210,6 +241,9 @@ def check_address(destination: Any, *, any_country: bool = False) -> AddressChec
     not checked here at all; the caller applies its own country rule."""
     if not isinstance(destination, dict):
         return AddressCheck({}, ["destination must be an object"], fixable=False)
+    unsafe = unsafe_fields(destination)
+    if unsafe:
+        return AddressCheck({}, unsafe, fixable=False)
     check = AddressCheck(normalized=dict(destination))
     postal_key = _postal_key(destination)
 

@@ -8,10 +8,10 @@ from clawvault.core.openapi import (
     IDEMPOTENT_POST,
     MALFORMED_BODY,
     errors,
-    json_body,
     merge,
     ok,
 )
+from clawvault.core.schemas import response_schema
 from clawvault.shipping.errors import (
     CountryNotSupported,
     ItemAlreadyShipped,
@@ -25,67 +25,17 @@ from clawvault.shipping.errors import (
     RatesUnavailable,
     ShippingRequestFailed,
 )
+from clawvault.shipping.schemas import (
+    InvalidAddressAnswer,
+    Order,
+    QuoteAnswer,
+    ShipRequestAnswer,
+)
 
-NULLABLE_STR: dict[str, Any] = {"type": ["string", "null"]}
-DESTINATION: dict[str, Any] = {
-    "type": "object",
-    "required": ["name", "line1", "city", "postal_code", "country"],
-    "properties": {
-        "name": {"type": "string"},
-        "line1": {"type": "string"},
-        "line2": {"type": "string"},
-        "city": {"type": "string"},
-        "state": {"type": "string"},
-        "postal_code": {"type": "string"},
-        "country": {"type": "string"},
-        "phone": {"type": "string"},
-        "email": {"type": "string"},
-    },
-}
-INVALID_ADDRESS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {"type": "string"},
-        "details": {"type": "string"},
-        "suggested": {"type": "object"},
-    },
-}
+ORDER_SCHEMA: dict[str, Any] = response_schema(Order)
+INVALID_ADDRESS_SCHEMA: dict[str, Any] = response_schema(InvalidAddressAnswer)
 QUOTE = merge(
-    ok(
-        {
-            "type": "object",
-            "required": ["session_id", "expires_at", "quotes"],
-            "properties": {
-                "session_id": {"type": "string"},
-                "expires_at": {"type": "string"},
-                "quotes": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": [
-                            "id",
-                            "carrier",
-                            "service",
-                            "amount",
-                            "estimated_days_min",
-                            "estimated_days_max",
-                            "insured",
-                        ],
-                        "properties": {
-                            "id": {"type": "string"},
-                            "carrier": {"type": "string"},
-                            "service": {"type": "string"},
-                            "amount": {"type": "number"},
-                            "estimated_days_min": {"type": "integer"},
-                            "estimated_days_max": {"type": "integer"},
-                            "insured": {"type": "boolean"},
-                        },
-                    },
-                },
-            },
-        }
-    ),
+    ok(response_schema(QuoteAnswer)),
     errors(
         400,
         ItemIdsRequired.message,
@@ -100,24 +50,8 @@ QUOTE = merge(
     errors(422, CountryNotSupported.message),
     errors(500, RatesUnavailable.message, "An unexpected error occurred"),
 )
-QUOTE_BODY = json_body(
-    {
-        "type": "object",
-        "required": ["item_ids", "destination"],
-        "properties": {
-            "item_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "destination": DESTINATION,
-        },
-    }
-)
 REQUEST = merge(
-    ok(
-        {
-            "type": "object",
-            "required": ["order_id", "status"],
-            "properties": {"order_id": {"type": "string"}, "status": {"const": "success"}},
-        }
-    ),
+    ok(response_schema(ShipRequestAnswer)),
     errors(
         400,
         QuoteIdRequired.message,
@@ -129,67 +63,6 @@ REQUEST = merge(
     IDEMPOTENT_POST,
     errors(500, ShippingRequestFailed.message, "An unexpected error occurred"),
 )
-REQUEST_BODY = json_body(
-    {"type": "object", "required": ["quote_id"], "properties": {"quote_id": {"type": "string"}}}
-)
-ORDER_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "order_id",
-        "status",
-        "carrier",
-        "service",
-        "tracking_number",
-        "tracking_url",
-        "amount",
-        "currency",
-        "destination",
-        "items",
-        "created_at",
-        "shipped_at",
-        "delivered_at",
-        "error_message",
-    ],
-    "properties": {
-        "order_id": {"type": "string"},
-        "status": {
-            "type": "string",
-            "enum": [
-                "queued",
-                "processing",
-                "label_created",
-                "shipped",
-                "delivered",
-                "cancelled",
-                "failed",
-            ],
-        },
-        "carrier": {"type": "string"},
-        "service": {"type": "string"},
-        "tracking_number": NULLABLE_STR,
-        "tracking_url": NULLABLE_STR,
-        "amount": {"type": "number"},
-        "currency": {"const": "USD"},
-        "destination": {"type": "object"},
-        "items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["item_id", "name", "image", "back_image"],
-                "properties": {
-                    "item_id": {"type": "string"},
-                    "name": {"type": "string"},
-                    "image": {"type": "string"},
-                    "back_image": NULLABLE_STR,
-                },
-            },
-        },
-        "created_at": {"type": "string"},
-        "shipped_at": NULLABLE_STR,
-        "delivered_at": NULLABLE_STR,
-        "error_message": NULLABLE_STR,
-    },
-}
 ORDER = merge(
     ok(ORDER_SCHEMA),
     errors(404, OrderNotFound.message),

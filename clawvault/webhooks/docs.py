@@ -4,46 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from clawvault.core.openapi import IDEMPOTENT_POST, errors, json_body, merge, ok
-from clawvault.webhooks.domain import EventType
+from clawvault.core.openapi import IDEMPOTENT_POST, errors, merge, ok
+from clawvault.core.schemas import response_schema
 from clawvault.webhooks.errors import (
     DeliveryNotFound,
     EndpointNotFound,
     InvalidEventTypes,
     InvalidWebhookUrl,
 )
+from clawvault.webhooks.schemas import (
+    EVENTS_SCHEMA,
+    Deleted,
+    Deliveries,
+    Delivery,
+    Endpoint,
+    Endpoints,
+)
 
-NULLABLE_STR = {"type": ["string", "null"]}
-EVENTS = {"type": "array", "items": {"type": "string", "enum": [t.value for t in EventType]}}
-ENDPOINT: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "url", "events", "created_at"],
-    "properties": {
-        "id": {"type": "string"},
-        "url": {"type": "string"},
-        "events": EVENTS,
-        "created_at": {"type": "string"},
-        "secret": {"type": "string", "description": "shown only when the endpoint is created"},
-    },
-}
-DELIVERY: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "event_id", "event_type", "endpoint_id", "status", "attempts"],
-    "properties": {
-        "id": {"type": "string"},
-        "event_id": {"type": "string"},
-        "event_type": {"type": "string"},
-        "endpoint_id": {"type": "string"},
-        "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]},
-        "attempts": {"type": "integer"},
-        "next_attempt_at": NULLABLE_STR,
-        "last_attempt_at": NULLABLE_STR,
-        "last_status_code": {"type": ["integer", "null"]},
-        "last_error": NULLABLE_STR,
-        "delivered_at": NULLABLE_STR,
-        "created_at": {"type": "string"},
-    },
-}
+ENDPOINT: dict[str, Any] = response_schema(Endpoint)
+EVENTS: dict[str, Any] = EVENTS_SCHEMA
 PAGING = errors(400, "Invalid cursor", "limit must be an integer from 1 to 1000")
 
 CREATE_ENDPOINT = merge(
@@ -51,45 +30,14 @@ CREATE_ENDPOINT = merge(
     errors(400, InvalidWebhookUrl.message, InvalidEventTypes.message),
     IDEMPOTENT_POST,
 )
-CREATE_ENDPOINT_BODY = json_body(
-    {
-        "type": "object",
-        "required": ["url"],
-        "properties": {"url": {"type": "string", "format": "uri"}, "events": EVENTS},
-    }
-)
-LIST_ENDPOINTS = ok(
-    {
-        "type": "object",
-        "required": ["endpoints"],
-        "properties": {"endpoints": {"type": "array", "items": ENDPOINT}},
-    }
-)
-DELETE_ENDPOINT = merge(
-    ok(
-        {
-            "type": "object",
-            "required": ["id", "deleted"],
-            "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"}},
-        }
-    ),
-    errors(404, EndpointNotFound.message),
-)
+LIST_ENDPOINTS = ok(response_schema(Endpoints))
+DELETE_ENDPOINT = merge(ok(response_schema(Deleted)), errors(404, EndpointNotFound.message))
 LIST_DELIVERIES = merge(
-    ok(
-        {
-            "type": "object",
-            "required": ["deliveries", "next_cursor"],
-            "properties": {
-                "deliveries": {"type": "array", "items": DELIVERY},
-                "next_cursor": NULLABLE_STR,
-            },
-        }
-    ),
+    ok(response_schema(Deliveries)),
     PAGING,
 )
 REPLAY_DELIVERY = merge(
-    ok(DELIVERY, description="The new delivery, due now"),
+    ok(response_schema(Delivery), description="The new delivery, due now"),
     errors(404, DeliveryNotFound.message, EndpointNotFound.message),
     IDEMPOTENT_POST,
 )

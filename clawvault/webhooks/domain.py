@@ -89,9 +89,13 @@ class BadTarget(ValueError):
     pass
 
 
+URL_MAX = 2000
+
+
 def check_url(url: object) -> str:
     """An http(s) URL with a host; its addresses are checked when it is delivered to."""
-    if not isinstance(url, str) or len(url) > 2000:
+    # Printable ASCII with no space: a URL carries anything else percent-encoded.
+    if not isinstance(url, str) or len(url) > URL_MAX or not all(" " < c <= "~" for c in url):
         raise BadTarget("url must be an http or https URL")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:

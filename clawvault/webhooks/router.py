@@ -3,10 +3,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from clawvault.core.http import JsonResponse, json_object_body
+from clawvault.core.http import JsonResponse, raw_json_object_body
 from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.validators import path_key
 from clawvault.partners.auth import Caller, get_caller
 from clawvault.webhooks import docs, service
+from clawvault.webhooks.errors import DeliveryNotFound, EndpointNotFound
+from clawvault.webhooks.schemas import CreateEndpointBody
 
 router = APIRouter(tags=["webhooks"])
 
@@ -15,12 +18,12 @@ router = APIRouter(tags=["webhooks"])
     "/webhooks/endpoints",
     status_code=201,
     responses=docs.CREATE_ENDPOINT,
-    openapi_extra=docs.CREATE_ENDPOINT_BODY,
+    openapi_extra=CreateEndpointBody.openapi_body(),
 )
 async def create_endpoint(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    body = await json_object_body(request)
+    body = CreateEndpointBody.parse(await raw_json_object_body(request)).service_body()
     created = await service.create_endpoint(runtime, caller.partner_id, caller.environment, body)
     return JsonResponse(created, status_code=201)
 
@@ -36,7 +39,9 @@ async def list_endpoints(
 async def delete_endpoint(
     endpoint_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.delete_endpoint(runtime, caller, endpoint_id))
+    return JsonResponse(
+        await service.delete_endpoint(runtime, caller, path_key(endpoint_id, EndpointNotFound))
+    )
 
 
 @router.get("/webhooks/deliveries", responses=docs.LIST_DELIVERIES)
@@ -54,4 +59,6 @@ async def list_deliveries(
 async def replay_delivery(
     delivery_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.replay_delivery(runtime, caller, delivery_id))
+    return JsonResponse(
+        await service.replay_delivery(runtime, caller, path_key(delivery_id, DeliveryNotFound))
+    )

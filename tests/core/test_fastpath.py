@@ -268,7 +268,13 @@ def test_unexpected_errors_alike(
     async def requests(http: httpx.AsyncClient, url: str) -> list[httpx.Response]:
         headers = {"X-API-Key": partner.key, "X-Request-Id": "broken"}
         method = "GET" if "/inventory/" in path or "available" in path else "POST"
-        return [await http.request(method, url + path, headers=headers, content=b"{}")]
+        # A body its schema takes, so that the request reaches the broken service.
+        body = {
+            f"{API}/vm/buy/init": b'{"id": "p", "amount": 1, "user_id": "u"}',
+            f"{API}/ship/quote": b'{"item_ids": ["i"], "destination": {}}',
+            f"{API}/vm/buyback": b'{"item_id": "i"}',
+        }.get(path, b"{}")
+        return [await http.request(method, url + path, headers=headers, content=body)]
 
     with caplog.at_level(logging.ERROR, logger="clawvault"):
         fast, plain = both(settings, clock, requests)

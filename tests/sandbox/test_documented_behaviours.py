@@ -54,7 +54,7 @@ def test_keys_work_only_on_their_own_prefix(
         200
     )
     assert sandbox.get(f"{SB}/inventory/", headers=headers(partner.sandbox_key)).json() == {
-        "detail": "Not Found"
+        "error": "Not Found"
     }
 
 

@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres check lint typecheck format lock clean bench bench-quick chromium screenshots
+.PHONY: install run test test-sqlite test-postgres check lint typecheck format lock clean bench bench-quick chromium screenshots docs docs-serve openapi node-deps
 
 install: $(STAMP)
 
@@ -59,3 +59,12 @@ lock:
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+docs: install
+	$(BIN)/mkdocs build --strict
+
+docs-serve: install
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8001
+
+openapi: install
+	$(BIN)/python -m tools.openapi_export

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
+from pydantic_settings import BaseSettings
 
 from bench.report import table as bench_table
 from clawvault.settings import Settings
@@ -43,20 +44,22 @@ def _default(info: FieldInfo) -> str:
     return f"`{value}`"
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def settings_table() -> str:
-    """One row per field of Settings, in the class's order."""
+def settings_table(settings_class: type[BaseSettings] = Settings) -> str:
+    """One row per field of the settings class, in the class's order."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     missing = []
-    for name, info in Settings.model_fields.items():
+    for name, info in settings_class.model_fields.items():
         if not (info.description or "").strip():
             missing.append(name)
             continue
         variable = f"`{ENV_PREFIX}{name.upper()}`"
-        rows.append(f"| {variable} | {_cell(_default(info))} | {_cell(info.description or '')} |")
+        rows.append(
+            f"| {variable} | {table_cell(_default(info))} | {table_cell(info.description or '')} |"
+        )
     if missing:
         raise UndocumentedSetting(
             "settings without a description in clawvault/settings.py: " + ", ".join(missing)
@@ -236,7 +239,7 @@ def _operation(method: str, path: str, op: dict[str, Any], mirrored: bool) -> li
             out.append(
                 f"| `{p['name']}` | {p.get('in', '')} | {_type(p.get('schema', {}))} "
                 f"| {'yes' if p.get('required') else 'no'} "
-                f"| {_cell(p.get('description', ''))} |"
+                f"| {table_cell(p.get('description', ''))} |"
             )
     body = op.get("requestBody")
     if body:
@@ -249,7 +252,7 @@ def _operation(method: str, path: str, op: dict[str, Any], mirrored: bool) -> li
     responses = op.get("responses") or {}
     out += ["", "| status | answer |", "|---|---|"]
     for status, answer in responses.items():
-        out.append(f"| {status} | {_cell(_answer(answer))} |")
+        out.append(f"| {status} | {table_cell(_answer(answer))} |")
     ok = next((a for s, a in responses.items() if s.startswith("2")), None)
     if ok:
         content = _json_content(ok)

@@ -168,7 +168,9 @@ SECTIONS = (
     (
         "Admin API",
         "/admin/v1/",
-        "`Authorization: Bearer <CLAWVAULT_ADMIN_TOKEN>` (or `X-Admin-Token`).",
+        "`Authorization: Bearer <CLAWVAULT_ADMIN_TOKEN>` (or `X-Admin-Token`). The bodies of "
+        "`POST /admin/v1/packs`, `/cards` and `/prices` are the importers' "
+        "[file formats](../operator/catalog.md#file-formats).",
     ),
 )
 
@@ -251,7 +253,7 @@ def _operation(method: str, path: str, op: dict[str, Any], mirrored: bool) -> li
             out.append(", ".join(f"`{kind}`" for kind in (body.get("content") or {})))
     responses = op.get("responses") or {}
     out += ["", "| status | answer |", "|---|---|"]
-    for status, answer in responses.items():
+    for status, answer in sorted(responses.items(), key=lambda item: item[0]):
         out.append(f"| {status} | {table_cell(_answer(answer))} |")
     ok = next((a for s, a in responses.items() if s.startswith("2")), None)
     if ok:

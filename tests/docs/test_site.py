@@ -4,6 +4,7 @@ the navigation or a missing page fails the build, and so this test."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,3 +79,15 @@ def test_a_page_left_out_of_the_navigation_fails_the_build(tmp_path: Path) -> No
     (tmp_path / "docs" / "orphan.md").write_text("# Nobody links here\n", encoding="utf-8")
     result = build(config, tmp_path / "site")
     assert result.returncode != 0 and "orphan.md" in result.stdout + result.stderr
+
+
+def test_the_readme_is_short_begins_with_the_two_commands_and_its_links_resolve() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert [line.split()[:2] for line in first_block] == [["make", "run"], ["make", "test"]]
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [t for t in targets if not re.match(r"[a-z]+://", t)]
+    assert local, "the README links into docs/"
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert missing == [], f"README links to missing files: {missing}"

@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-shifted check lint typecheck format lock clean bench bench-quick chromium screenshots
+.PHONY: install run test test-shifted check lint typecheck format lock clean bench bench-quick chromium screenshots docs docs-serve openapi node-deps
 
 install: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(BIN)/clawvault serve --demo
 
-test: install chromium
+test: install chromium node-deps
 	$(BIN)/python -m pytest
 
 # The whole suite with the wall clock moved (SHIFT=+365d, SHIFT=-365d; the monotonic clock stays
@@ -26,7 +26,7 @@ test: install chromium
 SHIFT ?= +365d
 FAKETIME_LIB = $(BIN)/python -c "import importlib.util, pathlib; \
 	print(pathlib.Path(importlib.util.find_spec('libfaketime').origin).parent / 'vendor/libfaketime/src/libfaketime.so.1')"
-test-shifted: install chromium
+test-shifted: install chromium node-deps
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r tests/timeshift/requirements.txt
 	FAKETIME="$(SHIFT)" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$$($(FAKETIME_LIB))" $(BIN)/python -m pytest
 
@@ -46,21 +46,32 @@ chromium:
 	  fi; \
 	fi
 
+# The docs' TypeScript snippet is type-checked and compiled by the TypeScript pinned in
+# tests/docs/ts (npm ci: the lock file's versions, integrity checked); without it that one test skips.
+node-deps:
+	@if [ -x tests/docs/ts/node_modules/.bin/tsc ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/docs/ts --no-audit --no-fund --silent \
+	    || echo "npm ci failed: the docs' TypeScript snippet test will skip"; \
+	else \
+	  echo "no npm: the docs' TypeScript snippet test will skip (install Node.js and npm)"; \
+	fi
+
 screenshots: install chromium
 	$(BIN)/python -m tests.console.screenshots
 
 check: install lint typecheck test
 
 lint: install
-	$(BIN)/ruff check clawvault tests bench
-	$(BIN)/ruff format --check clawvault tests bench
+	$(BIN)/ruff check clawvault tests bench tools
+	$(BIN)/ruff format --check clawvault tests bench tools
 
 typecheck: install
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format clawvault tests bench
-	$(BIN)/ruff check --fix clawvault tests bench
+	$(BIN)/ruff format clawvault tests bench tools
+	$(BIN)/ruff check --fix clawvault tests bench tools
 
 bench: install
 	$(BIN)/python -m bench.run
@@ -72,4 +83,13 @@ lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site tests/docs/ts/node_modules
+
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8001
+
+openapi: install
+	$(BIN)/python -m tools.openapi_export

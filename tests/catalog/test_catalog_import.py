@@ -55,7 +55,8 @@ def import_examples(cli: CliRunner) -> list[str]:
 def test_from_empty_files_to_live_prices(
     cli: CliRunner, settings: Settings, clock: FakeClock
 ) -> None:
-    """The README's walk-through: import, see EV in /vm/available, push a price, sell back."""
+    """The operator guide's walk-through (docs/operator/catalog.md): import, see EV in
+    /vm/available, push a price, sell back."""
     assert import_examples(cli) == [
         "packs: 2 rows, 2 created, 0 updated, 0 unchanged",
         "cards: 5 rows, 5 created, 0 updated, 0 unchanged",

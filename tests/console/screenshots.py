@@ -1,4 +1,4 @@
-"""Screenshots of the console's main pages for the README: `python -m tests.console.screenshots`
+"""Screenshots of the console's main pages for the docs: `python -m tests.console.screenshots`
 (or `make screenshots`). A throwaway demo database, a real server, a few partners' pulls,
 sellbacks, price moves and orders, then a headless Chromium (Debian's) at 1440×900."""
 

@@ -22,7 +22,7 @@ from clawvault.settings import Settings
 from tests.factories import FakeClock, PartnerKeys, make_pack, make_partner, run
 
 API = "/api/v1"
-README = Path(__file__).resolve().parents[2] / "README.md"
+ALGORITHM_PAGE = Path(__file__).resolve().parents[2] / "docs" / "fairness" / "algorithm.md"
 
 
 @pytest.fixture
@@ -193,16 +193,16 @@ def test_published_odds(
     assert missing.status_code == 404 and missing.json() == {"error": "VM not found"}
 
 
-def test_readme_worked_example_and_a_reimplementation_from_its_text(
+def test_documented_worked_example_and_a_reimplementation_from_its_text(
     clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
 ) -> None:
-    readme = README.read_text()
-    assert "0.7074221987976144" in readme and "2926586352394260867" in readme
+    page = ALGORITHM_PAGE.read_text()
+    assert "0.7074221987976144" in page and "2926586352394260867" in page
     raw = digest(bytes(range(32)), "lucky", 0)
     assert unit_number(raw) == 0.7074221987976144 and pool_key(raw) == 2926586352394260867
     assert pick_tier(unit_number(raw), [(1, 65.0), (2, 22.0), (3, 9.0), (4, 3.3), (5, 0.7)]) == 2
 
-    # An auditor's own few lines, written from the README's steps alone.
+    # An auditor's own few lines, written from the documentation's steps alone.
     def audit(card: dict[str, Any], odds_canonical: str) -> bool:
         seed = bytes.fromhex(card["server_seed"])
         d = hmac.new(

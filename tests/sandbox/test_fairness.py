@@ -51,7 +51,7 @@ def tier_one_cards(settings: Settings, pack_id: str) -> list[str]:
 
 
 def readme_audit(card: dict[str, Any]) -> bool:
-    """An auditor's own check of a sandbox card from the README's steps alone (the card's own
+    """An auditor's own check of a sandbox card from the documentation's steps alone (the card's own
     odds table, step 7)."""
     seed = bytes.fromhex(card["server_seed"])
     digest = hmac.new(

@@ -13,7 +13,6 @@ from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from clawvault.admin.router import router as admin_router
-from clawvault.buyback.router import buyback_fast
 from clawvault.buyback.router import router as buyback_router
 from clawvault.console.router import install as install_console
 from clawvault.core.fastpath import FastPathMiddleware
@@ -38,7 +37,6 @@ from clawvault.packs.router import router as packs_router
 from clawvault.packs.service import keep_ev_fresh
 from clawvault.partners.auth import KeyCache
 from clawvault.pricing.background import start_price_jobs
-from clawvault.pulls.router import buy_init_fast
 from clawvault.pulls.router import router as pulls_router
 from clawvault.ratelimit.middleware import RateLimitMiddleware
 from clawvault.ratelimit.service import purge as purge_rate_windows
@@ -48,7 +46,6 @@ from clawvault.sandbox.router import router as sandbox_control_router
 from clawvault.sandbox.store import open_store
 from clawvault.settings import Settings, get_settings
 from clawvault.shipping.router import router as shipping_router
-from clawvault.shipping.router import ship_quote_fast
 from clawvault.shipping.simulation import start_fulfilment_simulation
 from clawvault.webhooks.router import router as webhooks_router
 from clawvault.webhooks.worker import announce_expiring, run_webhooks
@@ -147,20 +144,12 @@ def create_app(
     app.state.key_cache = KeyCache()
     install_error_handlers(app)
     # Outermost last: every answer gets its request id, rate limits apply before any work.
-    if settings.fast_gets or settings.fast_posts:
-        gets = settings.fast_gets
+    if settings.fast_gets:
         app.add_middleware(
             FastPathMiddleware,
             prefixes=(API_PREFIX, SANDBOX_API_PREFIX),
-            exact={"/vm/available": available_fast} if gets else {},
-            one_segment={"/inventory": inventory_fast} if gets else {},
-            posts={
-                "/vm/buy/init": buy_init_fast,
-                "/vm/buyback": buyback_fast,
-                "/ship/quote": ship_quote_fast,
-            }
-            if settings.fast_posts
-            else {},
+            exact={"/vm/available": available_fast},
+            one_segment={"/inventory": inventory_fast},
         )
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
@@ -23,12 +20,4 @@ async def buyback(
     body = BuybackBody.parse(await raw_json_object_body(request))
     return JsonResponse(
         await variant(caller).buyback.sell_back(runtime, caller, body.service_body())
-    )
-
-
-async def buyback_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
-    """`buyback` for core.fastpath."""
-    parsed = BuybackBody.parse(body)
-    return orjson.dumps(
-        await variant(caller).buyback.sell_back(runtime, caller, parsed.service_body())
     )

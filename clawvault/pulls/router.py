@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
@@ -26,15 +23,6 @@ async def buy_init(
         body = BuyInitBody.parse(await raw_json_object_body(request))
         result = await variant(caller).pulls.buy(runtime, caller, body.service_body())
     return JsonResponse(result)
-
-
-async def buy_init_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
-    """`buy_init` for core.fastpath."""
-    with unexpected_failures_as(TransactionError):
-        result = await variant(caller).pulls.buy(
-            runtime, caller, BuyInitBody.parse(body).service_body()
-        )
-    return orjson.dumps(result)
 
 
 @router.post(

@@ -3,7 +3,9 @@ idempotent by id, and the operator's path from empty files to live prices."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -15,6 +17,7 @@ from clawvault.catalog.cards_service import import_cards
 from clawvault.catalog.errors import ImportRejected
 from clawvault.catalog.records import FileRecords
 from clawvault.cli import main
+from clawvault.core.timeutil import utcnow
 from clawvault.settings import Settings, get_settings
 from tests.factories import FakeClock, make_partner, run
 from tests.operator import (
@@ -28,6 +31,20 @@ from tests.operator import (
 )
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "catalog"
+ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}T")
+# The day the examples' prices are moved to: the day before the run.
+EXAMPLE_DAY = (utcnow() - timedelta(days=1)).date().isoformat()
+
+
+@pytest.fixture(scope="session")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped example files, their prices moved to the day before the run (times of day
+    kept): the CLI imports on the real clock, and refuses a price from its future, which the
+    files' fixed dates would be on a clock before them."""
+    copies = tmp_path_factory.mktemp("examples")
+    for source in EXAMPLES.iterdir():
+        (copies / source.name).write_text(ISO_DAY.sub(f"{EXAMPLE_DAY}T", source.read_text()))
+    return copies
 
 
 @pytest.fixture
@@ -43,21 +60,23 @@ def invoke(cli: CliRunner, *args: str) -> Result:
     return cli.invoke(main, list(args), catch_exceptions=False)
 
 
-def import_examples(cli: CliRunner) -> list[str]:
+def import_examples(cli: CliRunner, examples: Path) -> list[str]:
     outputs = []
     for kind in ("packs", "cards", "prices"):
-        result = invoke(cli, kind, "import", str(EXAMPLES / f"{kind}.csv"))
+        result = invoke(cli, kind, "import", str(examples / f"{kind}.csv"))
         assert result.exit_code == 0, result.output
         outputs.append(result.stdout.strip())
     return outputs
 
 
 def test_from_empty_files_to_live_prices(
-    cli: CliRunner, settings: Settings, clock: FakeClock
+    examples: Path, cli: CliRunner, settings: Settings
 ) -> None:
     """The operator guide's walk-through (docs/operator/catalog.md): import, see EV in
-    /vm/available, push a price, sell back."""
-    assert import_examples(cli) == [
+    /vm/available, push a price, sell back. The operator's app runs on the clock the CLI
+    imported on: the real one, held still."""
+    clock = FakeClock(utcnow())
+    assert import_examples(cli, examples) == [
         "packs: 2 rows, 2 created, 0 updated, 0 unchanged",
         "cards: 5 rows, 5 created, 0 updated, 0 unchanged",
         "prices from file:prices.csv: 2 received, 2 applied, 0 for unknown cards, 0 rejected",
@@ -94,10 +113,12 @@ def test_from_empty_files_to_live_prices(
         assert sold.json() == {"success": True, "amount": 85}
 
 
-def test_reimporting_the_same_files_changes_nothing(cli: CliRunner, settings: Settings) -> None:
-    import_examples(cli)
+def test_reimporting_the_same_files_changes_nothing(
+    examples: Path, cli: CliRunner, settings: Settings
+) -> None:
+    import_examples(cli, examples)
     before = snapshot(settings)
-    assert import_examples(cli) == [
+    assert import_examples(cli, examples) == [
         "packs: 2 rows, 0 created, 0 updated, 2 unchanged",
         "cards: 5 rows, 0 created, 0 updated, 5 unchanged",
         "prices from file:prices.csv: 2 received, 0 applied, 0 for unknown cards, 0 rejected",
@@ -106,9 +127,9 @@ def test_reimporting_the_same_files_changes_nothing(cli: CliRunner, settings: Se
 
 
 def test_json_and_json_lines_files_import_the_same(
-    cli: CliRunner, settings: Settings, tmp_path: Path
+    examples: Path, cli: CliRunner, settings: Settings, tmp_path: Path
 ) -> None:
-    import_examples(cli)
+    import_examples(cli, examples)
     before = snapshot(settings)
     pack = {
         "slug": "vault-pokemon",
@@ -139,7 +160,7 @@ def test_json_and_json_lines_files_import_the_same(
         "type": "alt",
         "custodian": "Alt",
         "fmv": 12.5,
-        "fmv_as_of": "2026-11-27T09:00:00Z",
+        "fmv_as_of": f"{EXAMPLE_DAY}T09:00:00Z",
         "attributes": [
             {"trait_type": "Year", "value": "2023"},
             {"trait_type": "Category", "value": "Pokemon"},
@@ -157,9 +178,9 @@ def test_json_and_json_lines_files_import_the_same(
 
 
 def test_a_file_with_bad_rows_changes_nothing_and_reports_each(
-    cli: CliRunner, settings: Settings, tmp_path: Path
+    examples: Path, cli: CliRunner, settings: Settings, tmp_path: Path
 ) -> None:
-    import_examples(cli)
+    import_examples(cli, examples)
     before = snapshot(settings)
     good = "new-1,vault-pokemon,Good card,https://x/1.jpg,,alt,,9.00,,2024,Pokemon,PSA,PSA 9.0"
     rows = [
@@ -191,9 +212,9 @@ def test_a_file_with_bad_rows_changes_nothing_and_reports_each(
 
 
 def test_a_header_with_an_unknown_column_is_refused(
-    cli: CliRunner, settings: Settings, tmp_path: Path
+    examples: Path, cli: CliRunner, settings: Settings, tmp_path: Path
 ) -> None:
-    import_examples(cli)
+    import_examples(cli, examples)
     before = snapshot(settings)
     path = tmp_path / "prices.csv"
     path.write_text("card_id,fmv,sorce\npsa-81234567,13.00,tcg\n")
@@ -204,10 +225,10 @@ def test_a_header_with_an_unknown_column_is_refused(
 
 
 def test_reimport_updates_changed_cards_and_retiers(
-    cli: CliRunner, settings: Settings, tmp_path: Path, clock: FakeClock
+    examples: Path, cli: CliRunner, settings: Settings, tmp_path: Path, clock: FakeClock
 ) -> None:
-    import_examples(cli)
-    cards = (EXAMPLES / "cards.csv").read_text().replace("PSA 8,", "PSA 8 (crease),")
+    import_examples(cli, examples)
+    cards = (examples / "cards.csv").read_text().replace("PSA 8,", "PSA 8 (crease),")
     (tmp_path / "cards.csv").write_text(cards)
     result = invoke(cli, "cards", "import", str(tmp_path / "cards.csv"))
     assert result.stdout.strip() == "cards: 5 rows, 0 created, 1 updated, 4 unchanged"
@@ -215,7 +236,7 @@ def test_reimport_updates_changed_cards_and_retiers(
 
     # new bands (and price, for the guard): the Charizard at $420 is now Rare
     packs = (
-        (EXAMPLES / "packs.csv")
+        (examples / "packs.csv")
         .read_text()
         .replace("Grail:#F59E0B:100:1000:2", "Grail:#F59E0B:500:1000:2")
         .replace("Rare:#3B82F6:20:100:18", "Rare:#3B82F6:20:500:18")
@@ -230,9 +251,9 @@ def test_reimport_updates_changed_cards_and_retiers(
 
 
 def test_a_card_held_by_a_user_cannot_move_pack(
-    cli: CliRunner, settings: Settings, clock: FakeClock, tmp_path: Path
+    examples: Path, cli: CliRunner, settings: Settings, clock: FakeClock, tmp_path: Path
 ) -> None:
-    import_examples(cli)
+    import_examples(cli, examples)
     partner = make_partner(settings)
     with operator_client(operator_settings(settings), clock) as client:
         pokemon = next(
@@ -246,7 +267,7 @@ def test_a_card_held_by_a_user_cannot_move_pack(
             json={"id": pokemon["id"], "amount": 1, "user_id": "u"},
         ).json()["nfts"][0]["id"]
     before = snapshot(settings)
-    lines = (EXAMPLES / "cards.csv").read_text().splitlines()
+    lines = (examples / "cards.csv").read_text().splitlines()
     moved = [
         line.replace(",vault-pokemon,", ",vault-hoops,") if line.startswith(item_id + ",") else line
         for line in lines

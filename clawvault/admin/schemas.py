@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, WithJsonSchema
 
 from clawvault.core.schemas import RequestBody, ResponseBody
+from clawvault.packs.schemas import Tier
 from clawvault.webhooks.schemas import EVENTS_SCHEMA, Endpoint
 
 Environment = Literal["production", "sandbox"]
@@ -24,15 +25,6 @@ class RowRejected(ResponseBody):
 class RowsRejected(ResponseBody):
     error: str
     rows: list[RowRejected] = Field(default_factory=list)
-
-
-class Tier(ResponseBody):
-    id: int
-    name: str
-    color: str
-    lower: float
-    upper: float
-    weight: float
 
 
 class Pack(ResponseBody):

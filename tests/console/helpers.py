@@ -4,13 +4,15 @@ API (a pull, then a shipping order) so the console shows what partners did."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from fastapi.testclient import TestClient
 
+from clawvault.core.timeutil import utcnow
 from clawvault.settings import Settings
 from tests.factories import ADDRESS, FakeClock, make_pack, make_partner
 from tests.operator import ADMIN_TOKEN, operator_client, operator_settings
@@ -53,8 +55,9 @@ def console(settings: Settings, clock: FakeClock) -> Iterator[tuple[TestClient, 
         yield client, settings
 
 
-def pull_and_ship(http: Http, settings: Settings, clock: FakeClock | None = None) -> Shop:
-    """A partner pulls 3 cards of a new pack and ships 2 of them (one queued order)."""
+def pull_and_ship(http: Http, settings: Settings, clock: Callable[[], datetime] = utcnow) -> Shop:
+    """A partner pulls 3 cards of a new pack and ships 2 of them (one queued order), the pack
+    priced by the clock the server runs on (`utcnow` for a live server)."""
     partner = make_partner(settings)
     pack_id = make_pack(settings, clock=clock)
     h = partner.headers

@@ -9,14 +9,28 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import RowMapping, Select, select
+from sqlalchemy import (
+    RowMapping,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.timeutil import isoformat
 from clawvault.db.dialect import insert_ignoring_conflicts
 from clawvault.db.engine import Database
-from clawvault.db.models import Card, Pack, User
+from clawvault.db.models import Card, CardStatus, Pack, User
+from clawvault.db.plain import PlainSql
 
 ITEM_COLUMNS = (
     Card.id,
@@ -59,74 +73,68 @@ class InventoryRepository:
         return (await self.conn.execute(query)).mappings().first()
 
 
-# The inventory read, lean: plain SQL on the driver's own connection, one hand-over to SQLite's
-# thread or one round trip to PostgreSQL, no per-row SQLAlchemy processing. SQLite keeps times
-# as text ("2026-11-27 18:49:20.253268", SQLAlchemy's format, in UTC): they go to the wire by
-# slicing instead of being parsed into datetimes and formatted again. The answers are those of
-# SQLAlchemy statements over item_select() (tests/test_inventory_cache.py compares them).
+# The inventory read, lean: one statement per page kind (`held_statement`, written once over
+# item_select()), compiled once per dialect to plain SQL run on the driver's own connection, one
+# hand-over to SQLite's thread or one round trip to PostgreSQL, no per-row SQLAlchemy
+# processing. SQLite keeps times as text ("2026-11-27 18:49:20.253268", SQLAlchemy's format, in
+# UTC): they go to the wire by slicing instead of being parsed into datetimes and formatted
+# again. tests/inventory/test_inventory_cache.py compares the answers with SQLAlchemy's.
 
-HELD_COLUMNS = (
-    "id",
-    "pack_id",
-    "name",
-    "image",
-    "back_image",
-    "attributes",
-    "type",
-    "mint_address",
-    "collection_address",
-    "token_standard",
-    "fmv_cents",
-    "purchased_at",
-    "buyback_expires_at",
-    "claw_slug",
-    "buyback_bps",
-)
-_SELECT_HELD = (
-    "SELECT c.id, c.pack_id, c.name, c.image, c.back_image, c.attributes, c.type,"
-    " c.mint_address, c.collection_address, c.token_standard, c.fmv_cents, c.purchased_at,"
-    " c.buyback_expires_at, p.slug AS claw_slug, p.buyback_bps"
-    " FROM cards AS c JOIN packs AS p ON p.id = c.pack_id"
-)
-_HELD_ORDER = " ORDER BY c.purchased_at DESC, c.id"
-
-SQLITE_HELD = (
-    f"{_SELECT_HELD} WHERE c.owner_partner_id = ? AND c.owner_user_id = ? AND c.status = 'held'"
-)
-SQLITE_HELD_ALL = SQLITE_HELD + _HELD_ORDER
-SQLITE_HELD_FIRST_PAGE = SQLITE_HELD + _HELD_ORDER + " LIMIT ?"
-SQLITE_HELD_PAGE_AFTER = (
-    SQLITE_HELD
-    + " AND (c.purchased_at < ? OR (c.purchased_at = ? AND c.id > ?))"
-    + _HELD_ORDER
-    + " LIMIT ?"
-)
-SQLITE_USER_EXISTS = "SELECT 1 FROM users WHERE partner_id = ? AND user_id = ?"
-
-# PostgreSQL: one statement answers all, with the snapshot it saw (the cache's token, see
-# Database.data_version) and whether the user is known; no items: one row of NULL items.
-_PG_HELD = (
-    f"{_SELECT_HELD} WHERE c.owner_partner_id = $1 AND c.owner_user_id = $2 AND c.status = 'held'"
-)
+HELD_COLUMNS: tuple[str, ...] = tuple(str(c.key) for c in item_select().selected_columns)
+PAGES = ("all", "first", "after")  # the whole inventory, its first page, a page after a key
 
 
-def _pg_statement(held: str) -> str:
+def held_statement(page: str) -> Select[tuple[object, ...]]:
+    """What a user holds, newest first then by id. Parameters: partner_id, user_id; for a page,
+    limit; after one, the keyset position after_at, after_id. A page is a range of the index
+    ix_cards_owner_page."""
+    query = item_select().where(
+        Card.owner_partner_id == bindparam("partner_id"),
+        Card.owner_user_id == bindparam("user_id"),
+        Card.status == literal_column(f"'{CardStatus.HELD.value}'"),
+    )
+    if page == "after":
+        after_at = bindparam("after_at", type_=Card.purchased_at.type)
+        query = query.where(
+            or_(
+                Card.purchased_at < after_at,
+                and_(Card.purchased_at == after_at, Card.id > bindparam("after_id")),
+            )
+        )
+    query = query.order_by(Card.purchased_at.desc(), Card.id)
+    return query if page == "all" else query.limit(bindparam("limit"))
+
+
+def _with_snapshot_and_user(held: Select[tuple[object, ...]]) -> Select[tuple[object, ...]]:
+    """PostgreSQL: one statement answers all, with the snapshot it saw (the cache's token, see
+    Database.data_version) and whether the user is known; no items: one row of NULL items."""
+    items = held.subquery("i")
+    known = exists().where(
+        User.partner_id == bindparam("partner_id"), User.user_id == bindparam("user_id")
+    )
+    one = select(literal_column("1")).subquery("one")
     return (
-        "SELECT pg_current_snapshot()::text AS snapshot,"
-        " EXISTS (SELECT 1 FROM users WHERE partner_id = $1 AND user_id = $2) AS known, i.*"
-        f" FROM (SELECT 1) AS one LEFT JOIN ({held}) AS i ON true"
-        " ORDER BY i.purchased_at DESC, i.id"
+        select(
+            func.pg_current_snapshot().cast(Text).label("snapshot"),
+            known.label("known"),
+            *items.c,
+        )
+        .select_from(one.outerjoin(items, true()))
+        .order_by(items.c.purchased_at.desc(), items.c.id)
     )
 
 
-PG_HELD_ALL = _pg_statement(_PG_HELD + _HELD_ORDER)
-PG_HELD_FIRST_PAGE = _pg_statement(_PG_HELD + _HELD_ORDER + " LIMIT $3")
-PG_HELD_PAGE_AFTER = _pg_statement(
-    _PG_HELD
-    + " AND (c.purchased_at < $4 OR (c.purchased_at = $4 AND c.id > $5))"
-    + _HELD_ORDER
-    + " LIMIT $3"
+SQLITE_HELD = {page: PlainSql(held_statement(page), sqlite.dialect()) for page in PAGES}
+SQLITE_USER_EXISTS = PlainSql(
+    select(literal_column("1")).where(
+        User.partner_id == bindparam("partner_id"), User.user_id == bindparam("user_id")
+    ),
+    sqlite.dialect(),
 )
+_ASYNCPG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+PG_HELD = {
+    page: PlainSql(_with_snapshot_and_user(held_statement(page)), _ASYNCPG) for page in PAGES
+}
 
 # SQLAlchemy's own conversions of Card's times on SQLite, for the rare text not in its format.
 _SQLITE_TIME = Card.__table__.c.purchased_at.type.dialect_impl(sqlite.dialect())
@@ -181,24 +189,29 @@ async def held_items_lean(
     if db.is_postgres:
         return await _postgres_held(db, partner_id, user_id, page)
 
+    who = {"partner_id": partner_id, "user_id": user_id}
+
     def work(conn: sqlite3.Connection) -> tuple[bool, list[tuple[Any, ...]]]:
+        def rows(page: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+            statement = SQLITE_HELD[page]
+            return conn.execute(statement.sql, statement.args(params)).fetchall()
+
         def known() -> bool:
-            found = conn.execute(SQLITE_USER_EXISTS, (partner_id, user_id)).fetchone()
-            return found is not None
+            found = conn.execute(SQLITE_USER_EXISTS.sql, SQLITE_USER_EXISTS.args(who))
+            return found.fetchone() is not None
 
         if page is None:
-            rows = conn.execute(SQLITE_HELD_ALL, (partner_id, user_id)).fetchall()
-            return (True if rows else known()), rows
+            held = rows("all", who)
+            return (True if held else known()), held
         if not known():
             return False, []
         limit, after = page
         if after is None:
-            return True, conn.execute(
-                SQLITE_HELD_FIRST_PAGE, (partner_id, user_id, limit)
-            ).fetchall()
-        stored = _bind_stored_time(after[0])
-        params = (partner_id, user_id, stored, stored, after[1], limit)
-        return True, conn.execute(SQLITE_HELD_PAGE_AFTER, params).fetchall()
+            return True, rows("first", {**who, "limit": limit})
+        after_at = _bind_stored_time(after[0])
+        return True, rows(
+            "after", {**who, "limit": limit, "after_at": after_at, "after_id": after[1]}
+        )
 
     (user_known, rows), token = await db.sqlite_read(work)
     return HeldItems(user_known, _sqlite_items(rows), token)
@@ -210,15 +223,15 @@ async def _postgres_held(
     user_id: str,
     page: tuple[int, tuple[datetime, str] | None] | None,
 ) -> HeldItems:
+    params: dict[str, Any] = {"partner_id": partner_id, "user_id": user_id}
     if page is None:
-        records = await db.postgres_fetch(PG_HELD_ALL, partner_id, user_id)
-    elif page[1] is None:
-        records = await db.postgres_fetch(PG_HELD_FIRST_PAGE, partner_id, user_id, page[0])
+        statement = PG_HELD["all"]
     else:
-        limit, (purchased_at, card_id) = page[0], page[1]
-        records = await db.postgres_fetch(
-            PG_HELD_PAGE_AFTER, partner_id, user_id, limit, purchased_at, card_id
-        )
+        params["limit"], after = page
+        statement = PG_HELD["first"] if after is None else PG_HELD["after"]
+        if after is not None:
+            params["after_at"], params["after_id"] = after
+    records = await db.postgres_fetch(statement.sql, *statement.args(params))
     first = records[0]
     items = []
     for record in records:

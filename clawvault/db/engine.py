@@ -138,11 +138,6 @@ class TransientConflict(Exception):
     other transactions' locks that it must not wait for."""
 
 
-class RetryAtOnce(TransientConflict):
-    """Raised inside `Database.transaction` to have it rolled back and run again at once (no
-    back-off): the attempt chose to go another way, having met no one."""
-
-
 def is_retryable(exc: Exception) -> bool:
     if isinstance(exc, TransientConflict):
         return True
@@ -276,8 +271,7 @@ class Database:
             except (DBAPIError, TransientConflict) as exc:
                 if attempt == attempts or not is_retryable(exc):
                     raise
-                if not isinstance(exc, RetryAtOnce):
-                    await asyncio.sleep(random.uniform(0.001, 0.02) * attempt)
+                await asyncio.sleep(random.uniform(0.001, 0.02) * attempt)
         raise AssertionError("unreachable")
 
     @asynccontextmanager

@@ -44,11 +44,13 @@ from clawvault.pulls.statements import (
 
 
 def _pull_in_one_statement() -> Executable:
-    """PostgreSQL, a whole pull of a user who has a seed in one statement (run in autocommit,
-    it is its own transaction): the draws' cards as CLAIM_ALL takes them, and only when every
-    draw has a card of its own and the user's seed still stands at the nonce the draws were
-    made from (`first_nonce`), the nonces reserved, the cards moved to the user, the user's row
-    (if new), the session, its pull rows and the ledger entry written; otherwise nothing.
+    """PostgreSQL, a whole pull of a user who has a seed in one statement (in autocommit it is
+    its own transaction): each draw's card the first available of its tier at or after its key
+    (past the tier's last card, its first), skipping cards locked by pulls in flight, as
+    `claim_card` takes them; and only when every draw has a card of its own and the user's
+    seed still stands at the nonce the draws were made from (`first_nonce`), the nonces
+    reserved, the cards moved to the user, the user's row (if new), the session, its pull rows
+    and the ledger entry written; otherwise nothing.
     Returns the claimed cards (with draw_position), none when nothing was written.
 
     Parameters: the draws (arrays draw_positions, tier_ids, lower_bounds, units, nonces), amount,

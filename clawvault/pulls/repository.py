@@ -34,7 +34,6 @@ from clawvault.pulls.statements import (
     ADD_PULLS,
     ADD_SESSION,
     CLAIM,
-    CLAIM_ALL,
     CLAIM_SKIP_LOCKED,
     CLAIM_WAITING,
     ENTRY_KEYS,
@@ -42,7 +41,6 @@ from clawvault.pulls.statements import (
     PACK_AND_SEED,
     PACK_AND_SEED_ROUND,
     PACK_FOR_PULL,
-    PACK_USER_AND_NONCES,
     SESSION_KEYS,
     record_in_one,
 )
@@ -76,7 +74,7 @@ class PackForPull:
 
 
 def _seed_params(pack_id: str, partner_id: int, environment: str, user_id: str) -> dict[str, Any]:
-    """The parameters PACK_USER_AND_NONCES and PACK_AND_SEED share."""
+    """PACK_AND_SEED's parameters."""
     return {
         **_pack_params(pack_id, partner_id, environment),
         "owner_id": partner_id,
@@ -85,8 +83,8 @@ def _seed_params(pack_id: str, partner_id: int, environment: str, user_id: str) 
 
 
 def _pack_with_seed(rows: Sequence[lean.Row]) -> tuple[PackForPull | None, lean.Row | None]:
-    """The pack and the user's seed (None: none yet) of PACK_USER_AND_NONCES's or
-    PACK_AND_SEED's rows (none: no such pack)."""
+    """The pack and the user's seed (None: none yet) of PACK_AND_SEED's rows (none: no such
+    pack)."""
     if not rows:
         return None, None
     row = rows[0]
@@ -119,26 +117,6 @@ class PullRepository:
         rows = (await lean.execute(self.conn, PACK_FOR_PULL, params)).rows
         return PackForPull(rows) if rows else None
 
-    async def pack_user_and_nonces(
-        self,
-        pack_id: str,
-        partner_id: int,
-        environment: str,
-        user_id: str,
-        count: int,
-        now: datetime,
-    ) -> tuple[PackForPull | None, lean.Row | None]:
-        """PostgreSQL, one round trip: the pack (as `pack`), the user's row added if new (as
-        InventoryRepository.ensure_user) and `count` nonces reserved of the user's active seed
-        (as SeedRepository.reserve_active_nonces; None: no seed yet). The user and the nonces
-        are written even when the pack is missing: the caller's error rolls them back."""
-        params = {
-            **_seed_params(pack_id, partner_id, environment, user_id),
-            "user_created_at": now,
-            "count": count,
-        }
-        return _pack_with_seed((await lean.execute(self.conn, PACK_USER_AND_NONCES, params)).rows)
-
     async def pack_and_seed(
         self, pack_id: str, partner_id: int, environment: str, user_id: str
     ) -> tuple[PackForPull | None, lean.Row | None]:
@@ -157,11 +135,12 @@ class PullRepository:
         session: dict[str, Any],
         entry: dict[str, Any],
     ) -> list[dict[str, Any]] | None:
-        """PostgreSQL: PULL_IN_ONE, the whole pull in one statement, for a connection in
-        autocommit. `draws` (tier_id, key, unit, nonce each) were made from `seed` as read, its
-        nonces from next_nonce on. Returns the claimed cards in draw order; None when nothing
-        was written (the seed moved on, or the statement could not take every draw's card, as
-        `claim_all`): the caller pulls again in a transaction."""
+        """PostgreSQL: PULL_IN_ONE, the whole pull in one statement, in autocommit or in the
+        transaction of what commits with it. `draws` (tier_id, key, unit, nonce each) were made
+        from `seed` as read, its nonces from next_nonce on. Returns the claimed cards in draw
+        order; None when nothing was written (the seed moved on, two draws met at one card, a
+        draw's cards were all locked or none was at or after its key): the caller pulls card by
+        card instead, in a transaction of its own."""
         params: dict[str, Any] = {
             "draw_positions": list(range(len(draws))),
             "tier_ids": [d["tier_id"] for d in draws],
@@ -239,43 +218,6 @@ class PullRepository:
         if not wait and postgres and await self.has_available(pack_id, tier_id):
             raise TransientConflict()  # cards left, all locked by pulls still in flight
         return None
-
-    async def claim_all(
-        self,
-        pack_id: str,
-        draws: Sequence[tuple[int, int]],
-        *,
-        partner_id: int,
-        user_id: str,
-        session_id: str,
-        now: datetime,
-        expires_at: datetime | None,
-    ) -> list[dict[str, Any]] | None:
-        """PostgreSQL: the cards of all `draws` ((tier_id, key) each) in one statement, in draw
-        order, each the card `claim_card` would give it in turn; None (and nothing changed)
-        when that statement cannot tell: two draws whose first card is the same one, a draw
-        with none at or after its key, or one whose cards are all locked by other pulls. Then
-        the cards this statement locked stay locked until the transaction ends: the caller
-        rolls back and claims card by card."""
-        params: dict[str, Any] = {
-            "draw_positions": list(range(len(draws))),
-            "tier_ids": [tier_id for tier_id, _key in draws],
-            "lower_bounds": [key for _tier_id, key in draws],
-            "amount": len(draws),
-            "in_pack_id": pack_id,
-            "new_partner_id": partner_id,
-            "new_user_id": user_id,
-            "new_session_id": session_id,
-            "now": now,
-            "expires_at": expires_at,
-        }
-        rows = (await lean.execute(self.conn, CLAIM_ALL, params)).rows
-        if len(rows) != len(draws):
-            return None
-        rows.sort(key=lambda row: row["draw_position"])
-        for row in rows:
-            del row["draw_position"]
-        return rows
 
     async def has_available(self, pack_id: str, tier_id: int) -> bool:
         """Whether the tier has an available card, locked or not (never skips)."""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.ids import new_public_id, new_session_id, new_tx_hash
@@ -13,8 +14,7 @@ from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db import lean
-from clawvault.db.dialect import is_postgres
-from clawvault.db.engine import RetryAtOnce
+from clawvault.db.engine import TransientConflict, is_retryable
 from clawvault.db.models import LedgerKind
 from clawvault.fairness.domain import DrawStream
 from clawvault.fairness.service import draw_stream
@@ -32,7 +32,6 @@ from clawvault.pulls.errors import (
     UserIdRequired,
 )
 from clawvault.pulls.repository import PackForPull, PullRepository, pull_rounds
-from clawvault.pulls.statements import AT_ONCE_MAX_AMOUNT
 from clawvault.webhooks.domain import EventType
 from clawvault.webhooks.service import emit
 
@@ -41,6 +40,10 @@ IMPATIENT_ATTEMPTS = 4
 
 
 async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    """Two ways, chosen by what the pull can be. PostgreSQL, a user who has a seed: the whole
+    pull in one statement (`pull_in_one`). Otherwise, or when that statement could not take
+    every draw's card: the pull card by card in a transaction (`pull_card_by_card`), the only way on
+    SQLite. Both give the same rows and answers (tests/pulls/test_pull_in_one.py)."""
     user_id = parse_user_id(body.get("user_id"))
     if user_id is None:
         raise UserIdRequired()
@@ -48,37 +51,25 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
     if not isinstance(pack_id, str) or not pack_id:
         raise PackNotFound()
     now = runtime.clock()
+    raw_amount = body.get("amount")
+    if runtime.db.is_postgres:
+        in_one = await pull_in_one(runtime, caller, pack_id, user_id, raw_amount, now)
+        if in_one is not None:
+            return in_one
+    return await pull_card_by_card(runtime, caller, pack_id, user_id, raw_amount, now)
 
+
+async def pull_card_by_card(
+    runtime: Runtime, caller: Caller, pack_id: str, user_id: str, raw_amount: Any, now: datetime
+) -> dict[str, Any]:
+    """The pull in a transaction, card by card (`_buy`)."""
     attempts = 0
-    all_at_once = True
 
     async def attempt(conn: AsyncConnection) -> Pulled:
-        nonlocal attempts, all_at_once
+        nonlocal attempts
         attempts += 1
         patient = attempts > IMPATIENT_ATTEMPTS
-        amount = body.get("amount")
-        try:
-            return await _buy(
-                conn,
-                runtime,
-                caller,
-                pack_id,
-                user_id,
-                amount,
-                now,
-                patient=patient,
-                all_at_once=all_at_once,
-            )
-        except RetryAtOnce:
-            # claim_all could not take the cards: again from the start (its locks gone with
-            # the rollback), card by card. Not an attempt that met anyone: patience unchanged.
-            all_at_once = False
-            attempts -= 1
-            raise
-
-    in_one = await _buy_in_one(runtime, caller, pack_id, user_id, body.get("amount"), now)
-    if in_one is not None:
-        return in_one
+        return await _buy(conn, runtime, caller, pack_id, user_id, raw_amount, now, patient)
 
     # A pull that holds cards and finds the rest of a tier locked by pulls in flight rolls back
     # and runs again (TransientConflict) rather than wait while holding its cards; a deadlock
@@ -95,65 +86,35 @@ async def _buy(
     user_id: str,
     raw_amount: Any,
     now: datetime,
-    *,
     patient: bool,
-    all_at_once: bool,
 ) -> Pulled:
-    """One attempt of a pull. Only the first card may wait for another pull's lock, unless
-    `patient` (late attempts: a hot tail of a pool is still served, deadlocks being detected by
-    the database and retried)."""
+    """One attempt of a pull, card by card. Only the first card may wait for another pull's
+    lock, unless `patient` (late attempts: a hot tail of a pool is still served, deadlocks
+    being detected by the database and retried)."""
     pulls = PullRepository(conn)
-    amount = parse_amount(raw_amount)
-    environment = caller.environment.value
-    reserved: lean.Row | None = None
-    postgres = is_postgres(conn)
-    at_once = postgres and amount is not None and amount <= AT_ONCE_MAX_AMOUNT
-    if at_once:  # the pack, the user and the nonces in one round trip
-        assert amount is not None
-        pack, reserved = await pulls.pack_user_and_nonces(
-            pack_id, caller.partner_id, environment, user_id, amount, now
-        )
-    else:
-        pack = await pulls.pack(pack_id, caller.partner_id, environment)
-    pack, amount, table = _terms(pack, amount, raw_amount)
+    pack = await pulls.pack(pack_id, caller.partner_id, caller.environment.value)
+    pack, amount, table = _terms(pack, parse_amount(raw_amount), raw_amount)
     session_id = new_session_id()
-    expires_at = buyback_expiry(now, pack.buyback_window_seconds)
     # The user row first: waiting on another request's new user happens before we hold cards.
-    if not at_once:
-        await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
+    await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
     # Every draw comes from the user's committed seed (clawvault-fair-v1).
-    if reserved is not None:
-        draws = DrawStream(reserved, reserved["next_nonce"] - amount)
-    else:  # SQLite, or a user's first pull (the seed is committed now)
-        draws = await draw_stream(conn, runtime, caller.partner_id, user_id, amount, now)
+    draws = await draw_stream(conn, runtime, caller.partner_id, user_id, amount, now)
     drawn = [(draw, table.draw(draw.u)) for draw in (draws.next() for _ in range(amount))]
     holder: dict[str, Any] = {
         "partner_id": caller.partner_id,
         "user_id": user_id,
         "session_id": session_id,
         "now": now,
-        "expires_at": expires_at,
+        "expires_at": buyback_expiry(now, pack.buyback_window_seconds),
     }
     cards: list[lean.Row] = []
-    if all_at_once and amount > 1 and postgres:  # one round trip, not one per card
-        taken = await pulls.claim_all(
-            pack_id, [(tier.tier_id, draw.key) for draw, tier in drawn], **holder
+    for position, (draw, tier) in enumerate(drawn):
+        card = await pulls.claim_card(
+            pack_id, tier.tier_id, draw.key, wait=position == 0 or patient, **holder
         )
-        if taken is None:
-            raise RetryAtOnce()
-        cards.extend(taken)
-    else:
-        for position, (draw, tier) in enumerate(drawn):
-            card = await pulls.claim_card(
-                pack_id,
-                tier.tier_id,
-                draw.key,
-                wait=position == 0 or patient,
-                **holder,
-            )
-            if card is None:
-                raise OutOfStock()  # the whole request rolls back: all cards or none
-            cards.append(card)
+        if card is None:
+            raise OutOfStock()  # the whole request rolls back: all cards or none
+        cards.append(card)
     pull_rows: list[dict[str, Any]] = []
     for position, ((draw, tier), card) in enumerate(zip(drawn, cards, strict=True)):
         pull_rows.append(
@@ -181,21 +142,41 @@ async def _buy(
         pull_rows,
         _charge(session_id, caller, user_id, pack, amount, now),
     )
-    if pack.has_endpoints:  # the event commits with the pull (none: no event to make)
-        event = {"user_id": user_id, "claw_id": pack_id, "amount": amount}
-        event.update(_result(session_id, pack, cards))
-        await emit(
-            conn,
-            caller.partner_id,
-            EventType.PULL_FULFILLED,
-            event,
-            now,
-            environment=caller.environment,
-        )
-    return Pulled(session_id, pack, cards)
+    pulled = Pulled(session_id, pack, cards)
+    await _announce(conn, caller, user_id, pack_id, amount, pulled, now)
+    return pulled
 
 
-async def _buy_in_one(
+async def _announce(
+    conn: AsyncConnection,
+    caller: Caller,
+    user_id: str,
+    pack_id: str,
+    amount: int,
+    pulled: Pulled,
+    now: datetime,
+) -> None:
+    """The pull.fulfilled event, committed with the pull (no endpoint: no event to make)."""
+    if not pulled.pack.has_endpoints:
+        return
+    event = {"user_id": user_id, "claw_id": pack_id, "amount": amount}
+    event.update(_result(*pulled))
+    await emit(
+        conn,
+        caller.partner_id,
+        EventType.PULL_FULFILLED,
+        event,
+        now,
+        environment=caller.environment,
+    )
+
+
+class NothingWritten(TransientConflict):
+    """The pull's one statement wrote nothing: its transaction rolls back (the cards the
+    statement locked are let go) and the pull goes card by card."""
+
+
+async def pull_in_one(
     runtime: Runtime,
     caller: Caller,
     pack_id: str,
@@ -203,24 +184,21 @@ async def _buy_in_one(
     raw_amount: Any,
     now: datetime,
 ) -> dict[str, Any] | None:
-    """PostgreSQL, when the pull can be one statement: two round trips in autocommit, no
-    transaction (no BEGIN, no COMMIT): the pack and the user's seed read (in a round shared
-    with the other pulls in flight), the draws made from the seed's next nonces, then
-    PULL_IN_ONE claims their cards and writes everything, or nothing. None when it could not
-    (SQLite; a request whose idempotency record commits with it; a user without a seed yet; a
-    partner with webhook endpoints, whose event commits with the pull; a statement that wrote
-    nothing: the seed moved on, two draws met the same card, a draw's cards were all locked or
-    none was at or after its key; a deadlock's victim): the caller pulls
-    in a transaction, from the start. The pack's refusals are raised as `_buy` raises them."""
-    if not runtime.db.autocommits():
-        return None
-    # The read goes in a round shared with the other pulls in flight (PullRounds).
+    """PostgreSQL, a user who has a seed: the pack and the seed read (in a round shared with
+    the other pulls in flight), the draws made from the seed's next nonces, then PULL_IN_ONE
+    claims their cards and writes everything, or nothing. In autocommit (two round trips, no
+    BEGIN, no COMMIT) when nothing else must commit with the pull; in a transaction with what
+    must (the request's idempotency record, the pull.fulfilled event of a partner with
+    endpoints). None when the pull goes card by card instead: a user without a seed yet, or a
+    statement that wrote nothing (the seed moved on, two draws met the same card, a draw's
+    cards were all locked or none was at or after its key) or was a deadlock's victim. The
+    pack's refusals are raised as `_buy` raises them."""
     environment = caller.environment.value
     found, seed = await pull_rounds(runtime.db).pack_and_seed(
         pack_id, caller.partner_id, environment, user_id
     )
     pack, amount, table = _terms(found, parse_amount(raw_amount), raw_amount)
-    if seed is None or pack.has_endpoints:
+    if seed is None:
         return None
     session_id = new_session_id()
     draws = DrawStream(seed, seed["next_nonce"])
@@ -237,8 +215,9 @@ async def _buy_in_one(
         "now": now,
         "expires_at": buyback_expiry(now, pack.buyback_window_seconds),
     }
-    cards = await runtime.db.in_one_statement(
-        lambda conn: PullRepository(conn).pull_in_one(
+
+    async def pull(conn: AsyncConnection) -> list[dict[str, Any]] | None:
+        return await PullRepository(conn).pull_in_one(
             pack_id,
             drawn,
             seed,
@@ -247,8 +226,28 @@ async def _buy_in_one(
             _session(session_id, caller, user_id, pack_id, pack, amount, now),
             _charge(session_id, caller, user_id, pack, amount, now),
         )
-    )
-    return None if cards is None else _result(session_id, pack, cards)
+
+    if runtime.db.autocommits() and not pack.has_endpoints:
+        cards = await runtime.db.in_one_statement(pull)
+        return None if cards is None else _result(session_id, pack, cards)
+
+    async def with_what_commits_with_it(conn: AsyncConnection) -> Pulled:
+        cards = await pull(conn)
+        if cards is None:
+            raise NothingWritten()
+        pulled = Pulled(session_id, pack, cards)
+        await _announce(conn, caller, user_id, pack_id, amount, pulled, now)
+        return pulled
+
+    try:
+        taken = await runtime.db.transaction(with_what_commits_with_it, attempts=1)
+    except NothingWritten:
+        return None
+    except DBAPIError as exc:
+        if is_retryable(exc):
+            return None  # rolled back: card by card, from the start
+        raise
+    return _result(*taken)
 
 
 class Pulled(NamedTuple):
@@ -256,7 +255,7 @@ class Pulled(NamedTuple):
 
     session_id: str
     pack: PackForPull
-    cards: list[lean.Row]
+    cards: Sequence[lean.Row]
 
 
 def _terms(

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Executable,
-    Integer,
     Select,
     String,
     Table,
@@ -23,7 +22,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from clawvault.db.dialect import unindexed
@@ -36,11 +34,9 @@ from clawvault.db.models import (
     PackTier,
     Pull,
     PurchaseSession,
-    User,
     is_available,
 )
 from clawvault.db.params import typed_params
-from clawvault.fairness.repository import reserve_nonces_statement
 from clawvault.packs.repository import TIER_HAS_STOCK
 from clawvault.webhooks.repository import endpoint_exists
 
@@ -99,40 +95,6 @@ PACK_FOR_PULL = _pack_for_pull(
 )
 
 
-def _pack_user_and_nonces() -> Executable:
-    """PostgreSQL: PACK_FOR_PULL, and in the same statement the user's row (added if new) and
-    `count` nonces of the user's active seed (seed_id, server_seed, client_seed, next_nonce
-    after the reservation: NULL when the user has no seed yet). Parameters: PACK_FOR_PULL's,
-    owner_id (the partner), seed_user_id, user_created_at, count."""
-    new_user = (
-        postgresql.insert(User.__table__)  # type: ignore[arg-type]
-        .values(
-            partner_id=bindparam("owner_id"),
-            user_id=bindparam("seed_user_id"),
-            created_at=bindparam("user_created_at"),
-        )
-        .on_conflict_do_nothing()
-        .cte("new_user")
-    )
-    nonces = reserve_nonces_statement(FairnessSeed.__table__, "partner_id").cte("nonces")
-    return (
-        PACK_FOR_PULL.add_cte(new_user)
-        .outerjoin(nonces, true())
-        .add_columns(
-            nonces.c.id.label("seed_id"),
-            nonces.c.server_seed,
-            nonces.c.client_seed,
-            nonces.c.next_nonce,
-        )
-    )
-
-
-PACK_USER_AND_NONCES = _pack_user_and_nonces()
-# Pulls of at most this many cards take PACK_USER_AND_NONCES (more: the pack's max_per_mint
-# refuses them before any nonce is reserved).
-AT_ONCE_MAX_AMOUNT = 100
-
-
 # An available card of the tier (parameters in_pack_id, in_tier_id: names no column has, as
 # the claim's UPDATE also binds its new values).
 AVAILABLE_IN_TIER = select(Card.id).where(
@@ -187,47 +149,6 @@ def picked_card(draws: Any, candidate: Any) -> tuple[Any, Any]:
     return picked, all_different
 
 
-def _claim_all_statement() -> Update:
-    """PostgreSQL: every draw's card in one statement. Each draw (draw_positions, tier_ids,
-    lower_bounds: arrays) locks the first available card of its tier at or after its key,
-    skipping cards locked by others (as `CLAIM_SKIP_LOCKED`); the cards change hands only when
-    the draws found `amount` different cards, else nothing changes."""
-    draws = (
-        func.unnest(
-            bindparam("draw_positions", type_=ARRAY(Integer)),
-            bindparam("tier_ids", type_=ARRAY(Integer)),
-            bindparam("lower_bounds", type_=ARRAY(BigInteger)),
-        )
-        .table_valued("draw_position", "tier_id", "lower_bound")
-        .render_derived(name="draws")
-    )
-    candidate = (
-        select(Card.id)
-        .where(
-            Card.pack_id == bindparam("in_pack_id"),
-            is_available(),
-            Card.tier_id == draws.c.tier_id,
-            Card.pool_key >= draws.c.lower_bound,
-        )
-        .order_by(Card.pool_key)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .lateral("candidate")
-    )
-    picked, all_different = picked_card(draws, candidate)
-    return (
-        update(Card)
-        .where(
-            Card.id == picked.c.id,
-            unindexed(Card.status) == CardStatus.AVAILABLE.value,
-            all_different.c.ok,
-        )
-        .values(HELD_VALUES)
-        .returning(picked.c.draw_position, *CLAIMED_COLUMNS)
-    )
-
-
-CLAIM_ALL = _claim_all_statement()
 CLAIM = _claim_statement(lock=False, skip_locked=False)
 CLAIM_SKIP_LOCKED = _claim_statement(lock=True, skip_locked=True)
 CLAIM_WAITING = _claim_statement(lock=True, skip_locked=False)

@@ -1,6 +1,6 @@
-"""PostgreSQL: a pull of a user who has a seed is one statement in autocommit
-(`PullRepository.pull_in_one`): it writes what the pull in a transaction writes, or nothing at
-all, and then the pull runs in a transaction."""
+"""PostgreSQL: a pull of a user who has a seed is one statement (`PullRepository.pull_in_one`),
+in autocommit or in the transaction of what commits with it: it writes what the pull card by
+card writes, or nothing at all, and then the pull goes card by card in a transaction."""
 
 from __future__ import annotations
 
@@ -210,6 +210,19 @@ def keys_in_pool(settings: Settings, pack_id: str) -> list[tuple[int, int]]:
     return run(settings, work)
 
 
+def keys_and_ids(settings: Settings, pack_id: str) -> list[tuple[int, str]]:
+    """The available cards' (pool_key, id), in pool order."""
+
+    async def work(runtime: Runtime) -> list[tuple[int, str]]:
+        async with runtime.db.read() as conn:
+            query = select(Card.pool_key, Card.id).where(
+                Card.pack_id == pack_id, Card.status == "available"
+            )
+            return sorted((key, card_id) for key, card_id in (await conn.execute(query)).all())
+
+    return run(settings, work)
+
+
 def draw(key: int, tier_id: int, nonce: int) -> dict[str, Any]:
     return {"tier_id": tier_id, "key": key, "unit": 0.5, "nonce": nonce}
 
@@ -264,7 +277,7 @@ def test_a_draw_past_the_last_card_takes_the_first_as_a_claim_does(
     assert counts(settings) == before
 
 
-def test_pulls_that_cannot_be_one_statement_run_in_a_transaction(
+def test_pulls_that_cannot_be_one_statement_go_card_by_card(
     clock: FakeClock,
     client: TestClient,
     settings: Settings,
@@ -272,21 +285,82 @@ def test_pulls_that_cannot_be_one_statement_run_in_a_transaction(
     calls: list[bool],
 ) -> None:
     pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=12, clock=clock)
+    # No seed yet: card by card, in the transaction that commits the seed.
     assert pull(client, partner, pack_id, 1).status_code == 200
-    # An idempotency record commits with its pull: never in autocommit.
+    assert calls == []
+    # An idempotency record commits with its pull: the statement runs in their transaction.
     keyed = pull(client, partner, pack_id, 1, **{"Idempotency-Key": "k-1"})
     assert keyed.status_code == 200, keyed.text
-    assert calls == []
+    assert calls == [True]
+    again = pull(client, partner, pack_id, 1, **{"Idempotency-Key": "k-1"})
+    assert (again.status_code, again.content) == (200, keyed.content)
+    assert again.headers.get("idempotent-replayed") == "true"
     # The ten cards left, for ten draws: whatever the statement could not take, the
     # transaction does (card by card), and the user holds the whole pool.
     rest = pull(client, partner, pack_id, 10)
     assert rest.status_code == 200, rest.text
-    assert len(calls) == 1
+    assert calls == [True, False]
     assert counts(settings)["held"] == 12
     # Out of stock: refused before any write (no statement to try).
     empty = pull(client, partner, pack_id, 1)
     assert (empty.status_code, empty.json()) == (400, {"error": OutOfStock.message}), empty.text
-    assert len(calls) == 1
+    assert len(calls) == 2
+
+
+def test_each_draw_takes_the_first_card_at_or_after_its_key_in_draw_order(
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
+) -> None:
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=21, clock=clock)
+    assert pull(client, partner, pack_id, 1).status_code == 200  # alice's seed, at nonce 1
+    cards = keys_and_ids(settings, pack_id)
+    # Keys just past cards 4, 0 and 11 (and card 17's own key): draws out of pool order.
+    keys = [cards[4][0] + 1, cards[0][0] + 1, cards[11][0] + 1, cards[17][0]]
+    tier = keys_in_pool(settings, pack_id)[0][1]
+    rows = in_one(settings, pack_id, [draw(k, tier, n) for n, k in enumerate(keys, 1)], 1)
+    assert rows is not None
+    assert [row["id"] for row in rows] == [cards[5][1], cards[1][1], cards[12][1], cards[17][1]]
+
+
+def test_a_card_locked_by_a_pull_in_flight_is_skipped(
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
+) -> None:
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=21, clock=clock)
+    assert pull(client, partner, pack_id, 1).status_code == 200  # alice's seed, at nonce 1
+    cards = keys_and_ids(settings, pack_id)
+    tier = keys_in_pool(settings, pack_id)[0][1]
+
+    async def work(runtime: Runtime) -> list[str] | None:
+        async with runtime.db.write() as bob:
+            held = await PullRepository(bob).claim_card(
+                pack_id,
+                tier,
+                cards[6][0],
+                partner_id=1,
+                user_id="bob",
+                session_id="s-bob",
+                now=FakeClock()(),
+                expires_at=None,
+            )
+            assert held is not None and held["id"] == cards[6][1]
+            draws = [draw(cards[6][0], tier, 1), draw(cards[9][0], tier, 2)]
+            rows = await in_one_on(runtime, pack_id, draws, 1)
+        return None if rows is None else [row["id"] for row in rows]
+
+    # Bob's card is still available to the statement's snapshot, but locked: skipped, as the
+    # card-by-card claim skips it.
+    assert run(settings, work) == [cards[7][1], cards[9][1]]
+
+
+def test_a_pull_whose_draws_meet_still_gets_every_card(
+    clock: FakeClock, client: TestClient, settings: Settings, partner: PartnerKeys
+) -> None:
+    pack_id = make_pack(settings, tiers=((100, 10_000, 1.0),), cards_per_tier=11, clock=clock)
+    assert pull(client, partner, pack_id, 1).status_code == 200  # alice's seed, at nonce 1
+    # Ten draws over ten cards: some draws meet at one card, so the pull goes card by card,
+    # and takes the whole pool.
+    response = pull(client, partner, pack_id, 10)
+    assert response.status_code == 200, response.text
+    assert counts(settings)["held"] == 11
 
 
 def test_pulls_in_flight_read_their_packs_and_seeds_in_one_round_as_each_alone(

@@ -82,19 +82,37 @@ async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> d
 
 
 async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, Any]:
+    """Two ways: PostgreSQL, when the sellback can be one statement in autocommit
+    (`sell_in_one`); otherwise, and for whatever that leaves (an error to tell, a webhook event
+    or an idempotency record to commit with it), in a transaction (`sell_in_transaction`).
+    Both give the same rows and answers (tests/buyback/)."""
     now = runtime.clock()
+    sold = await sell_in_one(runtime, caller, item_id, now)
+    if sold is not None:
+        return sold
+    return await sell_in_transaction(runtime, caller, item_id, now)
+
+
+async def sell_in_one(
+    runtime: Runtime, caller: Caller, item_id: str, now: datetime
+) -> dict[str, Any] | None:
+    """PostgreSQL: one round trip, SELL_IN_ONE in autocommit, when nothing must commit with it.
+    None when it did not sell (SQLite; an idempotency record; a card not held by this
+    partner's user, past its window, at a stale price, of a partner with endpoints)."""
     max_age = max_price_age(runtime.settings.price_max_age_hours)
-    # PostgreSQL: one round trip, one statement in autocommit, when the sellback can be
-    # (SELL_IN_ONE); whatever it leaves (an error to tell, a webhook event to commit with it)
-    # is settled in a transaction.
     sold = await runtime.db.in_one_statement(
         lambda conn: BuybackRepository(conn).sell_in_one(
             item_id, caller.partner_id, now, max_age, runtime.randomness.pool_key()
         )
     )
-    if sold is not None:
-        return {"success": True, "amount": cents_to_number(sold["amount_cents"])}
+    return (
+        None if sold is None else {"success": True, "amount": cents_to_number(sold["amount_cents"])}
+    )
 
+
+async def sell_in_transaction(
+    runtime: Runtime, caller: Caller, item_id: str, now: datetime
+) -> dict[str, Any]:
     async def settle(conn: AsyncConnection) -> dict[str, Any]:
         return await _settle_in(conn, runtime, caller, item_id, now)
 

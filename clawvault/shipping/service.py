@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -75,20 +75,35 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
         values["partner_id"] = caller.partner_id
         return values, rates
 
-    if runtime.db.autocommits():
-        # PostgreSQL: the read and the insert go in a round shared with the other quotes in
-        # flight (one statement each and one commit for them all).
-        values, rates = await quote_rounds(runtime.db).quote(item_ids, quote_of)
-    else:
-
-        async def add_quote(conn: AsyncConnection) -> tuple[dict[str, Any], list[Rate]]:
-            repo = ShippingRepository(conn)
-            values, rates = quote_of(await repo.cards(item_ids))
-            await repo.add_quote(values)
-            return values, rates
-
-        values, rates = await runtime.db.transaction(add_quote, attempts=1, inline=True)
+    values, rates = await add_quote(runtime, item_ids, quote_of)
     return quote_json(values["id"], values["expires_at"], rates)
+
+
+QuoteOf = Callable[[Sequence[Any]], tuple[dict[str, Any], list[Rate]]]
+
+
+async def add_quote(
+    runtime: Runtime, item_ids: list[str], quote_of: QuoteOf
+) -> tuple[dict[str, Any], list[Rate]]:
+    """The quote `quote_of` builds from the cards of `item_ids`, stored. Two ways: PostgreSQL,
+    when nothing must commit with it, in a round shared with the other quotes in flight
+    (`quote_rounds`: one statement each for their reads and their inserts, one commit for them
+    all); otherwise in a transaction of its own (`quote_in_transaction`)."""
+    if runtime.db.autocommits():
+        return await quote_rounds(runtime.db).quote(item_ids, quote_of)
+    return await quote_in_transaction(runtime, item_ids, quote_of)
+
+
+async def quote_in_transaction(
+    runtime: Runtime, item_ids: list[str], quote_of: QuoteOf
+) -> tuple[dict[str, Any], list[Rate]]:
+    async def add(conn: AsyncConnection) -> tuple[dict[str, Any], list[Rate]]:
+        repo = ShippingRepository(conn)
+        values, rates = quote_of(await repo.cards(item_ids))
+        await repo.add_quote(values)
+        return values, rates
+
+    return await runtime.db.transaction(add, attempts=1, inline=True)
 
 
 async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.core.ids import new_public_id, new_session_id, new_tx_hash
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db import lean
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import is_postgres
 from clawvault.db.engine import RetryAtOnce
 from clawvault.db.models import LedgerKind
@@ -52,7 +51,7 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
     attempts = 0
     all_at_once = True
 
-    async def attempt(conn: AsyncConnection) -> Pulled:
+    async def attempt(conn: Conn) -> Pulled:
         nonlocal attempts, all_at_once
         attempts += 1
         patient = attempts > IMPATIENT_ATTEMPTS
@@ -88,7 +87,7 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
 
 
 async def _buy(
-    conn: AsyncConnection,
+    conn: Conn,
     runtime: Runtime,
     caller: Caller,
     pack_id: str,

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.core.ids import new_order_id, split_rate_id
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
+from clawvault.db.conn import Conn
 from clawvault.db.models import CardStatus, LedgerKind, OrderStatus
 from clawvault.ledger.repository import LedgerRepository, ledger_entry
 from clawvault.partners.auth import Caller
@@ -81,7 +80,7 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
         values, rates = await quote_rounds(runtime.db).quote(item_ids, quote_of)
     else:
 
-        async def add_quote(conn: AsyncConnection) -> tuple[dict[str, Any], list[Rate]]:
+        async def add_quote(conn: Conn) -> tuple[dict[str, Any], list[Rate]]:
             repo = ShippingRepository(conn)
             values, rates = quote_of(await repo.cards(item_ids))
             await repo.add_quote(values)

@@ -429,13 +429,15 @@ class SqliteEngine:
         try:
             yield conn
             await self.finish(conn, commit=True)
-        finally:
+        except BaseException:
             self.release_after_rollback(conn)
+            raise
+        self.release(conn)  # its transaction has ended
 
     def release_after_rollback(self, conn: SqliteConnection) -> None:
-        """Rolls back what `conn` left open (queued on its thread, behind a statement a
-        cancelled holder may have left running there) and gives it back at once: the next
-        holder's statements queue behind that rollback."""
+        """Rolls back what `conn` left open and gives it back at once. While its thread still
+        runs something (a statement of a cancelled holder), the rollback is queued there behind
+        it, and the next holder's statements behind the rollback."""
         sync = conn.sync_connection
 
         def end() -> None:
@@ -445,7 +447,7 @@ class SqliteEngine:
             except Exception:
                 conn.broken = True  # closed when next given back, never handed out again
 
-        if not conn.broken:
+        if not conn.broken and not (conn.worker.idle() and not sync.in_transaction()):
             conn.worker.post(end)
         self.release(conn)
 

@@ -39,7 +39,9 @@ BEFORE_COMMIT: ContextVar[BeforeCommit | None] = ContextVar("before_commit", def
 
 
 def async_url(url: str) -> str:
-    """Accept plain sqlite:/// and postgresql:// URLs and pick the async driver."""
+    """Accept plain sqlite:/// and postgresql:// URLs and pick the async driver (the app's
+    PostgreSQL engine, and the migrations' engine on either database; the app's SQLite
+    connections are `sqlite_conn`'s)."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":

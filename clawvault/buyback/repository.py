@@ -18,9 +18,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import is_postgres, unindexed
 from clawvault.db.models import (
     Buyback,
@@ -238,7 +238,7 @@ def _lock_not_available(exc: DBAPIError) -> bool:
 
 
 class BuybackRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def lock_held_card(self, card_id: str, partner_id: int) -> lean.Row | None:

@@ -7,8 +7,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.buyback.errors import (
     BuybackInProgress,
     ItemExpired,
@@ -19,6 +17,7 @@ from clawvault.buyback.repository import BuybackRepository, RowBusy
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
+from clawvault.db.conn import Conn
 from clawvault.db.models import CardStatus
 from clawvault.packs.domain import buyback_cents
 from clawvault.partners.auth import Caller
@@ -113,14 +112,14 @@ async def sell_in_one(
 async def sell_in_transaction(
     runtime: Runtime, caller: Caller, item_id: str, now: datetime
 ) -> dict[str, Any]:
-    async def settle(conn: AsyncConnection) -> dict[str, Any]:
+    async def settle(conn: Conn) -> dict[str, Any]:
         return await _settle_in(conn, runtime, caller, item_id, now)
 
     return await runtime.db.transaction(settle, attempts=1, inline=True)
 
 
 async def _settle_in(
-    conn: AsyncConnection, runtime: Runtime, caller: Caller, item_id: str, now: datetime
+    conn: Conn, runtime: Runtime, caller: Caller, item_id: str, now: datetime
 ) -> dict[str, Any]:
     repo = BuybackRepository(conn)
     card = await repo.lock_held_card(item_id, caller.partner_id)  # RowBusy: locked

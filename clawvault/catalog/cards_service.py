@@ -8,8 +8,6 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.catalog.cards import CARD_FIELDS, CATALOG_COLUMNS, CardSpec, parse_card
 from clawvault.catalog.common import (
     BATCH,
@@ -23,6 +21,7 @@ from clawvault.catalog.records import Record, as_object
 from clawvault.catalog.repository import CatalogRepository
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
+from clawvault.db.conn import Conn
 from clawvault.db.models import CATALOG_TABLES, CardStatus
 from clawvault.packs.domain import Tier, tier_for_fmv
 from clawvault.packs.repository import PackRepository
@@ -69,7 +68,7 @@ def _move_problem(place: tuple[str, str] | None, pack_id: str) -> str | None:
     )
 
 
-async def _pack_ids(conn: AsyncConnection) -> dict[str, str]:
+async def _pack_ids(conn: Conn) -> dict[str, str]:
     refs = await CatalogRepository(conn).pack_refs()
     return {r["id"]: r["id"] for r in refs} | {r["slug"]: r["id"] for r in refs if r["slug"]}
 
@@ -139,7 +138,7 @@ async def import_cards(
 
 async def _write_batch(
     runtime: Runtime,
-    conn: AsyncConnection,
+    conn: Conn,
     parsed: list[tuple[int, CardSpec, str]],
     tiers: dict[str, list[Tier]],
     now: datetime,

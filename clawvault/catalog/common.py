@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.catalog.domain import solvency_problem
+from clawvault.db.conn import Conn
 from clawvault.packs.domain import expected_value_cents
 from clawvault.packs.repository import PackRepository
 
@@ -48,7 +47,7 @@ class ImportReport:
         )
 
 
-async def solvency_problems(conn: AsyncConnection, pack_ids: Iterable[str]) -> dict[str, str]:
+async def solvency_problems(conn: Conn, pack_ids: Iterable[str]) -> dict[str, str]:
     """For each enabled pack among pack_ids, the solvency guard's refusal, if any, computed
     inside the caller's transaction (so on what it is about to commit)."""
     repo = PackRepository(conn)

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, bindparam, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.catalog.cards import CATALOG_COLUMNS
 from clawvault.db.bulk import bulk_insert
+from clawvault.db.conn import Conn
 from clawvault.db.models import Card, CardStatus, Pack, PackTier
 from clawvault.packs.domain import Tier
 
@@ -45,7 +45,7 @@ def _tier_in_pack(pack_id: Any, fmv_cents: Any) -> Any:
 
 
 class CatalogRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def pack_refs(self) -> Sequence[RowMapping]:

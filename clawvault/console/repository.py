@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, func, or_, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import is_postgres
 from clawvault.db.models import (
     Card,
@@ -38,7 +38,7 @@ class CardFilters:
     grade: str = ""
 
 
-def _attribute(conn: AsyncConnection, trait: str, value: str, *, contains: bool) -> Any:
+def _attribute(conn: Conn, trait: str, value: str, *, contains: bool) -> Any:
     """A card attribute {trait_type, value} matches (exactly, or containing `value`)."""
     key = trait.lower()  # one pair of bind names per trait: two filters may apply at once
     params = {f"{key}_trait": trait, f"{key}_value": f"%{value}%" if contains else value}
@@ -60,7 +60,7 @@ def _attribute(conn: AsyncConnection, trait: str, value: str, *, contains: bool)
 
 
 class ConsoleRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def search_cards(

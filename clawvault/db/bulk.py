@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import JSON, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import is_postgres
 
 
@@ -18,7 +19,7 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-def _converters(conn: AsyncConnection, table: Table, columns: Sequence[str]) -> list[Any]:
+def _converters(conn: Conn, table: Table, columns: Sequence[str]) -> list[Any]:
     """Per column, what turns a Python value into what the driver stores (the same bind
     processors SQLAlchemy uses, so stored values read back exactly as usual)."""
     converters: list[Callable[[Any], Any] | None] = []
@@ -34,7 +35,7 @@ def _converters(conn: AsyncConnection, table: Table, columns: Sequence[str]) -> 
 
 
 async def bulk_insert(
-    conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+    conn: Conn, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
 ) -> None:
     if not rows:
         return
@@ -47,6 +48,7 @@ async def bulk_insert(
         for row in rows
     ]
     if is_postgres(conn):
+        assert isinstance(conn, AsyncConnection)
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None

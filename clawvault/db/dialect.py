@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, Table, func, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import QueryableAttribute
 
 from clawvault.db import lean
+from clawvault.db.conn import Conn
 
 
 @cache
@@ -23,7 +23,7 @@ def _insert_ignoring_conflicts(table: Table, dialect_name: str) -> Executable:
 
 
 async def insert_ignoring_conflicts(
-    conn: AsyncConnection, table: Table, values: dict[str, Any] | list[dict[str, Any]]
+    conn: Conn, table: Table, values: dict[str, Any] | list[dict[str, Any]]
 ) -> None:
     await lean.execute(conn, _insert_ignoring_conflicts(table, conn.dialect.name), values)
 
@@ -38,7 +38,7 @@ def unindexed(column: QueryableAttribute[Any] | ColumnElement[Any]) -> ColumnEle
     return func.coalesce(column, column)
 
 
-def is_postgres(conn: AsyncConnection) -> bool:
+def is_postgres(conn: Conn) -> bool:
     return conn.dialect.name == "postgresql"
 
 
@@ -46,7 +46,7 @@ def is_postgres(conn: AsyncConnection) -> bool:
 SETUP_LOCK_KEY = 0x636C6177  # "claw"
 
 
-async def serialize_setup(conn: AsyncConnection) -> None:
+async def serialize_setup(conn: Conn) -> None:
     """Makes one-time setup run by one process at a time, until this transaction ends.
     PostgreSQL: a transaction-scoped advisory lock. SQLite: write transactions already start
     with BEGIN IMMEDIATE, which serializes them."""

@@ -9,7 +9,6 @@ Reads use a second engine whose transactions start deferred, so they never wait 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -17,32 +16,32 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-import aiosqlite
 import orjson
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from clawvault.db import sqlite_driver
+from clawvault.db.conn import Conn
 from clawvault.db.shared_probe import SharedProbe
 from clawvault.db.sqlite_checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
+from clawvault.db.sqlite_conn import SqliteEngine
 from clawvault.db.sqlite_probe import SqliteVersionProbe
 from clawvault.db.sqlite_writer import SqliteWriter
 from clawvault.settings import Settings
 
 T = TypeVar("T")
 
-sqlite_driver.install()
-
 # Work that must commit with every write transaction of the current request (the idempotency
 # record's "effects applied" mark). It is given the database and the connection.
-BeforeCommit = Callable[["Database", AsyncConnection], Awaitable[None]]
+BeforeCommit = Callable[["Database", Conn], Awaitable[None]]
 BEFORE_COMMIT: ContextVar[BeforeCommit | None] = ContextVar("before_commit", default=None)
 
 
 def async_url(url: str) -> str:
-    """Accept plain sqlite:/// and postgresql:// URLs and pick the async driver."""
+    """Accept plain sqlite:/// and postgresql:// URLs and pick the async driver (the app's
+    PostgreSQL engine, and the migrations' engine on either database; the app's SQLite
+    connections are `sqlite_conn`'s)."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -69,65 +68,21 @@ def _sqlite_engine(
     settings: Settings,
     begin_sql: str,
     pool_size: int,
-    reset_on_return: bool = True,
+    name: str,
     autocheckpoint_pages: int | None = None,
-) -> AsyncEngine:
-    # No overflow: an overflow connection is closed after each use, and the next request opens
-    # it again (a thread, a file open, five PRAGMAs); each kept connection also holds its own
-    # page cache (up to 2 MiB) and thread.
-    engine: AsyncEngine
-    engine = create_async_engine(
+) -> SqliteEngine:
+    # No overflow: each kept connection holds its own page cache (up to 2 MiB) and thread.
+    return SqliteEngine(
         url,
-        pool_size=pool_size,
-        max_overflow=0,
-        json_deserializer=orjson.loads,
+        size=pool_size,
+        begin_sql=begin_sql,
+        busy_timeout_ms=int(settings.sqlite_busy_timeout_ms),
+        synchronous=settings.sqlite_synchronous,
+        autocheckpoint_pages=autocheckpoint_pages,
         json_serializer=json_text,
-        pool_reset_on_return="rollback" if reset_on_return else None,
-        async_creator=lambda: _open_whole(engine.sync_engine),
+        json_deserializer=orjson.loads,
+        name=name,
     )
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        # The busy timeout first: anything below may wait for another process's write.
-        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
-        cursor.execute("PRAGMA journal_mode")
-        if str(cursor.fetchone()[0]).lower() != "wal":  # switching needs the write lock
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        if autocheckpoint_pages is not None:
-            cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint_pages)}")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin_sql)
-
-    return engine
-
-
-async def _open_whole(sync_engine: Engine) -> aiosqlite.Connection:
-    """Opens an aiosqlite connection as SQLAlchemy would, but a cancelled open still finishes and
-    is closed before the cancellation goes on. aiosqlite gives up on a cancelled open and leaves
-    its thread opening the file and stopping; once the event loop has closed (an app's shutdown
-    cancels its background loops), that thread's callback into it raises "Event loop is
-    closed"."""
-    args, kwargs = sync_engine.dialect.create_connect_args(sync_engine.url)
-    connection = aiosqlite.connect(*args, **kwargs)
-    connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
-
-    async def opened() -> aiosqlite.Connection:
-        return await connection
-
-    opening = asyncio.ensure_future(opened())
-    try:
-        return await asyncio.shield(opening)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await (await opening).close()
-        raise
 
 
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
@@ -163,30 +118,34 @@ class Database:
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
         self.backend = backend_name(url)
-        driver_url = async_url(url)
         self._writer: SqliteWriter | None = None
         self._probe: SqliteVersionProbe | None = None
         self._snapshots = SharedProbe(self._snapshot)
         self._checkpointer: WalCheckpointer | None = None
+        self._postgres: AsyncEngine | None = None
+        self._sqlite_reads: SqliteEngine | None = None
+        self.engine: AsyncEngine | SqliteEngine
+        self.read_engine: AsyncEngine | SqliteEngine
         if self.backend == "sqlite":
             path = make_url(url).database
             in_memory = not path or path == ":memory:" or path.startswith("file:")
             # Writes of a process run one at a time (group commit: one shared connection),
             # their commits leaving the WAL's checkpoints to a thread (sqlite_checkpoint).
-            self.engine = _sqlite_engine(
-                driver_url,
+            writes = _sqlite_engine(
+                url,
                 settings,
                 "BEGIN IMMEDIATE",
                 2,
+                "clawvault-sqlite-writer",
                 autocheckpoint_pages=None if in_memory else WRITER_AUTOCHECKPOINT_PAGES,
             )
-            # Read connections are returned with no transaction open: `read` ends its own, and
-            # `sqlite_read` rolls its back on the driver's thread; a rollback on return would
-            # cost `sqlite_read` a second hand-over to that thread.
-            self.read_engine = _sqlite_engine(
-                driver_url, settings, "BEGIN", settings.db_pool_size, reset_on_return=False
+            # Read connections are given back with no transaction open: `read` ends its own,
+            # and `sqlite_read` rolls its back in the same hand-over to the connection's thread.
+            self._sqlite_reads = _sqlite_engine(
+                url, settings, "BEGIN", settings.db_pool_size, "clawvault-sqlite-reader"
             )
-            self._writer = SqliteWriter(self.engine, None if in_memory else path)
+            self.engine, self.read_engine = writes, self._sqlite_reads
+            self._writer = SqliteWriter(writes, None if in_memory else path)
             if not in_memory:
                 assert path is not None
                 self._probe = SqliteVersionProbe(path)
@@ -197,8 +156,8 @@ class Database:
             # an overflow connection is closed after each use, and opening one to PostgreSQL
             # (a backend fork, a TLS probe, authentication) per request took ~15% of a busy
             # worker's samples.
-            self.engine = create_async_engine(
-                driver_url,
+            self._postgres = create_async_engine(
+                async_url(url),
                 pool_size=settings.db_pool_size + 20,
                 max_overflow=0,
                 pool_pre_ping=False,
@@ -211,22 +170,38 @@ class Database:
                     }
                 },
             )
-            self.read_engine = self.engine
+            self.engine = self.read_engine = self._postgres
         # PostgreSQL's statements each in a transaction of their own (see `autocommit`): the
         # same pool, the connection's isolation level set on checkout and reset on return
         # (attributes of asyncpg's adapter, no round trip).
-        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommit_engine = (
+            None
+            if self._postgres is None
+            else self._postgres.execution_options(isolation_level="AUTOCOMMIT")
+        )
+
+    @property
+    def postgres_engine(self) -> AsyncEngine:
+        """PostgreSQL only: the engine."""
+        assert self._postgres is not None, "PostgreSQL only"
+        return self._postgres
+
+    @property
+    def autocommit_engine(self) -> AsyncEngine:
+        """PostgreSQL only: the engine whose statements each commit alone."""
+        assert self._autocommit_engine is not None, "PostgreSQL only"
+        return self._autocommit_engine
 
     @property
     def is_postgres(self) -> bool:
         return self.backend == "postgresql"
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[Conn]:
         """One write transaction: commits when the block ends, rolls back when it raises (the
         short writes of the hot requests: `transaction(..., inline=True)`)."""
         if self._writer is None:
-            async with self.engine.begin() as conn:
+            async with self.postgres_engine.begin() as conn:
                 yield conn
                 await self._before_commit(conn)
             return
@@ -234,14 +209,14 @@ class Database:
             yield conn
             await self._before_commit(conn)
 
-    async def _before_commit(self, conn: AsyncConnection) -> None:
+    async def _before_commit(self, conn: Conn) -> None:
         hook = BEFORE_COMMIT.get()
         if hook is not None:
             await hook(self, conn)
 
     async def transaction(
         self,
-        work: Callable[[AsyncConnection], Awaitable[T]],
+        work: Callable[[Conn], Awaitable[T]],
         attempts: int = 4,
         *,
         inline: bool = False,
@@ -255,7 +230,7 @@ class Database:
         runner's task; the request's BEFORE_COMMIT work is taken along."""
         hook = BEFORE_COMMIT.get()
 
-        async def then_before_commit(conn: AsyncConnection) -> T:
+        async def then_before_commit(conn: Conn) -> T:
             result = await work(conn)
             if hook is not None:
                 await hook(self, conn)
@@ -275,7 +250,7 @@ class Database:
         raise AssertionError("unreachable")
 
     @asynccontextmanager
-    async def autocommit(self) -> AsyncIterator[AsyncConnection | None]:
+    async def autocommit(self) -> AsyncIterator[Conn | None]:
         """PostgreSQL: a connection whose statements are each a transaction of their own (no
         BEGIN and COMMIT round trips), for a write that is one statement. None, and the caller
         takes a transaction instead, on SQLite and when the request's BEFORE_COMMIT work (an
@@ -286,9 +261,7 @@ class Database:
         async with self.autocommit_engine.connect() as conn:
             yield conn
 
-    async def in_one_statement(
-        self, work: Callable[[AsyncConnection], Awaitable[T | None]]
-    ) -> T | None:
+    async def in_one_statement(self, work: Callable[[Conn], Awaitable[T | None]]) -> T | None:
         """`work`, a write that is one statement, in `autocommit`. None when the caller must
         write in a transaction instead: no autocommit here, `work` wrote nothing (its None), or
         the statement was rolled back as a deadlock's victim (a transaction runs again when it
@@ -308,9 +281,13 @@ class Database:
         return self.is_postgres and BEFORE_COMMIT.get() is None
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.read_engine.begin() as conn:
-            yield conn
+    async def read(self) -> AsyncIterator[Conn]:
+        if self._sqlite_reads is not None:
+            async with self._sqlite_reads.begin() as conn:
+                yield conn
+            return
+        async with self.postgres_engine.begin() as pg_conn:
+            yield pg_conn
 
     async def data_version(self) -> Hashable | None:
         """A token of the data a read starting now would see. If an earlier read came with the
@@ -328,7 +305,7 @@ class Database:
         # A fresh snapshot in autocommit: xmin:xmax:in-progress list. Equal text, equal
         # visibility of every row version (committed or aborted is final once below xmax and
         # outside the in-progress list), so the same data as the read that recorded it.
-        async with self.engine.connect() as conn:
+        async with self.postgres_engine.connect() as conn:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
             token: str = await driver.fetchval(SNAPSHOT_SQL)
@@ -344,18 +321,21 @@ class Database:
         before the transaction's first statement fixes its snapshot, so the snapshot holds
         every commit the token stands for; a commit in between changes the data_version any
         later probe sees, so that token is never matched again."""
-        assert self._writer is not None, "sqlite_read is for SQLite"
+        pool = self._sqlite_reads
+        assert pool is not None, "sqlite_read is for SQLite"
         token = self._probe.token() if self._probe is not None else None
-        async with self.read_engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            result: T = await driver._execute(_in_read_transaction, driver._conn, work)
+        conn = await pool.acquire()
+        try:
+            raw = conn.raw
+            result: T = await conn.run(lambda: _in_read_transaction(raw, work))
+        finally:
+            pool.release(conn)
         return result, token
 
     async def postgres_fetch(self, sql: str, *args: Any) -> list[Any]:
         """PostgreSQL only: one statement on the asyncpg connection itself, in autocommit (its
         own snapshot), one round trip; asyncpg prepares it once per connection."""
-        async with self.engine.connect() as conn:
+        async with self.postgres_engine.connect() as conn:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
             rows: list[Any] = await driver.fetch(sql, *args)
@@ -369,7 +349,7 @@ class Database:
         statistics its planner takes the indexes the statements are written for."""
         if not self.is_postgres:
             return
-        async with self.engine.begin() as conn:
+        async with self.postgres_engine.begin() as conn:
             await conn.execute(text("ANALYZE " + ", ".join(tables)))
 
     async def dispose(self) -> None:

@@ -7,7 +7,7 @@ itself, and a SQLite write runs while holding the write lock of every process; o
 once per dialect and parameter keys (SQLAlchemy's own compilation: the same SQL, the same bind
 and result processors) and runs it directly:
 - SQLite: on the sqlite3 connection, when that connection holds the write lock and runs inline
-  (`sqlite_driver.run_inline`); other SQLite connections go through `conn.execute`;
+  (`SqliteConnection.inline`); other SQLite connections go through `conn.execute`;
 - PostgreSQL: on the asyncpg connection, as SQLAlchemy's asyncpg cursor does (the transaction
   begun first, the connection's prepared-statement cache, errors translated the same way).
   A list of more than one row goes through SQLAlchemy (one multi-row INSERT).
@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from clawvault.db.sqlite_driver import INLINE
+from clawvault.db.conn import Conn
+from clawvault.db.sqlite_conn import SqliteConnection
 
 Params = Mapping[str, Any]
 Row = Mapping[str, Any]  # a dict here, a RowMapping from SQLAlchemy: both read by key
@@ -141,22 +142,19 @@ def compile_once(statement: Executable, dialect: Any, keys: tuple[str, ...]) -> 
     return compiled
 
 
-def _inline_sqlite(conn: AsyncConnection) -> sqlite3.Connection | None:
+def _inline_sqlite(conn: Conn) -> sqlite3.Connection | None:
     """The sqlite3 connection of `conn` when it runs inline (holding the write lock)."""
-    if conn.dialect.name != "sqlite":
-        return None
-    driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-    if not getattr(driver, INLINE, False):
-        return None
-    raw: sqlite3.Connection = driver._conn  # type: ignore[union-attr]
-    return raw
+    if isinstance(conn, SqliteConnection) and conn.runs_inline():
+        return conn.raw
+    return None
 
 
 async def execute(
-    conn: AsyncConnection, statement: Executable, params: Params | Sequence[Params]
+    conn: Conn, statement: Executable, params: Params | Sequence[Params]
 ) -> LeanResult:
     """Runs a statement built once (at import) with `params` (a list: executemany)."""
     if conn.dialect.driver == "asyncpg":
+        assert isinstance(conn, AsyncConnection)
         if not isinstance(params, Mapping) and len(params) == 1:
             params = params[0]  # one row: one statement (more: SQLAlchemy's multi-row INSERT)
         if isinstance(params, Mapping):

@@ -16,7 +16,7 @@ import contextlib
 import sqlite3
 import threading
 
-from clawvault.db import sqlite_driver
+from clawvault.db import sqlite_conn
 
 WRITER_AUTOCHECKPOINT_PAGES = 10_000
 
@@ -42,7 +42,7 @@ class WalCheckpointer:
             try:
                 if conn is None:
                     # No busy timeout: another process's checkpoint running, skip this pass.
-                    conn = sqlite_driver.connect_existing(self.path)
+                    conn = sqlite_conn.connect_existing(self.path)
                     # The checkpoint syncs the WAL and the database file as this says.
                     conn.execute(f"PRAGMA synchronous={self.synchronous}")
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()

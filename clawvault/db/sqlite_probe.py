@@ -6,7 +6,7 @@ import contextlib
 import sqlite3
 from collections.abc import Hashable
 
-from clawvault.db import sqlite_driver
+from clawvault.db import sqlite_conn
 
 
 class SqliteVersionProbe:
@@ -27,7 +27,7 @@ class SqliteVersionProbe:
             if self.conn is None:
                 # No busy timeout: a reader is only blocked while WAL recovery runs; then the
                 # caller does without a token (an uncached read) rather than stall the loop.
-                self.conn = sqlite_driver.connect_existing(self.path)
+                self.conn = sqlite_conn.connect_existing(self.path)
                 self.incarnation += 1
             row = self.conn.execute("PRAGMA data_version").fetchone()
         except sqlite3.Error:

@@ -19,12 +19,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
-from clawvault.db import sqlite_driver
+from clawvault.db.sqlite_conn import SqliteConnection, SqliteEngine
 
 T = TypeVar("T")
-Work = Callable[[AsyncConnection], Awaitable[Any]]
+Work = Callable[[SqliteConnection], Awaitable[Any]]
 
 
 def _interrupted() -> RuntimeError:
@@ -83,9 +81,10 @@ def _execute_each(raw: sqlite3.Connection, statements: tuple[str, ...]) -> None:
         raw.execute(statement)
 
 
-async def _on_thread(driver: Any, *statements: str) -> None:
-    """Runs `statements` on an aiosqlite connection's sqlite3 connection, on its own thread."""
-    await driver._execute(_execute_each, driver._conn, statements)
+async def _on_thread(conn: SqliteConnection, *statements: str) -> None:
+    """Runs `statements` on `conn`'s sqlite3 connection, on its own thread."""
+    raw = conn.raw
+    await conn.run(lambda: _execute_each(raw, statements))
 
 
 class SqliteWriter:
@@ -98,24 +97,22 @@ class SqliteWriter:
 
     The short writes of the hot requests (a pull, a sellback, a quote) are handed to `run`:
     one runner task per process runs all that are queued, back to back, their statements on
-    the event loop's thread (`sqlite_driver.run_inline`), then commits. Holding the write lock
+    the event loop's thread (`SqliteConnection.inline`), then commits. Holding the write lock
     they never wait, and nothing else of the process runs between them: the lock between
     processes is held for the statements and the commit, not for the loop's other work, and
     the next write begins without a trip through the loop. Other writes (`write`: imports,
-    price moves, statements that may take long) hand their statements to the driver's thread,
+    price moves, statements that may take long) hand their statements to the connection's thread,
     so the loop serves reads meanwhile.
     BEGIN IMMEDIATE (which may wait for another process) and COMMIT (an fsync) always do."""
 
-    def __init__(self, engine: AsyncEngine, path: str | None) -> None:
+    def __init__(self, engine: SqliteEngine, path: str | None) -> None:
         self.engine = engine
         self.lock = asyncio.Lock()
         self.file_lock = FileLock(path + ".writer-lock") if path else None
-        self.conn: AsyncConnection | None = None
-        # The connection batches run on, kept checked out between them (returning it to the
-        # pool cost a ROLLBACK on the driver's thread per batch); dropped after a failure.
-        self.kept: AsyncConnection | None = None
-        self.transaction: Any = None
-        self.driver_connection: Any = None  # the aiosqlite connection of `conn`
+        self.conn: SqliteConnection | None = None
+        # The connection batches run on, kept checked out between them; given back to the
+        # pool after a failure.
+        self.kept: SqliteConnection | None = None
         self.committed: asyncio.Future[None] | None = None
         self._closers: set[asyncio.Task[None]] = set()
         # Writes handed to `run`, waiting for the runner's next batch, and the runner.
@@ -193,10 +190,12 @@ class SqliteWriter:
         """Runs the batch's writes on the loop's thread, each in its savepoint, and records how
         each ended. Returns what lost the whole batch (a savepoint gone), if anything: the
         writes not run yet then go back to the queue, for the next batch."""
-        conn, driver = self.conn, self.driver_connection
+        conn = self.conn
         assert conn is not None
-        raw: sqlite3.Connection = driver._conn
-        sqlite_driver.run_inline(driver, True)
+        if not conn.worker.idle():
+            await conn.run(lambda: None)  # what its thread still runs ends first
+        raw: sqlite3.Connection = conn.raw
+        conn.inline = True
         try:
             for position, (work, done) in enumerate(batch):
                 if done.done():
@@ -225,22 +224,21 @@ class SqliteWriter:
                     return failure
             return None
         finally:
-            sqlite_driver.run_inline(driver, False)
+            conn.inline = False
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[SqliteConnection]:
         async with self.lock:
             if self.conn is None:
                 await self._open()
             assert self.conn is not None and self.committed is not None
             conn, committed = self.conn, self.committed
             # The savepoint on the sqlite3 connection itself (SQLAlchemy's begin_nested cost
-            # more than the statements of a pull), on the driver's thread: a write may be
+            # more than the statements of a pull), on the connection's thread: a write may be
             # cancelled while its statement still runs there, and its ROLLBACK TO must queue
             # behind it, never run beside it.
-            driver = self.driver_connection
             try:
-                await _on_thread(driver, "SAVEPOINT write")
+                await _on_thread(conn, "SAVEPOINT write")
             except BaseException as exc:
                 await self._finish(committed, exc)
                 raise
@@ -248,15 +246,15 @@ class SqliteWriter:
                 yield conn
             except BaseException:
                 try:
-                    await _on_thread(driver, "ROLLBACK TO write", "RELEASE write")
+                    await _on_thread(conn, "ROLLBACK TO write", "RELEASE write")
                 except BaseException as exc:
-                    # The savepoint is gone (SQLAlchemy closes a connection whose statement was
-                    # cancelled): the batch rolls back. The write still raises what stopped it,
-                    # never this: a cancellation must stay a cancellation.
+                    # The savepoint is gone (a statement ended the transaction, or this wait
+                    # was cancelled too): the batch rolls back. The write still raises what
+                    # stopped it, never this: a cancellation must stay a cancellation.
                     await self._finish(committed, exc)
                 raise
             try:
-                await _on_thread(driver, "RELEASE write")
+                await _on_thread(conn, "RELEASE write")
             except BaseException as exc:
                 await self._finish(committed, exc)
                 raise
@@ -266,14 +264,12 @@ class SqliteWriter:
         if self.file_lock is not None:
             await self.file_lock.acquire()
         try:
-            conn, self.kept = self.kept or await self.engine.connect(), None
+            conn, self.kept = self.kept or await self.engine.acquire(), None
             try:
-                self.transaction = await conn.begin()
-                raw = await conn.get_raw_connection()
-                self.driver_connection = raw.driver_connection
+                # BEGIN IMMEDIATE (the engine's "begin"), which may wait for another process.
+                await conn.run(conn.sync_connection.begin)
             except BaseException:
-                self.driver_connection = None
-                await conn.close()
+                self.engine.release_after_rollback(conn)
                 raise
         except BaseException:
             if self.file_lock is not None:
@@ -293,22 +289,20 @@ class SqliteWriter:
         """Commits the batch (or, after `failure`, rolls it back) and tells its writes."""
         if self.committed is not committed:
             return  # that batch has ended already
-        conn, transaction = self.conn, self.transaction
-        self.conn = self.transaction = self.committed = None
+        conn = self.conn
+        self.conn = self.committed = None
         assert conn is not None
-        self.driver_connection = None
         try:
-            if failure is None:
-                await transaction.commit()
-            else:
-                await transaction.rollback()
+            # On the connection's thread (COMMIT is an fsync), behind any statement a
+            # cancelled write left running there.
+            await self.engine.finish(conn, commit=failure is None)
         except BaseException as exc:
             failure = exc
         finally:
             if failure is None:
                 self.kept = conn
             else:
-                await conn.close()
+                self.engine.release_after_rollback(conn)
             if self.file_lock is not None:
                 self.file_lock.release()
         if failure is None:
@@ -325,6 +319,6 @@ class SqliteWriter:
             await asyncio.gather(self.runner, return_exceptions=True)
         if self.kept is not None:
             conn, self.kept = self.kept, None
-            await conn.close()
+            self.engine.release_after_rollback(conn)
         if self.file_lock is not None:
             self.file_lock.close()

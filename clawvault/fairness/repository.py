@@ -8,9 +8,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import RowMapping, Table, Update, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import insert_ignoring_conflicts, is_postgres
 from clawvault.db.models import Card, FairnessSeed, Pull, PurchaseSession, is_available
 
@@ -35,14 +35,14 @@ class SeedRepository:
     """The committed seeds of one owner, by user: a partner's in fairness_seeds, a sandbox
     key's in sandbox_fairness_seeds (same columns, the owner column differs)."""
 
-    def __init__(self, conn: AsyncConnection, table: Table, owner_column: str, owner_id: int):
+    def __init__(self, conn: Conn, table: Table, owner_column: str, owner_id: int):
         self.conn = conn
         self.table = table
         self.owner = table.c[owner_column]
         self.owner_id = owner_id
 
     @classmethod
-    def of_partner(cls, conn: AsyncConnection, partner_id: int) -> SeedRepository:
+    def of_partner(cls, conn: Conn, partner_id: int) -> SeedRepository:
         return cls(conn, FairnessSeed.__table__, "partner_id", partner_id)  # type: ignore[arg-type]
 
     async def active_seed(self, user_id: str, *, lock: bool = False) -> RowMapping | None:
@@ -85,7 +85,7 @@ class SeedRepository:
 
 
 class FairnessRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def session(self, session_id: str, partner_id: int) -> RowMapping | None:

@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
 from clawvault.fairness import seeds
 from clawvault.fairness.domain import (
     WINDOWS,
@@ -27,7 +26,7 @@ from clawvault.partners.auth import Caller
 
 
 async def draw_stream(
-    conn: AsyncConnection,
+    conn: Conn,
     runtime: Runtime,
     partner_id: int,
     user_id: str,

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import RowMapping, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import is_postgres
 from clawvault.db.models import IdempotencyKey, IdempotencyState
 
@@ -49,7 +49,7 @@ STATE_OF = select(IdempotencyKey.state).where(
 
 
 class IdempotencyRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def insert_claim(

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
+from clawvault.db.conn import Conn
 from clawvault.db.engine import Database
 from clawvault.db.models import IdempotencyState
 from clawvault.idempotency.errors import (
@@ -48,7 +48,7 @@ class Claim:
     record_id: int
     token: str
 
-    async def before_commit(self, db: Database, conn: AsyncConnection) -> None:
+    async def before_commit(self, db: Database, conn: Conn) -> None:
         if db is not self.db:  # another store (the sandbox's): nothing of ours to mark
             return
         if not await IdempotencyRepository(conn).mark_applied(self.record_id, self.token):
@@ -64,7 +64,7 @@ async def claim(runtime: Runtime, caller: Caller, key: str, fingerprint: str) ->
     token = secrets.token_hex(16)
     environment = caller.environment.value
 
-    async def work(conn: AsyncConnection) -> Replay | Claim:
+    async def work(conn: Conn) -> Replay | Claim:
         repo = IdempotencyRepository(conn)
         record_id = await repo.insert_claim(
             caller.partner_id, environment, key, fingerprint, token, now
@@ -103,7 +103,7 @@ async def finish(runtime: Runtime, claimed: Claim, status: int | None, body: byt
     """Stores the answer (status None: the request raised). A request that committed nothing
     and failed on the server's side frees its key, so a retry runs it again."""
 
-    async def work(conn: AsyncConnection) -> None:
+    async def work(conn: Conn) -> None:
         repo = IdempotencyRepository(conn)
         if status is not None and status < 500:
             # Stored whatever the state; a no-op when a retry took the claim over.

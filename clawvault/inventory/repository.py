@@ -24,9 +24,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.timeutil import isoformat
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import insert_ignoring_conflicts
 from clawvault.db.engine import Database
 from clawvault.db.models import Card, CardStatus, Pack, User
@@ -56,7 +56,7 @@ def item_select() -> Select[tuple[object, ...]]:
 
 
 class InventoryRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def ensure_user(self, partner_id: int, user_id: str, now: datetime) -> None:

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, func, insert, literal_column, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
+from clawvault.db.conn import Conn
 from clawvault.db.models import LedgerEntry, LedgerKind
 
 # Built once: every pull, sellback and order records an entry.
@@ -36,7 +36,7 @@ def ledger_entry(
 
 
 class LedgerRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def add(self, entry: dict[str, Any]) -> None:

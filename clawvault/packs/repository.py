@@ -18,9 +18,9 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.timeutil import as_utc
+from clawvault.db.conn import Conn
 from clawvault.db.models import (
     Buyback,
     Card,
@@ -62,7 +62,7 @@ class StockMarks:
 
 
 class PackRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def list_packs(self, platform: str | None = None) -> Sequence[RowMapping]:

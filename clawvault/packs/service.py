@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
 from clawvault.db.engine import Database
 from clawvault.jobs.repository import JobRepository
 from clawvault.jobs.service import run_if_due
@@ -65,10 +65,10 @@ class StockRule:
     sandbox's looser one in clawvault.sandbox.packs."""
 
     name: str
-    short: Callable[[AsyncConnection, list[str]], Awaitable[set[str]]]
+    short: Callable[[Conn, list[str]], Awaitable[set[str]]]
 
 
-async def _with_an_empty_tier(conn: AsyncConnection, pack_ids: list[str]) -> set[str]:
+async def _with_an_empty_tier(conn: Conn, pack_ids: list[str]) -> set[str]:
     return await PackRepository(conn).packs_with_an_empty_tier(pack_ids)
 
 

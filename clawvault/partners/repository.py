@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import RowMapping, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import insert_ignoring_conflicts
 from clawvault.db.models import ApiKey, Partner
 
@@ -18,7 +18,7 @@ class KeyOwner:
 
 
 class PartnerRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def find_key_owner(self, key_hash: str) -> KeyOwner | None:
@@ -71,7 +71,7 @@ class PartnerRepository:
 class PartnerAdminRepository:
     """The operator's view of partners and keys (the admin API)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def partners(self) -> list[RowMapping]:

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import RowMapping, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.timeutil import as_utc
 from clawvault.db.bulk import bulk_insert
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import is_postgres
 from clawvault.db.models import Card, CardPrice, CardStatus, PackTier
 from clawvault.pricing.domain import PriceQuote
@@ -48,7 +48,7 @@ def _tier_of_new_price() -> object:
 
 
 class PriceRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def cards(self, card_ids: Iterable[str]) -> dict[str, PricedCard]:

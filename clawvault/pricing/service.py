@@ -9,12 +9,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.catalog.common import BATCH, NoProgress, Progress, solvency_problems
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
+from clawvault.db.conn import Conn
 from clawvault.packs.service import forget_listings, refresh_ev
 from clawvault.pricing.adapters.base import PriceSource
 from clawvault.pricing.domain import PriceQuote, is_stale, max_price_age
@@ -56,7 +55,7 @@ async def apply_quotes(
     report = PriceReport(source, received=len(quotes))
     now = runtime.clock()
 
-    async def write(conn: AsyncConnection) -> tuple[int, int, set[str]]:
+    async def write(conn: Conn) -> tuple[int, int, set[str]]:
         repo = PriceRepository(conn)
         applied, unknown = 0, 0
         packs: set[str] = set()

@@ -14,10 +14,10 @@ from sqlalchemy import (
     Update,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
 from clawvault.db.batcher import Batcher, PerDatabase
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import is_postgres
 from clawvault.db.engine import Database, TransientConflict
 from clawvault.db.models import (
@@ -108,7 +108,7 @@ def _pack_params(pack_id: str, partner_id: int, environment: str) -> dict[str, A
 
 
 class PullRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def pack(self, pack_id: str, partner_id: int, environment: str) -> PackForPull | None:

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.core.ids import new_public_id, new_session_id, new_tx_hash
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db import lean
+from clawvault.db.conn import Conn
 from clawvault.db.engine import TransientConflict, is_retryable
 from clawvault.db.models import LedgerKind
 from clawvault.fairness.domain import DrawStream
@@ -65,7 +65,7 @@ async def pull_card_by_card(
     """The pull in a transaction, card by card (`_buy`)."""
     attempts = 0
 
-    async def attempt(conn: AsyncConnection) -> Pulled:
+    async def attempt(conn: Conn) -> Pulled:
         nonlocal attempts
         attempts += 1
         patient = attempts > IMPATIENT_ATTEMPTS
@@ -79,7 +79,7 @@ async def pull_card_by_card(
 
 
 async def _buy(
-    conn: AsyncConnection,
+    conn: Conn,
     runtime: Runtime,
     caller: Caller,
     pack_id: str,
@@ -148,7 +148,7 @@ async def _buy(
 
 
 async def _announce(
-    conn: AsyncConnection,
+    conn: Conn,
     caller: Caller,
     user_id: str,
     pack_id: str,
@@ -216,7 +216,7 @@ async def pull_in_one(
         "expires_at": buyback_expiry(now, pack.buyback_window_seconds),
     }
 
-    async def pull(conn: AsyncConnection) -> list[dict[str, Any]] | None:
+    async def pull(conn: Conn) -> list[dict[str, Any]] | None:
         return await PullRepository(conn).pull_in_one(
             pack_id,
             drawn,
@@ -231,7 +231,7 @@ async def pull_in_one(
         cards = await runtime.db.in_one_statement(pull)
         return None if cards is None else _result(session_id, pack, cards)
 
-    async def with_what_commits_with_it(conn: AsyncConnection) -> Pulled:
+    async def with_what_commits_with_it(conn: Conn) -> Pulled:
         cards = await pull(conn)
         if cards is None:
             raise NothingWritten()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.conn import Conn
 from clawvault.db.models import RateLimitWindow
 
 
 class RateLimitRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def count_request(self, key_hash: str, window_start: int) -> int:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 
 from sqlalchemy import RowMapping, and_, exists, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.conn import Conn
 from clawvault.db.models import Card, Pack, PackTier, is_available
 
 CARD_COLUMNS = (
@@ -27,7 +27,7 @@ CARD_COLUMNS = (
 
 
 class CatalogRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def cards(self, card_ids: Iterable[str]) -> dict[str, RowMapping]:

@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
 from clawvault.db.engine import Database
 from clawvault.db.models import Environment
 from clawvault.partners.auth import Caller
@@ -23,7 +22,7 @@ from clawvault.sandbox.shipping_repository import SandboxShippingRepository
 
 @dataclass
 class SandboxTx:
-    conn: AsyncConnection
+    conn: Conn
     key_id: int
     now: datetime
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import RowMapping, Table, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.conn import Conn
 from clawvault.fairness.repository import SeedRepository
 from clawvault.sandbox.models import SandboxFairnessSeed, SandboxItem
 
@@ -16,7 +16,7 @@ SEEDS: Table = SandboxFairnessSeed.__table__  # type: ignore[assignment]
 
 
 class SandboxFairnessRepository:
-    def __init__(self, conn: AsyncConnection, key_id: int) -> None:
+    def __init__(self, conn: Conn, key_id: int) -> None:
         self.conn = conn
         self.key_id = key_id
 

@@ -4,14 +4,13 @@ tiers that have one)."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
 from clawvault.packs.service import StockRule, listing_json
 from clawvault.sandbox.catalog_repository import CatalogRepository
 
 
-async def _without_any_stock(conn: AsyncConnection, pack_ids: list[str]) -> set[str]:
+async def _without_any_stock(conn: Conn, pack_ids: list[str]) -> set[str]:
     return set(pack_ids) - await CatalogRepository(conn).packs_with_any_stock(pack_ids)
 
 

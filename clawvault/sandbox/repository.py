@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import RowMapping, Table, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import insert_ignoring_conflicts, is_postgres
 from clawvault.sandbox.models import (
     SANDBOX_TABLES,
@@ -27,7 +27,7 @@ ACTIVE = SandboxItem.status != SandboxItemStatus.SOLD.value
 
 
 async def upsert(
-    conn: AsyncConnection,
+    conn: Conn,
     table: Table,
     values: dict[str, Any],
     keys: list[str],
@@ -39,7 +39,7 @@ async def upsert(
 
 
 class SandboxRepository:
-    def __init__(self, conn: AsyncConnection, key_id: int) -> None:
+    def __init__(self, conn: Conn, key_id: int) -> None:
         self.conn = conn
         self.key_id = key_id
 

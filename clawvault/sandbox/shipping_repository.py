@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.conn import Conn
 from clawvault.sandbox.models import (
     SandboxItem,
     SandboxItemStatus,
@@ -19,7 +19,7 @@ from clawvault.sandbox.models import (
 
 
 class SandboxShippingRepository:
-    def __init__(self, conn: AsyncConnection, key_id: int) -> None:
+    def __init__(self, conn: Conn, key_id: int) -> None:
         self.conn = conn
         self.key_id = key_id
 

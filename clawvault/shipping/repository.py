@@ -8,10 +8,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import BindParameter, Executable, RowMapping, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from clawvault.db import lean
 from clawvault.db.batcher import Batcher, PerDatabase
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import is_postgres, unindexed
 from clawvault.db.engine import Database, json_text
 from clawvault.db.models import Card, CardStatus, Order, OrderEvent, OrderItem, OrderStatus, Quote
@@ -85,7 +85,7 @@ FROM unnest({", ".join(f"${i}::{t}[]" for i, (_n, t) in enumerate(QUOTE_COLUMNS,
 
 
 class ShippingRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def cards(self, card_ids: list[str], *, lock: bool = False) -> Sequence[Any]:

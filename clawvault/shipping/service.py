@@ -6,11 +6,10 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.core.ids import new_order_id, split_rate_id
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
+from clawvault.db.conn import Conn
 from clawvault.db.models import CardStatus, LedgerKind, OrderStatus
 from clawvault.ledger.repository import LedgerRepository, ledger_entry
 from clawvault.partners.auth import Caller
@@ -97,7 +96,7 @@ async def add_quote(
 async def quote_in_transaction(
     runtime: Runtime, item_ids: list[str], quote_of: QuoteOf
 ) -> tuple[dict[str, Any], list[Rate]]:
-    async def add(conn: AsyncConnection) -> tuple[dict[str, Any], list[Rate]]:
+    async def add(conn: Conn) -> tuple[dict[str, Any], list[Rate]]:
         repo = ShippingRepository(conn)
         values, rates = quote_of(await repo.cards(item_ids))
         await repo.add_quote(values)

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Label, RowMapping, and_, bindparam, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from clawvault.db.conn import Conn
 from clawvault.db.models import (
     ApiKey,
     Card,
@@ -74,7 +74,7 @@ ADD_DELIVERIES = insert(WebhookDelivery.__table__)  # type: ignore[arg-type]
 
 
 class WebhookRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def add_endpoint(self, values: dict[str, Any]) -> None:

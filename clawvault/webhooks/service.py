@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from clawvault.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
+from clawvault.db.conn import Conn
 from clawvault.db.models import Environment, WebhookDeliveryStatus
 from clawvault.partners import service as partners
 from clawvault.partners.auth import Caller
@@ -36,7 +35,7 @@ from clawvault.webhooks.repository import WebhookRepository
 
 
 async def emit(
-    conn: AsyncConnection,
+    conn: Conn,
     partner_id: int,
     event_type: EventType,
     data: dict[str, Any],

@@ -4,10 +4,10 @@ pydantic, uvicorn): a minor release of one must not be able to break a pull sile
 No attribute whose name starts with an underscore is read or set on anything but `self`/`cls`,
 no underscore name is imported from those libraries, and no class of ours that extends one of
 theirs defines or overrides an underscore member. The accesses that remain are listed below by
-module: the SQLite write path and db.lean still lean on aiosqlite's and SQLAlchemy's internals
-(replacing them with a writer thread of our own on the stdlib sqlite3, and plain SQL text, is
-the open part of the redesign). The list may only shrink: a new access fails, and so does an
-entry that is gone but still listed."""
+module: db.lean still leans on SQLAlchemy's and asyncpg's internals (replacing them with plain
+SQL text is the open part of the redesign; SQLite's connections are our own now, stdlib sqlite3
+on threads of ours). The list may only shrink: a new access fails, and so does an entry that
+is gone but still listed."""
 
 from __future__ import annotations
 
@@ -22,10 +22,7 @@ LIBRARIES = {"sqlalchemy", "asyncpg", "aiosqlite", "starlette", "fastapi", "pyda
 
 # module -> how many private accesses it still makes
 REMAINING = {
-    "db/engine.py": 3,  # _open_whole's daemon thread; sqlite_read on the driver's own thread
-    "db/lean.py": 13,  # compiled statements run on the driver connection
-    "db/sqlite_driver.py": 20,  # OneTripCursor, installed into aiosqlite's adapter
-    "db/sqlite_writer.py": 3,  # the write lock's statements on the driver's thread
+    "db/lean.py": 12,  # compiled statements run on asyncpg's connection
 }
 
 

@@ -60,6 +60,12 @@ log = logging.getLogger("clawvault")
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
+def telemetry_of(settings: Settings) -> TelemetryConfig | None:
+    """FastAPI's `telemetry` argument: off unless asked for (off, FastAPI does not look for
+    OpenTelemetry providers at each request); None, FastAPI's defaults."""
+    return None if settings.opentelemetry else NO_TELEMETRY
+
+
 def partner_api() -> APIRouter:
     api = APIRouter()
     routers = (
@@ -139,7 +145,7 @@ def create_app(
         version="1.0.0",
         default_response_class=JsonResponse,
         lifespan=lifespan,
-        telemetry=None if settings.opentelemetry else NO_TELEMETRY,
+        telemetry=telemetry_of(settings),
     )
     app.state.key_cache = KeyCache()
     install_error_handlers(app)

@@ -17,8 +17,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         "sqlite:///./clawvault.db",
-        description="`sqlite:///PATH` or `postgresql://user:pass@host/db`; the async driver "
-        "(aiosqlite or asyncpg) is chosen for you.",
+        description="`sqlite:///PATH` or `postgresql://user:pass@host/db`; the driver is "
+        "chosen for you (SQLite: Python's own sqlite3; PostgreSQL: asyncpg).",
     )
     sqlite_synchronous: str = Field(
         "FULL",

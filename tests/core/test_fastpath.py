@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from clawvault.app import create_app
+from clawvault.app import create_app, telemetry_of
 from clawvault.core.fastpath import FastPathMiddleware
 from clawvault.core.randomness import SeededRandomness
 from clawvault.inventory import service as inventory_service
@@ -68,10 +68,9 @@ def test_the_fast_path_is_installed_and_can_be_turned_off(settings: Settings) ->
 
 def test_fastapi_telemetry_is_off_unless_asked_for(settings: Settings) -> None:
     # Off, FastAPI does not look for OpenTelemetry providers at each request.
-    kinds = ("tracing", "metrics", "logs")
-    assert not any(create_app(settings)._telemetry[kind] for kind in kinds)
-    config = create_app(settings.model_copy(update={"opentelemetry": True}))._telemetry
-    assert all(config[kind] for kind in kinds)
+    off = telemetry_of(settings)
+    assert off is not None and not any(off[kind] for kind in ("tracing", "metrics", "logs"))
+    assert telemetry_of(settings.model_copy(update={"opentelemetry": True})) is None
 
 
 def test_vm_available_answers_match(settings: Settings, clock: FakeClock) -> None:

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 from sqlalchemy import event, text
 
@@ -146,12 +145,13 @@ def test_a_connect_cancelled_at_shutdown_leaves_no_driver_thread_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A background loop cancelled while the pool opens a connection for it (the app's shutdown):
-    the connection is opened and closed before the loop stops. aiosqlite alone left its thread
-    opening it, which then called back into the closed loop ("Event loop is closed")."""
+    the connection is opened and closed before the loop stops (aiosqlite, which the SQLite pool
+    used before its connections were our own, left its thread opening it, which then called
+    back into the closed loop: "Event loop is closed")."""
     url = f"sqlite:///{tmp_path / 'connect.db'}"
     settings = Settings(database_url=url, sqlite_synchronous="NORMAL")
     opening = threading.Event()
-    real_connect = aiosqlite.core.sqlite3.connect
+    real_connect = sqlite3.connect
 
     def slow_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
         opening.set()
@@ -160,7 +160,7 @@ def test_a_connect_cancelled_at_shutdown_leaves_no_driver_thread_behind(
 
     failures: list[BaseException | None] = []
     monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
-    monkeypatch.setattr(aiosqlite.core.sqlite3, "connect", slow_connect)
+    monkeypatch.setattr(sqlite3, "connect", slow_connect)
     before = set(threading.enumerate())
 
     async def main() -> None:

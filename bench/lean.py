@@ -49,7 +49,10 @@ Timed = Callable[[int], Awaitable[None]]
 
 
 def lean_of(revision: str) -> ModuleType:
-    """clawvault/db/lean.py as it was at `revision`, loaded as a module of its own."""
+    """clawvault/db/lean.py as it was at `revision` (or the file at that path), loaded as a
+    module of its own."""
+    if Path(revision).is_file():
+        return _module(Path(revision).stem, Path(revision))
     source = subprocess.run(
         ["git", "show", f"{revision}:clawvault/db/lean.py"],
         check=True,
@@ -59,7 +62,11 @@ def lean_of(revision: str) -> ModuleType:
     ).stdout
     path = Path(tempfile.mkdtemp(prefix="clawvault-lean-")) / f"lean_{revision}.py"
     path.write_text(source)
-    spec = importlib.util.spec_from_file_location(f"lean_{revision}", path)
+    return _module(f"lean_{revision}", path)
+
+
+def _module(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -98,13 +105,13 @@ async def interleaved(
 async def measure(args: argparse.Namespace, url: str) -> None:
     from clawvault.ledger.repository import ADD_ENTRY
 
-    old = lean_of(args.against)
+    againsts = args.against or ["2b80ade"]
     # SQLAlchemy's compiler lints the pulls' statements as it compiles them for `sqlalchemy`'s
     # side (their CTEs join on conditions it does not follow); lean compiles them unlinted.
     warnings.filterwarnings("ignore", message=".*cartesian product", category=SAWarning)
     sides: dict[str, Execute] = {
         "this": lean.execute,
-        args.against: old.execute,
+        **{Path(against).stem: lean_of(against).execute for against in againsts},
         "sqlalchemy": through_sqlalchemy,
     }
     settings = Settings(
@@ -146,20 +153,21 @@ async def measure(args: argparse.Namespace, url: str) -> None:
             body = {"item_ids": quoted[n % 3 : n % 3 + 1], "destination": DESTINATION}
             return await client.post(f"{API}/ship/quote", headers=headers, json=body)
 
-        workloads: list[tuple[str, Request]] = [
-            ("POST vm/buy/init amount 1", buy(1)),
-            ("POST vm/buy/init amount 10", buy(10)),
-            ("POST vm/buyback", sell),
-            ("POST ship/quote", quote),
+        # (a pull of ten in blocks a fifth as long: the packs' stock lasts the run)
+        workloads: list[tuple[str, Request, int]] = [
+            ("POST vm/buy/init amount 1", buy(1), args.block),
+            ("POST vm/buy/init amount 10", buy(10), max(10, args.block // 5)),
+            ("POST vm/buyback", sell, args.block),
+            ("POST ship/quote", quote, args.block),
         ]
-        for name, request in workloads:
+        for name, request, block in workloads:
 
             async def timed(n: int, request: Request = request, name: str = name) -> None:
                 answer = await request(client, n)
                 if answer.status_code != 200:
                     raise SystemExit(f"{name}: {answer.status_code} {answer.text}")
 
-            await interleaved(name, sides, args.rounds, args.block, timed)
+            await interleaved(name, sides, args.rounds, block, timed)
 
     await statements(args, settings, sides, ADD_ENTRY)
 
@@ -224,7 +232,11 @@ async def statements(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgresql"])
-    parser.add_argument("--against", default="2b80ade", help="the revision of lean to compare")
+    parser.add_argument(
+        "--against",
+        action="append",
+        help="a revision of lean (or a lean.py) to compare, again for more (2b80ade)",
+    )
     parser.add_argument("--cards", type=int, default=40_000)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--block", type=int, default=150)

@@ -275,8 +275,9 @@ async def _begin_through_sqlalchemy(
 ) -> LeanResult:
     result = await conn.exec_driver_sql(compiled.sql, values)
     if not compiled.returns_rows:
-        result.close()
-        return LeanResult([], result.rowcount)
+        count = result.rowcount
+        result.close()  # the RETURNING SQLAlchemy would have added itself, if any
+        return LeanResult([], count)
     if not compiled.typed:
         description = result.cursor.description or ()
         compiled.type_columns(conn.dialect, [entry[1] for entry in description])

@@ -391,3 +391,33 @@ def test_a_lean_statement_in_autocommit_commits_alone(
 
     assert run(settings, work) == [-6, -5]
     assert (len(taken), begun) == (3, [])
+
+
+def test_a_lean_statement_on_a_connection_not_begun_begins_sqlalchemys_transaction(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: a connection whose transaction SQLAlchemy has not begun yet (no `begin()`,
+    no statement): the lean statement begins it as `conn.execute` would, so a commit keeps it
+    and a rollback drops it with the statements after it."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite's writes go through its writer")
+    partner = make_partner(settings)
+    taken = _counting(monkeypatch)
+    begun = _begun(monkeypatch)
+
+    async def work(runtime: Runtime) -> list[str]:
+        partner_id = await find_partner_id(runtime.db, partner.name)
+        async with runtime.db.engine.connect() as conn:
+            await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "kept"))
+            assert conn.in_transaction()
+            await conn.commit()
+        async with runtime.db.engine.connect() as conn:
+            await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "dropped"))
+            await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "dropped too"))
+            await conn.rollback()
+        async with runtime.db.read() as conn:
+            query = select(LedgerEntry.reference).where(LedgerEntry.user_id == "zed")
+            return list((await conn.execute(query)).scalars())
+
+    assert run(settings, work) == ["kept"]
+    assert (len(taken), len(begun)) == (3, 2)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -71,14 +71,31 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return taken
 
 
+def _begun(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of every lean statement that began its transaction through SQLAlchemy
+    (PostgreSQL: the first statement of a transaction)."""
+    begun: list[str] = []
+    original = lean._begin_through_sqlalchemy
+
+    async def counted(conn: Any, compiled: Any, values: Any) -> lean.LeanResult:
+        begun.append(compiled.sql)
+        return await original(conn, compiled, values)
+
+    monkeypatch.setattr(lean, "_begin_through_sqlalchemy", counted)
+    return begun
+
+
 async def _both(
-    runtime: Runtime, statement: Any, params: Any
+    runtime: Runtime, statement: Any, params: Any, first: bool = True
 ) -> tuple[lean.LeanResult, list[dict[str, Any]], int]:
-    """The statement run by lean.execute and by SQLAlchemy, each in a write rolled back."""
+    """The statement run by lean.execute and by SQLAlchemy, each in a write rolled back;
+    `first`: as the write's first statement, else after another one."""
     got: dict[str, Any] = {}
 
     async def attempt(name: str, run_it: Any) -> None:
         async def then_roll_back(conn: AsyncConnection) -> None:
+            if not first:
+                await conn.execute(text("SELECT 1"))
             got[name] = await run_it(conn)
             raise Rollback()
 
@@ -99,12 +116,16 @@ async def _both(
     return got["lean"], rows, count
 
 
+@pytest.mark.parametrize("first", [True, False], ids=["first", "after_another"])
 def test_lean_statements_answer_as_sqlalchemy(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, first: bool
 ) -> None:
+    """Each statement as its write's first (PostgreSQL: through exec_driver_sql, which begins
+    the transaction) and after another (PostgreSQL: prepared on the asyncpg connection)."""
     partner = make_partner(settings)
     pack_id = make_pack(settings, clock=utcnow)
     taken = _counting(monkeypatch)
+    begun = _begun(monkeypatch)
 
     async def work(runtime: Runtime) -> None:
         partner_id = await find_partner_id(runtime.db, partner.name)
@@ -114,7 +135,7 @@ def test_lean_statements_answer_as_sqlalchemy(
             "endpoint_partner_id": partner_id,
             "endpoint_environment": "production",
         }
-        lean_result, rows, _ = await _both(runtime, PACK_FOR_PULL, pack_params)
+        lean_result, rows, _ = await _both(runtime, PACK_FOR_PULL, pack_params, first)
         assert len(rows) == 3 and lean_result.rows == rows
         types = [type(v) for v in rows[0].values()]
         assert [type(v) for v in lean_result.rows[0].values()] == types
@@ -130,7 +151,7 @@ def test_lean_statements_answer_as_sqlalchemy(
             "now": NOW,
             "expires_at": NOW + timedelta(days=7),
         }
-        lean_result, rows, count = await _both(runtime, CLAIM, claim_params)
+        lean_result, rows, count = await _both(runtime, CLAIM, claim_params, first)
         assert len(rows) == 1 and lean_result.rows == rows and lean_result.rowcount == count
         claimed = rows[0]
         assert isinstance(claimed["purchased_at"], datetime)
@@ -144,7 +165,7 @@ def test_lean_statements_answer_as_sqlalchemy(
             "user_id": "lena",
             "created_at": NOW,
         }
-        lean_result, rows, count = await _both(runtime, ADD_ENTRY, entry)
+        lean_result, rows, count = await _both(runtime, ADD_ENTRY, entry, first)
         assert lean_result.rows == rows == [] and lean_result.rowcount == count == 1
 
         # An UPDATE setting a column to an expression, with RETURNING (a pull's nonces).
@@ -162,11 +183,14 @@ def test_lean_statements_answer_as_sqlalchemy(
         await _inline(runtime, lambda conn: lean.execute(conn, add_seed, seed))
         reserve = reserve_nonces_statement(table, "partner_id")  # type: ignore[arg-type]
         nonce_params = {"owner_id": partner_id, "seed_user_id": "lena", "count": 3}
-        lean_result, rows, _ = await _both(runtime, reserve, nonce_params)
+        lean_result, rows, _ = await _both(runtime, reserve, nonce_params, first)
         assert lean_result.rows == rows and rows[0]["next_nonce"] == 7
 
     run(settings, work)
     assert len(taken) == 5  # one per statement: each ran lean
+    postgres = settings.database_url.startswith("postgresql")
+    # the seed's insert is the first of its write either way
+    assert len(begun) == ((5 if first else 1) if postgres else 0)
 
 
 def test_lean_writes_are_read_back_as_written(
@@ -226,14 +250,25 @@ def test_a_lean_constraint_failure_is_sqlalchemys_error_and_rolls_back_alone(
     settings: Settings,
 ) -> None:
     partner = make_partner(settings)
+    postgres = settings.database_url.startswith("postgresql")
 
     async def work(runtime: Runtime) -> None:
         partner_id = await find_partner_id(runtime.db, partner.name)
         entry = _entry(partner_id, "same")
         await _inline(runtime, lambda conn: lean.execute(conn, ADD_ENTRY, entry))
-        with pytest.raises(IntegrityError):
+        with pytest.raises(IntegrityError) as first:
             again = {**entry, "amount_cents": -6}
             await _inline(runtime, lambda conn: lean.execute(conn, ADD_ENTRY, again))
+
+        async def after_another(conn: AsyncConnection) -> None:
+            await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "other"))
+            await lean.execute(conn, ADD_ENTRY, {**entry, "amount_cents": -7})
+
+        with pytest.raises(IntegrityError) as later:
+            await _inline(runtime, after_another)
+        if postgres:  # the sqlstate Database.transaction and the callers read
+            assert first.value.orig.sqlstate == later.value.orig.sqlstate == "23505"  # type: ignore[union-attr]
+        assert type(first.value.orig) is type(later.value.orig)
         async with runtime.db.read() as conn:
             amounts = (
                 await conn.execute(
@@ -309,8 +344,8 @@ def test_a_quotes_cards_read_lean_as_by_the_list_statement(
 def test_a_lean_statement_that_begins_a_transaction_is_inside_it(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first statement of a write may be lean (PostgreSQL: the transaction is begun on the
-    connection first, as SQLAlchemy does): it rolls back with the rest."""
+    """The first statement of a write may be lean (PostgreSQL: it goes through SQLAlchemy,
+    whose asyncpg adapter begins the transaction with it): it rolls back with the rest."""
     partner = make_partner(settings)
     taken = _counting(monkeypatch)
 
@@ -329,3 +364,60 @@ def test_a_lean_statement_that_begins_a_transaction_is_inside_it(
 
     assert run(settings, work) == []
     assert len(taken) == 1
+
+
+def test_a_lean_statement_in_autocommit_commits_alone(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's one-statement writes (`Database.autocommit`): no transaction to begin, so
+    each lean statement runs prepared on the asyncpg connection, and stays once run."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("autocommit is PostgreSQL's")
+    partner = make_partner(settings)
+    taken = _counting(monkeypatch)
+    begun = _begun(monkeypatch)
+
+    async def work(runtime: Runtime) -> list[int]:
+        partner_id = await find_partner_id(runtime.db, partner.name)
+        async with runtime.db.autocommit() as conn:
+            assert conn is not None
+            await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "alone"))
+            with pytest.raises(IntegrityError):
+                await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "alone"))
+            await lean.execute(conn, ADD_ENTRY, {**_entry(partner_id, "next"), "amount_cents": -6})
+        async with runtime.db.read() as conn:
+            query = select(LedgerEntry.amount_cents).where(LedgerEntry.user_id == "zed")
+            return sorted((await conn.execute(query)).scalars())
+
+    assert run(settings, work) == [-6, -5]
+    assert (len(taken), begun) == (3, [])
+
+
+def test_a_lean_statement_on_a_connection_not_begun_begins_sqlalchemys_transaction(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: a connection whose transaction SQLAlchemy has not begun yet (no `begin()`,
+    no statement): the lean statement begins it as `conn.execute` would, so a commit keeps it
+    and a rollback drops it with the statements after it."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite's writes go through its writer")
+    partner = make_partner(settings)
+    taken = _counting(monkeypatch)
+    begun = _begun(monkeypatch)
+
+    async def work(runtime: Runtime) -> list[str]:
+        partner_id = await find_partner_id(runtime.db, partner.name)
+        async with runtime.db.engine.connect() as conn:
+            await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "kept"))
+            assert conn.in_transaction()
+            await conn.commit()
+        async with runtime.db.engine.connect() as conn:
+            await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "dropped"))
+            await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "dropped too"))
+            await conn.rollback()
+        async with runtime.db.read() as conn:
+            query = select(LedgerEntry.reference).where(LedgerEntry.user_id == "zed")
+            return list((await conn.execute(query)).scalars())
+
+    assert run(settings, work) == ["kept"]
+    assert (len(taken), len(begun)) == (3, 2)

@@ -18,7 +18,6 @@ ROOT = Path(clawvault.__file__).parent.parent
 LIBRARIES = {"sqlalchemy", "asyncpg", "aiosqlite", "starlette", "fastapi", "pydantic", "uvicorn"}
 
 
-
 def _library_names(tree: ast.Module) -> set[str]:
     """Names this module binds to something imported from one of the libraries."""
     names: set[str] = set()

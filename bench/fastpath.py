@@ -21,11 +21,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -33,7 +31,6 @@ from fastapi import FastAPI
 from bench import pgserver
 from bench.fixtures import DESTINATION
 from clawvault.app import create_app
-from clawvault.db import migrate
 from clawvault.settings import Settings
 
 API = "/api/v1"
@@ -140,18 +137,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--block", type=int, default=200)
     args = parser.parse_args()
-    pg = pgserver.start() if args.db == "postgresql" else None
-    try:
-        url = (
-            pg.url
-            if pg is not None
-            else f"sqlite:///{Path(tempfile.mkdtemp(prefix='clawvault-fastpath-')) / 'fp.db'}"
-        )
-        migrate.upgrade(url)
+    with pgserver.migrated(args.db, "fastpath") as url:
         asyncio.run(measure(args, url))
-    finally:
-        if pg is not None:
-            pg.stop()
 
 
 if __name__ == "__main__":

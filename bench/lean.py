@@ -52,7 +52,7 @@ from bench import pgserver
 from bench.fastpath import API, client_of, prepare
 from bench.fixtures import DESTINATION
 from clawvault.app import create_app
-from clawvault.db import lean, migrate
+from clawvault.db import lean
 from clawvault.settings import Settings
 
 Execute = Callable[[AsyncConnection, Any, Any], Awaitable[lean.LeanResult]]
@@ -258,18 +258,8 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=150)
     parser.add_argument("--statements", type=int, default=200)
     args = parser.parse_args()
-    pg = pgserver.start() if args.db == "postgresql" else None
-    try:
-        url = (
-            pg.url
-            if pg is not None
-            else f"sqlite:///{Path(tempfile.mkdtemp(prefix='clawvault-lean-')) / 'lean.db'}"
-        )
-        migrate.upgrade(url)
+    with pgserver.migrated(args.db, "lean") as url:
         asyncio.run(measure(args, url))
-    finally:
-        if pg is not None:
-            pg.stop()
 
 
 if __name__ == "__main__":

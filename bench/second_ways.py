@@ -32,7 +32,6 @@ from bench.fastpath import prepare
 from bench.fixtures import DESTINATION
 from clawvault.buyback import service as buyback
 from clawvault.core.runtime import Runtime
-from clawvault.db import migrate
 from clawvault.db.engine import Database
 from clawvault.db.models import Card, Environment, Pack, Partner
 from clawvault.partners.auth import Caller
@@ -189,12 +188,8 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    pg = pgserver.start()
-    try:
-        migrate.upgrade(pg.url)
-        asyncio.run(measure(args, pg.url))
-    finally:
-        pg.stop()
+    with pgserver.migrated("postgresql", "second-ways") as url:
+        asyncio.run(measure(args, url))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from clawvault.db.conn import Conn
 from clawvault.db.shared_probe import SharedProbe
 from clawvault.db.sqlite_checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
-from clawvault.db.sqlite_conn import SqliteEngine
+from clawvault.db.sqlite_pool import SqliteEngine
 from clawvault.db.sqlite_probe import SqliteVersionProbe
 from clawvault.db.sqlite_writer import SqliteWriter
 from clawvault.settings import Settings

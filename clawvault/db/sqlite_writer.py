@@ -19,7 +19,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from clawvault.db.sqlite_conn import SqliteConnection, SqliteEngine
+from clawvault.db.sqlite_conn import SqliteConnection
+from clawvault.db.sqlite_pool import SqliteEngine
 
 T = TypeVar("T")
 Work = Callable[[SqliteConnection], Awaitable[Any]]

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from clawvault.db.sqlite_conn import SqliteConnection, SqliteEngine
+from clawvault.db.sqlite_conn import SqliteConnection
+from clawvault.db.sqlite_pool import SqliteEngine
 
 SLOW = (
     "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3000000) "

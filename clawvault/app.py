@@ -46,6 +46,7 @@ from clawvault.sandbox.router import router as sandbox_control_router
 from clawvault.sandbox.store import open_store
 from clawvault.settings import Settings, get_settings
 from clawvault.shipping.router import router as shipping_router
+from clawvault.shipping.router import ship_quote_fast
 from clawvault.shipping.simulation import start_fulfilment_simulation
 from clawvault.webhooks.router import router as webhooks_router
 from clawvault.webhooks.worker import announce_expiring, run_webhooks
@@ -150,12 +151,14 @@ def create_app(
     app.state.key_cache = KeyCache()
     install_error_handlers(app)
     # Outermost last: every answer gets its request id, rate limits apply before any work.
-    if settings.fast_gets:
+    if settings.fast_gets or settings.fast_posts:
+        gets = settings.fast_gets
         app.add_middleware(
             FastPathMiddleware,
             prefixes=(API_PREFIX, SANDBOX_API_PREFIX),
-            exact={"/vm/available": available_fast},
-            one_segment={"/inventory": inventory_fast},
+            exact={"/vm/available": available_fast} if gets else {},
+            one_segment={"/inventory": inventory_fast} if gets else {},
+            posts={"/ship/quote": ship_quote_fast} if settings.fast_posts else {},
         )
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         "path (`clawvault/core/fastpath.py`) with the same answers; `0` hands them back to "
         "their FastAPI routes.",
     )
+    fast_posts: bool = Field(
+        True,
+        description="The same for `POST ship/quote`: the same answers, statuses and headers "
+        "(request ids, rate limits, `Idempotency-Key`, body limit); `0` hands it back to its "
+        "route.",
+    )
     opentelemetry: bool = Field(
         False,
         description="`1`: FastAPI's own OpenTelemetry traces, metrics and logs of each request, "

@@ -1,25 +1,33 @@
-"""The hottest reads, vm/available and inventory, answered without FastAPI's routing and
-dependency solving (most of a cached GET's time): the same bytes as their routes, which stay
-registered for OpenAPI and for every request this path does not recognise (another method, a
-trailing slash, a path it cannot match). bench/fastpath.py measures its worth: on 7 December 2026
-1.65x (SQLite and PostgreSQL) for vm/available, 1.85x (SQLite) and 1.36x (PostgreSQL) for an
-inventory; the writes' 1.12-1.19x did not keep them on this second road."""
+"""The hottest routes answered without FastAPI's routing and dependency solving: the same bytes as
+their routes, which stay registered for OpenAPI and for every request this path does not
+recognise (another method, a trailing slash, a path it cannot match).
+
+A route is here only while a benchmark of a served worker shows this path worth at least 1.5x its
+route (`bench/cpu.py` with `CLAWVAULT_FAST_GETS` / `CLAWVAULT_FAST_POSTS` at 1 and 0,
+interleaved). On 7 December 2026 on SQLite: `ship/quote` 1.78-1.82x the requests a second (the
+worker's CPU a quote 0.16 against 0.33 ms), so it stays; `vm/buyback` 1.28-1.43x and
+`vm/buy/init` 1.03-1.09x, so they left. `vm/available` and the inventory: 1.65x and 1.36-1.85x
+(`bench/fastpath.py`, in one process, where the client's own work on both sides makes every
+ratio smaller than a served worker's)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import orjson
 from starlette.datastructures import QueryParams
 
-from clawvault.core.asgi import ASGIApp, Receive, Scope, Send, header
+from clawvault.core.asgi import ASGIApp, Receive, Scope, Send, header, read_body
 from clawvault.core.errors import InvalidApiKey
-from clawvault.core.http import handled_error_answer
+from clawvault.core.http import handled_error_answer, json_object
 from clawvault.core.runtime import Runtime
 from clawvault.partners.auth import Caller, find_caller
 
 # (runtime, caller, the path's last segment or "", the query) -> the JSON body of a 200.
 FastGet = Callable[[Runtime, Caller, str, QueryParams], Awaitable[bytes]]
+# (runtime, caller, the JSON object body) -> the JSON body of a 200.
+FastPost = Callable[[Runtime, Caller, dict[str, Any]], Awaitable[bytes]]
 
 NO_QUERY = QueryParams()
 
@@ -30,7 +38,8 @@ class FastPathMiddleware:
 
     `exact` maps a path under one of `prefixes` to its GET handler ("/vm/available");
     `one_segment` maps a path under a prefix that ends in one more segment, handed to the
-    handler as its parameter ("/inventory" for "/inventory/{user_id}")."""
+    handler as its parameter ("/inventory" for "/inventory/{user_id}"); `posts` maps a path
+    under a prefix to its POST handler ("/vm/buyback")."""
 
     def __init__(
         self,
@@ -38,11 +47,13 @@ class FastPathMiddleware:
         prefixes: tuple[str, ...],
         exact: Mapping[str, FastGet],
         one_segment: Mapping[str, FastGet],
+        posts: Mapping[str, FastPost],
     ) -> None:
         self.app = app
         self.prefixes = prefixes
         self.exact = dict(exact)
         self.one_segment = dict(one_segment)
+        self.posts = dict(posts)
 
     def under_prefix(self, path: str) -> str | None:
         for prefix in self.prefixes:
@@ -66,12 +77,19 @@ class FastPathMiddleware:
             and "fastapi.telemetry" not in scope  # telemetry records the matched route
             else None
         )
-        if rest is not None and scope["method"] == "GET":
-            found = self.match_get(rest)
-            if found is not None:
-                handler, parameter = found
-                await self.get(scope, send, handler, parameter)
-                return
+        if rest is not None:
+            method = scope["method"]
+            if method == "GET":
+                found = self.match_get(rest)
+                if found is not None:
+                    handler, parameter = found
+                    await self.get(scope, send, handler, parameter)
+                    return
+            elif method == "POST":
+                post = self.posts.get(rest)
+                if post is not None:
+                    await self.post(scope, receive, send, post)
+                    return
         await self.app(scope, receive, send)
 
     async def get(self, scope: Scope, send: Send, handler: FastGet, parameter: str) -> None:
@@ -79,6 +97,13 @@ class FastPathMiddleware:
             query_string = scope["query_string"]
             query = QueryParams(query_string) if query_string else NO_QUERY
             return await handler(runtime, caller, parameter, query)
+
+        await answer(scope, send, run)
+
+    async def post(self, scope: Scope, receive: Receive, send: Send, handler: FastPost) -> None:
+        async def run(runtime: Runtime, caller: Caller) -> bytes:
+            # As the routes read it: the key is checked before the body is read.
+            return await handler(runtime, caller, json_object(await read_body(receive)))
 
         await answer(scope, send, run)
 

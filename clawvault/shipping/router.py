@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
@@ -24,6 +27,15 @@ async def ship_quote(
         body = QuoteBody.parse(await raw_json_object_body(request))
         result = await variant(caller).shipping.quote(runtime, caller, body.service_body())
     return JsonResponse(result)
+
+
+async def ship_quote_fast(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> bytes:
+    """`ship_quote` for core.fastpath."""
+    with unexpected_failures_as(RatesUnavailable):
+        result = await variant(caller).shipping.quote(
+            runtime, caller, QuoteBody.parse(body).service_body()
+        )
+    return orjson.dumps(result)
 
 
 @router.post("/ship/request", responses=docs.REQUEST, openapi_extra=ShipRequestBody.openapi_body())

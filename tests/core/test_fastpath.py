@@ -1,5 +1,6 @@
 """core.fastpath answers vm/available and inventory exactly as their FastAPI routes do: the same
-requests, sent to a server with the fast path and to one without, get the same answers."""
+requests, sent to a server with the fast path and to one without, get the same answers
+(ship/quote, a write: tests/core/test_fastpath_quote.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from clawvault.core.randomness import SeededRandomness
 from clawvault.inventory import service as inventory_service
 from clawvault.packs import service as packs_service
 from clawvault.settings import Settings
+from clawvault.shipping import service as shipping_service
 from tests.factories import FakeClock, make_pack, make_partner
 from tests.live import serving
 
@@ -28,6 +30,8 @@ SANDBOX_API = "/_/api/v1"
 TRACED = {"Host": "clawvault.test"}
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
+
+OFF = {"fast_gets": False, "fast_posts": False}  # every route back on FastAPI's routing
 
 
 def answer(response: httpx.Response) -> Answer:
@@ -46,7 +50,7 @@ def both(
     async def main() -> tuple[list[Answer], list[Answer]]:
         fast = create_app(settings, clock=clock, randomness=SeededRandomness(1))
         plain = create_app(
-            settings.model_copy(update={"fast_gets": False}),
+            settings.model_copy(update=OFF),
             clock=clock,
             randomness=SeededRandomness(1),
         )
@@ -63,7 +67,9 @@ def test_the_fast_path_is_installed_and_can_be_turned_off(settings: Settings) ->
         return any(m.cls is FastPathMiddleware for m in create_app(app_settings).user_middleware)
 
     assert installed(settings)
-    assert not installed(settings.model_copy(update={"fast_gets": False}))
+    assert installed(settings.model_copy(update={"fast_gets": False}))
+    assert installed(settings.model_copy(update={"fast_posts": False}))
+    assert not installed(settings.model_copy(update=OFF))
 
 
 def test_fastapi_telemetry_is_off_unless_asked_for(settings: Settings) -> None:
@@ -203,7 +209,7 @@ def test_rate_limits_apply_alike(settings: Settings, clock: FakeClock) -> None:
 
 
 UNEXPECTED = b'{"error":"An unexpected error occurred"}'
-BY_ID = "unexpected error (request broken)"
+BY_ID, BY_ROUTE = "unexpected error (request broken)", "unexpected error"
 
 
 @pytest.mark.parametrize(
@@ -212,6 +218,14 @@ BY_ID = "unexpected error (request broken)"
         (packs_service, "available_json", f"{API}/vm/available", UNEXPECTED, BY_ID),
         (inventory_service, "inventory", f"{API}/inventory/alice", UNEXPECTED, BY_ID),
         (inventory_service, "inventory_page", f"{API}/inventory/alice?limit=2", UNEXPECTED, BY_ID),
+        # ship/quote names its own 500.
+        (
+            shipping_service,
+            "quote",
+            f"{API}/ship/quote",
+            b'{"error":"Failed to fetch shipping rates"}',
+            BY_ROUTE,
+        ),
     ],
 )
 def test_unexpected_errors_alike(
@@ -234,7 +248,10 @@ def test_unexpected_errors_alike(
 
     async def requests(http: httpx.AsyncClient, url: str) -> list[httpx.Response]:
         headers = {"X-API-Key": partner.key, "X-Request-Id": "broken"}
-        return [await http.get(url + path, headers=headers)]
+        method = "POST" if path.endswith("/ship/quote") else "GET"
+        # A body its schema takes, so that the request reaches the broken service.
+        body = b'{"item_ids": ["i"], "destination": {}}' if method == "POST" else b""
+        return [await http.request(method, url + path, headers=headers, content=body)]
 
     with caplog.at_level(logging.ERROR, logger="clawvault"):
         fast, plain = both(settings, clock, requests)

@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from clawvault.admin.router import router as admin_router
@@ -67,21 +67,24 @@ def telemetry_of(settings: Settings) -> TelemetryConfig | None:
     return None if settings.opentelemetry else NO_TELEMETRY
 
 
-def partner_api() -> APIRouter:
-    api = APIRouter()
-    routers = (
-        packs_router,
-        pulls_router,
-        inventory_router,
-        buyback_router,
-        shipping_router,
-        fairness_router,
-        ledger_router,
-        webhooks_router,
-    )
-    for router in routers:
-        api.include_router(router, responses=COMMON_RESPONSES)
-    return api
+PARTNER_ROUTERS = (
+    packs_router,
+    pulls_router,
+    inventory_router,
+    buyback_router,
+    shipping_router,
+    fairness_router,
+    ledger_router,
+    webhooks_router,
+)
+
+
+def include_partner_api(app: FastAPI, prefix: str) -> None:
+    """The Partner API's routers under `prefix`, each included in the app itself: a request is
+    matched against one level of included routers, not two (FastAPI walks every level's
+    candidates, each with its own bookkeeping)."""
+    for router in PARTNER_ROUTERS:
+        app.include_router(router, prefix=prefix, responses=COMMON_RESPONSES)
 
 
 async def keep_tidy(runtime: Runtime, every_seconds: float = 600.0) -> None:
@@ -166,8 +169,8 @@ def create_app(
         RequestGuardMiddleware, partner_prefixes=(API_PREFIX + "/", SANDBOX_API_PREFIX + "/")
     )
     app.add_middleware(RequestIdMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.include_router(partner_api(), prefix=API_PREFIX)
-    app.include_router(partner_api(), prefix=SANDBOX_API_PREFIX)
+    include_partner_api(app, API_PREFIX)
+    include_partner_api(app, SANDBOX_API_PREFIX)
     app.include_router(sandbox_control_router, prefix=CONTROL_PREFIX, responses=OPERATOR_ERRORS)
     app.include_router(admin_router, prefix=ADMIN_PREFIX, responses=OPERATOR_ERRORS)
     app.include_router(demo_router, prefix=DEMO_PREFIX)

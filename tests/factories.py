@@ -219,3 +219,21 @@ async def add_endpoint(
             created_at=datetime(2026, 1, 1, tzinfo=UTC),
         )
     )
+
+
+def post_scope(path: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The ASGI scope a server hands an app for a POST to `path` with `headers`."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from clawvault.core.asgi import Message
 from clawvault.settings import Settings
-from tests.factories import FakeClock, make_pack, make_partner
+from tests.factories import FakeClock, make_pack, make_partner, post_scope
 
 API = "/api/v1"
 
@@ -19,20 +19,7 @@ def send_cut_short(
     client: TestClient, path: str, headers: dict[str, str], body: bytes
 ) -> list[Message]:
     """Half of the body, then the client disconnects; returns what the app tried to send."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = post_scope(path, headers)
     incoming: list[Message] = [
         {"type": "http.request", "body": body[: len(body) // 2], "more_body": True},
         {"type": "http.disconnect"},

@@ -33,7 +33,7 @@ from clawvault.sandbox import domain as sandbox_domain
 from clawvault.settings import Settings
 from tests.conftest import _pg_admin as pg_admin
 from tests.core.test_fastpath import API, OFF, SANDBOX_API, TRACED, Answer, answer
-from tests.factories import ADDRESS, FakeClock, make_pack, make_partner
+from tests.factories import ADDRESS, FakeClock, make_pack, make_partner, post_scope
 from tests.live import serving
 
 BIG_BODY_LIMIT = 4096
@@ -317,20 +317,7 @@ async def call_asgi(
     app: FastAPI, path: str, headers: dict[str, str], messages: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """One POST handed to the app as a server would hand it, `messages` as what it receives."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = post_scope(path, headers)
     incoming = iter(messages)
     sent: list[dict[str, Any]] = []
 

@@ -29,8 +29,8 @@ from clawvault.core.timeutil import isoformat
 from clawvault.db.conn import Conn
 from clawvault.db.dialect import insert_ignoring_conflicts
 from clawvault.db.engine import Database
+from clawvault.db.lean import Compiled
 from clawvault.db.models import Card, CardStatus, Pack, User
-from clawvault.db.plain import PlainSql
 
 ITEM_COLUMNS = (
     Card.id,
@@ -74,14 +74,14 @@ class InventoryRepository:
 
 
 # The inventory read, lean: one statement per page kind (`held_statement`, written once over
-# item_select()), compiled once per dialect to plain SQL run on the driver's own connection, one
-# hand-over to SQLite's thread or one round trip to PostgreSQL, no per-row SQLAlchemy
-# processing. SQLite keeps times as text ("2026-11-27 18:49:20.253268", SQLAlchemy's format, in
-# UTC): they go to the wire by slicing instead of being parsed into datetimes and formatted
-# again. tests/inventory/test_inventory_cache.py compares the answers with SQLAlchemy's.
+# item_select()), compiled once per dialect (db.lean.Compiled: the SQL and its parameters in
+# order, processed as SQLAlchemy would) and run on the driver's own connection, one hand-over to
+# SQLite's thread or one round trip to PostgreSQL, no per-row SQLAlchemy processing. SQLite
+# keeps times as text ("2026-11-27 18:49:20.253268", SQLAlchemy's format, in UTC): they go to
+# the wire by slicing instead of being parsed into datetimes and formatted again.
+# tests/inventory/test_inventory_cache.py compares the answers with SQLAlchemy's.
 
 HELD_COLUMNS: tuple[str, ...] = tuple(str(c.key) for c in item_select().selected_columns)
-PAGES = ("all", "first", "after")  # the whole inventory, its first page, a page after a key
 
 
 def held_statement(page: str) -> Select[tuple[object, ...]]:
@@ -124,22 +124,31 @@ def _with_snapshot_and_user(held: Select[tuple[object, ...]]) -> Select[tuple[ob
     )
 
 
-SQLITE_HELD = {page: PlainSql(held_statement(page), sqlite.dialect()) for page in PAGES}
-SQLITE_USER_EXISTS = PlainSql(
+# The parameters of each page's statement.
+PAGE_KEYS = {
+    "all": ("partner_id", "user_id"),
+    "first": ("partner_id", "user_id", "limit"),
+    "after": ("partner_id", "user_id", "limit", "after_at", "after_id"),
+}
+SQLITE_HELD = {
+    page: Compiled(held_statement(page), sqlite.dialect(), keys) for page, keys in PAGE_KEYS.items()
+}
+SQLITE_USER_EXISTS = Compiled(
     select(literal_column("1")).where(
         User.partner_id == bindparam("partner_id"), User.user_id == bindparam("user_id")
     ),
     sqlite.dialect(),
+    PAGE_KEYS["all"],
 )
 _ASYNCPG = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 PG_HELD = {
-    page: PlainSql(_with_snapshot_and_user(held_statement(page)), _ASYNCPG) for page in PAGES
+    page: Compiled(_with_snapshot_and_user(held_statement(page)), _ASYNCPG, keys)
+    for page, keys in PAGE_KEYS.items()
 }
 
 # SQLAlchemy's own conversions of Card's times on SQLite, for the rare text not in its format.
 _SQLITE_TIME = Card.__table__.c.purchased_at.type.dialect_impl(sqlite.dialect())
 _parse_stored_time: Any = _SQLITE_TIME.result_processor(sqlite.dialect(), None)
-_bind_stored_time: Any = _SQLITE_TIME.bind_processor(sqlite.dialect())
 
 
 def sqlite_time_from_text(stored: str) -> datetime:
@@ -194,10 +203,10 @@ async def held_items_lean(
     def work(conn: sqlite3.Connection) -> tuple[bool, list[tuple[Any, ...]]]:
         def rows(page: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
             statement = SQLITE_HELD[page]
-            return conn.execute(statement.sql, statement.args(params)).fetchall()
+            return conn.execute(statement.sql, statement.values(params)).fetchall()
 
         def known() -> bool:
-            found = conn.execute(SQLITE_USER_EXISTS.sql, SQLITE_USER_EXISTS.args(who))
+            found = conn.execute(SQLITE_USER_EXISTS.sql, SQLITE_USER_EXISTS.values(who))
             return found.fetchone() is not None
 
         if page is None:
@@ -208,9 +217,8 @@ async def held_items_lean(
         limit, after = page
         if after is None:
             return True, rows("first", {**who, "limit": limit})
-        after_at = _bind_stored_time(after[0])
         return True, rows(
-            "after", {**who, "limit": limit, "after_at": after_at, "after_id": after[1]}
+            "after", {**who, "limit": limit, "after_at": after[0], "after_id": after[1]}
         )
 
     (user_known, rows), token = await db.sqlite_read(work)
@@ -231,7 +239,7 @@ async def _postgres_held(
         statement = PG_HELD["first"] if after is None else PG_HELD["after"]
         if after is not None:
             params["after_at"], params["after_id"] = after
-    records = await db.postgres_fetch(statement.sql, *statement.args(params))
+    records = await db.postgres_fetch(statement.sql, *statement.values(params))
     first = records[0]
     items = []
     for record in records:

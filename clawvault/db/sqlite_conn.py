@@ -189,17 +189,20 @@ class SqliteConnection:
         self, statement: Executable, parameters: Params | None = None
     ) -> CursorResult[*tuple[Any, ...]]:
         sync = self.sync_connection
-        if self.runs_inline():
-            return sync.execute(statement, parameters)
-        return await self.worker.run(lambda: sync.execute(statement, parameters))
+        return await self.statement(lambda: sync.execute(statement, parameters))
 
     async def exec_driver_sql(
         self, statement: str, parameters: DriverParams | None = None
     ) -> CursorResult[*tuple[Any, ...]]:
         sync = self.sync_connection
+        return await self.statement(lambda: sync.exec_driver_sql(statement, parameters))
+
+    async def statement(self, work: Callable[[], T]) -> T:
+        """`work()`, a statement: on the calling thread while the connection runs inline, else
+        in one hand-over to its thread."""
         if self.runs_inline():
-            return sync.exec_driver_sql(statement, parameters)
-        return await self.worker.run(lambda: sync.exec_driver_sql(statement, parameters))
+            return work()
+        return await self.worker.run(work)
 
     async def run(self, work: Callable[[], T]) -> T:
         """`work()` on this connection's thread (after what was handed to it before)."""

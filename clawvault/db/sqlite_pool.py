@@ -138,11 +138,17 @@ class SqliteEngine:
     def _free_a_place(self, *, counted: bool = True) -> None:
         if counted:
             self.counted -= 1
+        self._hand_over(None)
+
+    def _hand_over(self, given: SqliteConnection | None) -> bool:
+        """Gives the first task still waiting for a connection `given` (None: a place to open
+        one in); False when no one waits."""
         while self.waiting:
             waiter = self.waiting.popleft()
             if not waiter.done():
-                waiter.set_result(None)
-                return
+                waiter.set_result(given)
+                return True
+        return False
 
     async def _open(self) -> SqliteConnection:
         worker = Worker(self.name)
@@ -175,12 +181,8 @@ class SqliteEngine:
             if conn.generation == self.generation:
                 self._free_a_place()
             return
-        while self.waiting:
-            waiter = self.waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(conn)
-                return
-        self.idle.append(conn)
+        if not self._hand_over(conn):
+            self.idle.append(conn)
 
     @staticmethod
     def _close(conn: SqliteConnection) -> None:
@@ -260,10 +262,8 @@ class SqliteEngine:
         self.counted = 0
         for conn in idle:
             self._close(conn)
-        while self.waiting:  # they may open new ones
-            waiter = self.waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+        while self._hand_over(None):  # they may open new ones
+            pass
         for conn in idle:  # their threads close them and end
             await asyncio.to_thread(conn.worker.thread.join, 5)
         self.sync_engine.dispose()

@@ -32,7 +32,8 @@ from clawvault.db.engine import Database
 from clawvault.db.lean import Compiled
 from clawvault.db.models import Card, CardStatus, Pack, User
 
-ITEM_COLUMNS = (
+# What an item shows of its card (the inventory's items, a pull's cards, the sandbox's).
+CARD_ITEM_COLUMNS = (
     Card.id,
     Card.pack_id,
     Card.name,
@@ -44,6 +45,9 @@ ITEM_COLUMNS = (
     Card.collection_address,
     Card.token_standard,
     Card.fmv_cents,
+)
+ITEM_COLUMNS = (
+    *CARD_ITEM_COLUMNS,
     Card.purchased_at,
     Card.buyback_expires_at,
     Pack.slug.label("claw_slug"),

@@ -14,7 +14,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db import lean
 from clawvault.db.conn import Conn
-from clawvault.db.engine import TransientConflict, is_retryable
+from clawvault.db.engine import is_retryable
 from clawvault.db.models import LedgerKind
 from clawvault.fairness.domain import DrawStream
 from clawvault.fairness.service import draw_stream
@@ -171,7 +171,7 @@ async def _announce(
     )
 
 
-class NothingWritten(TransientConflict):
+class NothingWritten(Exception):
     """The pull's one statement wrote nothing: its transaction rolls back (the cards the
     statement locked are let go) and the pull goes card by card."""
 

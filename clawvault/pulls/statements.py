@@ -37,25 +37,11 @@ from clawvault.db.models import (
     is_available,
 )
 from clawvault.db.params import typed_params
+from clawvault.inventory.repository import CARD_ITEM_COLUMNS
 from clawvault.packs.repository import TIER_HAS_STOCK
 from clawvault.webhooks.repository import endpoint_exists
 
-CLAIMED_COLUMNS = (
-    Card.id,
-    Card.pack_id,
-    Card.name,
-    Card.image,
-    Card.back_image,
-    Card.attributes,
-    Card.type,
-    Card.mint_address,
-    Card.collection_address,
-    Card.token_standard,
-    Card.fmv_cents,
-    Card.purchased_at,
-    Card.buyback_expires_at,
-    Card.pool_key,
-)
+CLAIMED_COLUMNS = (*CARD_ITEM_COLUMNS, Card.purchased_at, Card.buyback_expires_at, Card.pool_key)
 
 # The write path's statements are built once and executed with parameters: building and
 # cache-keying a statement per call cost more CPU than running it.

@@ -9,21 +9,9 @@ from sqlalchemy import RowMapping, and_, exists, func, select
 
 from clawvault.db.conn import Conn
 from clawvault.db.models import Card, Pack, PackTier, is_available
+from clawvault.inventory.repository import CARD_ITEM_COLUMNS
 
-CARD_COLUMNS = (
-    Card.id,
-    Card.pack_id,
-    Card.name,
-    Card.image,
-    Card.back_image,
-    Card.attributes,
-    Card.type,
-    Card.mint_address,
-    Card.collection_address,
-    Card.token_standard,
-    Card.fmv_cents,
-    Pack.slug.label("claw_slug"),
-)
+CARD_COLUMNS = (*CARD_ITEM_COLUMNS, Pack.slug.label("claw_slug"))
 
 
 class CatalogRepository:

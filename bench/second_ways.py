@@ -23,6 +23,7 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -36,6 +37,7 @@ from clawvault.db.engine import Database
 from clawvault.db.models import Card, Environment, Pack, Partner
 from clawvault.partners.auth import Caller
 from clawvault.pulls import service as pulls
+from clawvault.settings import Settings
 from clawvault.shipping import service as shipping
 from clawvault.shipping.domain import new_quote, zone_for
 
@@ -45,8 +47,6 @@ Request = Callable[[int], Awaitable[object | None]]
 
 
 async def measure(args: argparse.Namespace, url: str) -> None:
-    from clawvault.settings import Settings
-
     settings = Settings(database_url=url, ev_refresh_seconds=0, webhook_poll_seconds=0)
     await prepare(settings, args.cards)
     runtime = Runtime(db=Database(url, settings), settings=settings)
@@ -94,7 +94,7 @@ async def run(args: argparse.Namespace, runtime: Runtime) -> None:
 
         return request
 
-    holder = f"u{0}"
+    holder = "u0"
     async with runtime.db.read() as conn:
         held = await conn.execute(
             select(Card.id)
@@ -110,8 +110,6 @@ async def run(args: argparse.Namespace, runtime: Runtime) -> None:
             now = runtime.clock()
 
             def quote_of(cards: Any) -> Any:
-                from datetime import timedelta
-
                 values, rates = new_quote(
                     holder, list(cards), "id", DESTINATION, zone, now, timedelta(minutes=15)
                 )

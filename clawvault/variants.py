@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi import Depends, Request
+
 from clawvault.buyback import service as buyback_service
 from clawvault.buyback.port import BuybackPort
+from clawvault.core.runtime import Runtime, get_runtime, request_unit
 from clawvault.db.models import Environment
+from clawvault.db.unit import Unit
 from clawvault.fairness import service as fairness_service
 from clawvault.fairness.port import FairnessPort
 from clawvault.inventory import service as inventory_service
 from clawvault.inventory.port import InventoryPort
 from clawvault.packs import service as packs_service
 from clawvault.packs.port import PacksPort
-from clawvault.partners.auth import Caller
+from clawvault.partners.auth import Caller, get_caller
 from clawvault.pulls import service as pulls_service
 from clawvault.pulls.port import PullsPort
 from clawvault.sandbox import fairness as sandbox_fairness
@@ -24,6 +28,7 @@ from clawvault.sandbox import holdings as sandbox_holdings
 from clawvault.sandbox import packs as sandbox_packs
 from clawvault.sandbox import pulls as sandbox_pulls
 from clawvault.sandbox import shipping as sandbox_shipping
+from clawvault.sandbox.errors import SandboxStateUnavailable
 from clawvault.shipping import service as shipping_service
 from clawvault.shipping.port import ShippingPort
 
@@ -60,3 +65,17 @@ _BY_ENVIRONMENT = {Environment.PRODUCTION: PRODUCTION, Environment.SANDBOX: SAND
 def variant(caller: Caller) -> Variant:
     """The implementation that serves this caller: its path's environment."""
     return _BY_ENVIRONMENT[caller.environment]
+
+
+async def caller_unit(
+    request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+) -> Unit:
+    """The Partner API request's unit of work, on its environment's store: production's
+    database, or the sandbox store (whose requests read the catalog from production's)."""
+    if caller.environment is Environment.PRODUCTION:
+        return request_unit(request, runtime.db)
+    if runtime.sandbox_db is None:
+        raise SandboxStateUnavailable()
+    unit = request_unit(request, runtime.sandbox_db)
+    unit.catalog = runtime.db
+    return unit

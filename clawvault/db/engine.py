@@ -13,7 +13,6 @@ import random
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import orjson
@@ -31,11 +30,6 @@ from clawvault.db.sqlite_writer import SqliteWriter
 from clawvault.settings import Settings
 
 T = TypeVar("T")
-
-# Work that must commit with every write transaction of the current request (the idempotency
-# record's "effects applied" mark). It is given the database and the connection.
-BeforeCommit = Callable[["Database", Conn], Awaitable[None]]
-BEFORE_COMMIT: ContextVar[BeforeCommit | None] = ContextVar("before_commit", default=None)
 
 
 def async_url(url: str) -> str:
@@ -199,20 +193,14 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
         """One write transaction: commits when the block ends, rolls back when it raises (the
-        short writes of the hot requests: `transaction(..., inline=True)`)."""
+        short writes of the hot requests: `transaction(..., inline=True)`). For `db.unit.Unit`
+        and the database's own upkeep: what a request or a job writes goes through its unit."""
         if self._writer is None:
             async with self.postgres_engine.begin() as conn:
                 yield conn
-                await self._before_commit(conn)
             return
         async with self._writer.write() as conn:  # this block runs in its savepoint
             yield conn
-            await self._before_commit(conn)
-
-    async def _before_commit(self, conn: Conn) -> None:
-        hook = BEFORE_COMMIT.get()
-        if hook is not None:
-            await hook(self, conn)
 
     async def transaction(
         self,
@@ -227,19 +215,11 @@ class Database:
 
         `inline` (a short write: a few indexed statements) on SQLite: `work` is run by the
         writer's queue runner (SqliteWriter.run), in its savepoint of the batch, in the
-        runner's task; the request's BEFORE_COMMIT work is taken along."""
-        hook = BEFORE_COMMIT.get()
-
-        async def then_before_commit(conn: Conn) -> T:
-            result = await work(conn)
-            if hook is not None:
-                await hook(self, conn)
-            return result
-
+        runner's task."""
         for attempt in range(1, attempts + 1):
             try:
                 if inline and self._writer is not None:
-                    queued: T = await self._writer.run(then_before_commit)
+                    queued: T = await self._writer.run(work)
                     return queued
                 async with self.write() as conn:
                     return await work(conn)
@@ -249,36 +229,14 @@ class Database:
                 await asyncio.sleep(random.uniform(0.001, 0.02) * attempt)
         raise AssertionError("unreachable")
 
-    @asynccontextmanager
-    async def autocommit(self) -> AsyncIterator[Conn | None]:
-        """PostgreSQL: a connection whose statements are each a transaction of their own (no
-        BEGIN and COMMIT round trips), for a write that is one statement. None, and the caller
-        takes a transaction instead, on SQLite and when the request's BEFORE_COMMIT work (an
-        idempotency record) must commit with the write."""
-        if not self.autocommits():
-            yield None
-            return
-        async with self.autocommit_engine.connect() as conn:
-            yield conn
-
+    # Until every service takes a unit of work (then removed): `Unit.one_statement`.
     async def in_one_statement(self, work: Callable[[Conn], Awaitable[T | None]]) -> T | None:
-        """`work`, a write that is one statement, in `autocommit`. None when the caller must
-        write in a transaction instead: no autocommit here, `work` wrote nothing (its None), or
-        the statement was rolled back as a deadlock's victim (a transaction runs again when it
-        is one; a statement alone cannot, and it wrote nothing)."""
-        async with self.autocommit() as conn:
-            if conn is None:
-                return None
-            try:
-                return await work(conn)
-            except DBAPIError as exc:
-                if is_retryable(exc):
-                    return None
-                raise
+        from clawvault.db.unit import Unit
+
+        return await Unit(self).one_statement(work)
 
     def autocommits(self) -> bool:
-        """Whether a one-statement write of this request may commit alone (`autocommit`)."""
-        return self.is_postgres and BEFORE_COMMIT.get() is None
+        return self.is_postgres
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:

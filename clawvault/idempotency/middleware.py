@@ -14,8 +14,7 @@ from clawvault.core.asgi import (
     send_json,
 )
 from clawvault.core.errors import ApiError
-from clawvault.core.runtime import Runtime
-from clawvault.db.engine import BEFORE_COMMIT
+from clawvault.core.runtime import IDEMPOTENCY_RECORD, Runtime
 from clawvault.idempotency import service
 from clawvault.idempotency.errors import IdempotencyKeyInvalid
 from clawvault.partners.auth import find_caller
@@ -68,16 +67,16 @@ class IdempotencyMiddleware:
         async def hold(message: Message) -> None:
             held.append(message)
 
-        reset = BEFORE_COMMIT.set(outcome.before_commit)
+        # The request's unit of work writes the record with its effects (core.runtime.get_unit).
+        scope.setdefault("state", {})[IDEMPOTENCY_RECORD] = outcome
         try:
             await self.app(scope, replaying(body, receive), hold)
         except BaseException:
-            BEFORE_COMMIT.reset(reset)
             await service.finish(runtime, outcome, None, b"")
             raise
-        BEFORE_COMMIT.reset(reset)
         status = next((int(m["status"]) for m in held if m["type"] == "http.response.start"), None)
         answer = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
-        await service.finish(runtime, outcome, status, answer)
+        if not (outcome.stored and status == 200):
+            await service.finish(runtime, outcome, status, answer)
         for message in held:
             await send(message)

@@ -120,10 +120,10 @@ class IdempotencyRepository:
         result = await self.conn.execute(MARK_APPLIED, {"record_id": record_id, "token": token})
         return result.rowcount == 1
 
-    async def complete(self, record_id: int, token: str, status: int, body: str) -> None:
-        """Stores the answer; does nothing when the claim passed to a retry."""
+    async def complete(self, record_id: int, token: str, status: int, body: str) -> bool:
+        """Stores the answer; does nothing (False) when the claim passed to a retry."""
         params = {"record_id": record_id, "token": token, "status": status, "body": body}
-        await self.conn.execute(COMPLETE, params)
+        return (await self.conn.execute(COMPLETE, params)).rowcount == 1
 
     async def release(self, record_id: int, token: str) -> None:
         """Forgets a claim whose work committed nothing, so a retry runs it again."""

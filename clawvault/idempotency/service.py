@@ -42,17 +42,28 @@ class Replay:
 
 @dataclass
 class Claim:
-    """This request owns the key; `before_commit` marks it in each of its write transactions."""
+    """This request owns the key. The request's unit of work writes it with its effects
+    (`db.unit.Record`): marked applied, or completed with the answer."""
 
     db: Database
     record_id: int
     token: str
+    stored: bool = False  # the answer committed with the effects
 
-    async def before_commit(self, db: Database, conn: Conn) -> None:
-        if db is not self.db:  # another store (the sandbox's): nothing of ours to mark
-            return
-        if not await IdempotencyRepository(conn).mark_applied(self.record_id, self.token):
+    def store(self) -> Database:
+        return self.db
+
+    async def written(self, conn: Conn, answer: bytes | None) -> None:
+        repo = IdempotencyRepository(conn)
+        if answer is None:
+            marked = await repo.mark_applied(self.record_id, self.token)
+        else:
+            marked = await repo.complete(self.record_id, self.token, 200, answer.decode())
+        if not marked:
             raise IdempotencyClaimLost()
+
+    def answered(self) -> None:
+        self.stored = True
 
 
 async def claim(runtime: Runtime, caller: Caller, key: str, fingerprint: str) -> Replay | Claim:

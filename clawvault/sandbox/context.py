@@ -3,21 +3,24 @@ sandbox key, with that key's clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.conn import Conn
 from clawvault.db.engine import Database
 from clawvault.db.models import Environment
+from clawvault.db.unit import Unit
 from clawvault.partners.auth import Caller
 from clawvault.sandbox.domain import sandbox_now
 from clawvault.sandbox.errors import SandboxStateUnavailable
 from clawvault.sandbox.fairness_repository import SandboxFairnessRepository
 from clawvault.sandbox.repository import SandboxRepository
 from clawvault.sandbox.shipping_repository import SandboxShippingRepository
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,17 +54,36 @@ def sandbox_store(runtime: Runtime) -> Database:
     return runtime.sandbox_db
 
 
-@asynccontextmanager
-async def sandbox_write(runtime: Runtime, caller: Caller) -> AsyncIterator[SandboxTx]:
+async def sandbox_write(
+    unit: Unit,
+    runtime: Runtime,
+    caller: Caller,
+    work: Callable[[SandboxTx], Awaitable[T]],
+    *,
+    answers: bool = False,
+) -> T:
+    """`work` in the request's write transaction on the sandbox store (the unit's), scoped to
+    the caller's sandbox key, at that key's clock."""
     key_id = sandbox_key(caller)
-    async with sandbox_store(runtime).write() as conn:
-        offset = await SandboxRepository(conn, key_id).clock_offset()
-        yield SandboxTx(conn, key_id, sandbox_now(runtime.clock(), offset))
+
+    async def scoped(conn: Conn) -> T:
+        return await work(await _tx(conn, key_id, runtime))
+
+    return await unit.write(scoped, answers=answers)
 
 
-@asynccontextmanager
-async def sandbox_read(runtime: Runtime, caller: Caller) -> AsyncIterator[SandboxTx]:
+async def sandbox_read(
+    unit: Unit, runtime: Runtime, caller: Caller, work: Callable[[SandboxTx], Awaitable[T]]
+) -> T:
+    """`work` in a read transaction on the sandbox store, as `sandbox_write`."""
     key_id = sandbox_key(caller)
-    async with sandbox_store(runtime).read() as conn:
-        offset = await SandboxRepository(conn, key_id).clock_offset()
-        yield SandboxTx(conn, key_id, sandbox_now(runtime.clock(), offset))
+
+    async def scoped(conn: Conn) -> T:
+        return await work(await _tx(conn, key_id, runtime))
+
+    return await unit.read(scoped)
+
+
+async def _tx(conn: Conn, key_id: int, runtime: Runtime) -> SandboxTx:
+    offset = await SandboxRepository(conn, key_id).clock_offset()
+    return SandboxTx(conn, key_id, sandbox_now(runtime.clock(), offset))

@@ -1,0 +1,93 @@
+"""A unit of work per request: only `db/` begins, commits or rolls back. Services and
+repositories hand their work to the request's (or the job's) `db.unit.Unit`."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.architecture.test_layers import modules
+
+# What only a unit of work (db/unit.py) or the database layer may call.
+TRANSACTION_CALLS = {
+    "begin",
+    "begin_nested",
+    "commit",
+    "rollback",
+    "transaction",
+    "write",
+    "read",
+    "autocommit_engine",
+}
+# Modules whose services still open their own transactions: none may be added.
+NOT_YET = {
+    "admin/service.py",
+    "buyback/service.py",
+    "catalog/cards_service.py",
+    "catalog/packs_service.py",
+    "catalog/prices_service.py",
+    "console/service.py",
+    "demo/service.py",
+    "fairness/service.py",
+    "idempotency/service.py",
+    "inventory/service.py",
+    "jobs/service.py",
+    "ledger/service.py",
+    "packs/service.py",
+    "partners/auth.py",
+    "partners/service.py",
+    "pricing/adapters/simulated.py",
+    "pricing/service.py",
+    "pulls/repository.py",
+    "pulls/service.py",
+    "ratelimit/middleware.py",
+    "ratelimit/service.py",
+    "sandbox/controls.py",
+    "sandbox/events.py",
+    "sandbox/fairness.py",
+    "sandbox/holdings.py",
+    "sandbox/pulls.py",
+    "sandbox/shipping.py",
+    "shipping/service.py",
+    "shipping/simulation.py",
+    "webhooks/service.py",
+    "webhooks/worker.py",
+}
+
+
+def opens_transactions(tree: ast.Module) -> list[int]:
+    """Lines where a transaction is begun or ended on a database or connection (`x.db.write()`,
+    `conn.begin()`, `engine.autocommit_engine`, ...)."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in TRANSACTION_CALLS:
+            target = ast.unparse(node.value)
+            if node.attr in {"write", "read", "transaction"} and not target.endswith("db"):
+                continue  # a unit's write/read, a file's read, ...
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_units_begin_and_commit() -> None:
+    offenders = {
+        name: lines
+        for name, tree in modules()
+        if not name.startswith("db/")
+        and name not in {"db/migrations/env.py"}
+        and (lines := opens_transactions(tree))
+    }
+    assert set(offenders) - NOT_YET == set(), offenders
+    assert NOT_YET - set(offenders) == set(), "done: take it off NOT_YET"
+
+
+def test_the_check_sees_each_way_of_opening_one() -> None:
+    for source in (
+        "async with runtime.db.write() as conn: pass",
+        "async with runtime.db.read() as conn: pass",
+        "await runtime.db.transaction(work)",
+        "async with self._db.autocommit_engine.connect() as conn: pass",
+        "async with engine.begin() as conn: pass",
+        "await conn.commit()",
+    ):
+        assert opens_transactions(ast.parse(f"async def f():\n    {source}\n")), source
+    for source in ("await unit.write(work)", "await unit.read(work)", "path.read_text()"):
+        assert not opens_transactions(ast.parse(f"async def f():\n    {source}\n")), source

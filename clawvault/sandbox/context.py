@@ -55,8 +55,8 @@ def sandbox_store(runtime: Runtime) -> Database:
 
 
 async def sandbox_write(
-    unit: Unit,
     runtime: Runtime,
+    unit: Unit,
     caller: Caller,
     work: Callable[[SandboxTx], Awaitable[T]],
     *,
@@ -73,7 +73,7 @@ async def sandbox_write(
 
 
 async def sandbox_read(
-    unit: Unit, runtime: Runtime, caller: Caller, work: Callable[[SandboxTx], Awaitable[T]]
+    runtime: Runtime, unit: Unit, caller: Caller, work: Callable[[SandboxTx], Awaitable[T]]
 ) -> T:
     """`work` in a read transaction on the sandbox store, as `sandbox_write`."""
     key_id = sandbox_key(caller)

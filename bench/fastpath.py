@@ -33,6 +33,7 @@ from fastapi import FastAPI
 from bench import pgserver
 from bench.fixtures import DESTINATION
 from clawvault.app import create_app
+from clawvault.db.unit import Unit
 from clawvault.settings import Settings
 
 API = "/api/v1"
@@ -57,9 +58,9 @@ async def prepare(settings: Settings, cards: int) -> str:
 
     runtime = Runtime(db=Database(settings.database_url, settings), settings=settings)
     try:
-        await seed_demo(runtime, cards, 1)
-        await create_partner(runtime.db, "bench")
-        return await create_key(runtime.db, "bench", Environment.PRODUCTION)
+        await seed_demo(runtime, Unit(runtime.db), cards, 1)
+        await create_partner(Unit(runtime.db), "bench")
+        return await create_key(Unit(runtime.db), "bench", Environment.PRODUCTION)
     finally:
         await runtime.db.dispose()
 

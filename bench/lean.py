@@ -53,6 +53,7 @@ from bench.fastpath import API, client_of, prepare
 from bench.fixtures import DESTINATION
 from clawvault.app import create_app
 from clawvault.db import lean
+from clawvault.db.unit import Unit
 from clawvault.settings import Settings
 
 Execute = Callable[[AsyncConnection, Any, Any], Awaitable[lean.LeanResult]]
@@ -198,7 +199,7 @@ async def statements(
 
     runtime = Runtime(db=Database(settings.database_url, settings), settings=settings)
     now = datetime.now(UTC)
-    partner = await partner_id(runtime.db, "bench")
+    partner = await partner_id(Unit(runtime.db), "bench")
 
     def entry(n: int) -> dict[str, Any]:
         return {

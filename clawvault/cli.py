@@ -19,6 +19,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.db import migrate
 from clawvault.db.engine import Database
 from clawvault.db.models import Environment, OrderStatus
+from clawvault.db.unit import Unit
 from clawvault.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -58,7 +59,7 @@ def db_upgrade() -> None:
     click.echo("database is at the latest schema", err=True)
 
 
-def _seed(runtime: Runtime, cards: int, seed: int) -> Awaitable[int | None]:
+def _seed(runtime: Runtime, unit: Unit, cards: int, seed: int) -> Awaitable[int | None]:
     from clawvault.demo.catalog import count_cards
     from clawvault.demo.service import seed_demo
 
@@ -66,7 +67,7 @@ def _seed(runtime: Runtime, cards: int, seed: int) -> Awaitable[int | None]:
         with click.progressbar(
             length=count_cards(cards), label="seeding cards", file=sys.stderr
         ) as bar:
-            return await seed_demo(runtime, cards, seed, progress=bar.update)
+            return await seed_demo(runtime, unit, cards, seed, progress=bar.update)
 
     return work()
 
@@ -82,7 +83,7 @@ def demo() -> None:
 def demo_seed(cards: int, seed: int) -> None:
     """Seed a deterministic, realistic demo catalog into an empty database."""
     migrate.upgrade(get_settings().database_url)
-    written = _run(lambda runtime: _seed(runtime, cards, seed))
+    written = _run(lambda runtime: _seed(runtime, Unit(runtime.db), cards, seed))
     if written is None:
         raise click.ClickException("the catalog is not empty: seed an empty database")
     click.echo(f"seeded {written} cards", err=True)
@@ -98,7 +99,7 @@ def partners() -> None:
 def partners_create(name: str) -> None:
     from clawvault.partners.service import create_partner
 
-    _run(lambda rt: create_partner(rt.db, name))
+    _run(lambda rt: create_partner(Unit(rt.db), name))
     click.echo(f"created partner {name}", err=True)
 
 
@@ -115,7 +116,7 @@ def keys_create(partner_name: str, sandbox: bool) -> None:
     from clawvault.partners.service import create_key
 
     environment = Environment.SANDBOX if sandbox else Environment.PRODUCTION
-    click.echo(_run(lambda rt: create_key(rt.db, partner_name, environment)))
+    click.echo(_run(lambda rt: create_key(Unit(rt.db), partner_name, environment)))
 
 
 @main.group()
@@ -198,7 +199,7 @@ def serve(
         print_demo_keys = True
 
     from clawvault.demo.service import catalog_is_empty
-    from clawvault.partners.service import create_key, ensure_partner
+    from clawvault.partners.service import ensure_partner_keys
 
     if not os.environ.get("CLAWVAULT_PUBLIC_BASE_URL"):  # links (demo pictures) to this server
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -207,16 +208,16 @@ def serve(
     settings = get_settings()
     migrate.upgrade(settings.database_url)
 
-    async def prepare(runtime: Runtime) -> tuple[str, str] | None:
-        if not no_seed and await catalog_is_empty(runtime):
-            await _seed(runtime, 5000, 1)  # only one of several processes started together does
+    async def prepare(runtime: Runtime) -> list[str] | None:
+        # Two jobs, a unit each: the demo catalog, then the demo partner's keys.
+        seeding = Unit(runtime.db)
+        if not no_seed and await catalog_is_empty(runtime, seeding):
+            # only one of several processes started together seeds
+            await _seed(runtime, seeding, 5000, 1)
         if not print_demo_keys:
             return None
-        await ensure_partner(runtime.db, DEMO_PARTNER)
-        return (
-            await create_key(runtime.db, DEMO_PARTNER, Environment.PRODUCTION),
-            await create_key(runtime.db, DEMO_PARTNER, Environment.SANDBOX),
-        )
+        environments = [Environment.PRODUCTION, Environment.SANDBOX]
+        return await ensure_partner_keys(Unit(runtime.db), DEMO_PARTNER, environments)
 
     demo_keys = _run(prepare, settings)
     base = f"http://{host}:{port}"

@@ -18,6 +18,7 @@ from clawvault.core.randomness import POOL_KEY_SPACE
 from clawvault.core.runtime import Runtime
 from clawvault.db.engine import Database
 from clawvault.db.models import Card, Environment, Pack, PackTier, WebhookEndpoint
+from clawvault.db.unit import Unit
 from clawvault.packs.domain import Tier, tier_for_fmv
 from clawvault.packs.service import refresh_ev
 from clawvault.partners.service import create_key, create_partner
@@ -70,11 +71,11 @@ def make_partner(settings: Settings, name: str | None = None) -> PartnerKeys:
     name = name or f"partner-{next(_counter)}"
 
     async def work(runtime: Runtime) -> PartnerKeys:
-        await create_partner(runtime.db, name)
+        await create_partner(Unit(runtime.db), name)
         return PartnerKeys(
             name,
-            await create_key(runtime.db, name, Environment.PRODUCTION),
-            await create_key(runtime.db, name, Environment.SANDBOX),
+            await create_key(Unit(runtime.db), name, Environment.PRODUCTION),
+            await create_key(Unit(runtime.db), name, Environment.SANDBOX),
         )
 
     return run(settings, work)
@@ -188,7 +189,7 @@ def make_pack(
             )
             if cards:
                 await conn.execute(insert(Card), cards)
-        await refresh_ev(runtime, pack_id)
+        await refresh_ev(runtime, Unit(runtime.db), pack_id)
         return pack_id
 
     return run(settings, work, clock)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.unit import Unit
 from clawvault.demo.service import seed_demo
 from clawvault.settings import Settings
 from tests.factories import ADDRESS, run
@@ -49,7 +50,7 @@ def test_partner_key_and_order_commands(database_url: str) -> None:
 
 def test_demo_catalog_is_deterministic_and_stocked(settings: Settings, tmp_path: Path) -> None:
     async def seed_and_read(runtime: Runtime) -> list[tuple[object, ...]]:
-        await seed_demo(runtime, cards=600, seed=5)
+        await seed_demo(runtime, Unit(runtime.db), cards=600, seed=5)
         async with runtime.db.read() as conn:
             return list(
                 (

@@ -21,6 +21,7 @@ from clawvault.app import create_app
 from clawvault.core.randomness import SeededRandomness
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import Base
+from clawvault.db.unit import Unit
 from clawvault.inventory.repository import InventoryRepository
 from clawvault.partners.service import partner_id as partner_id_of
 from clawvault.settings import Settings
@@ -334,7 +335,7 @@ def store_user(settings: Settings, partner_name: str, user_id: str) -> None:
     """A user as a pull before the user_id rule stored it."""
 
     async def work(runtime: Runtime) -> None:
-        partner_id = await partner_id_of(runtime.db, partner_name)
+        partner_id = await partner_id_of(Unit(runtime.db), partner_name)
         async with runtime.db.write() as conn:
             await InventoryRepository(conn).ensure_user(partner_id, user_id, runtime.clock())
 

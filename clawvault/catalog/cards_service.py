@@ -1,5 +1,5 @@
 """Cards: the importer (streamed, so a million rows fit: a validating pass, then a writing
-pass in one transaction) and the admin API's card operations."""
+pass in the unit's one transaction) and the admin API's card operations."""
 
 from __future__ import annotations
 
@@ -23,9 +23,10 @@ from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
 from clawvault.db.conn import Conn
 from clawvault.db.models import CATALOG_TABLES, CardStatus
+from clawvault.db.unit import Unit
 from clawvault.packs.domain import Tier, tier_for_fmv
 from clawvault.packs.repository import PackRepository
-from clawvault.packs.service import forget_listings, refresh_ev
+from clawvault.packs.service import forget_listings, refresh_evs
 from clawvault.pricing.domain import PriceQuote
 from clawvault.pricing.repository import PriceRepository
 
@@ -74,12 +75,12 @@ async def _pack_ids(conn: Conn) -> dict[str, str]:
 
 
 async def validate_cards(
-    runtime: Runtime, records: Iterable[Record], progress: Progress
+    runtime: Runtime, unit: Unit, records: Iterable[Record], progress: Progress
 ) -> tuple[int, list[RowError]]:
-    errors: list[RowError] = []
-    seen: dict[str, int] = {}
-    rows = 0
-    async with runtime.db.read() as conn:
+    async def work(conn: Conn) -> tuple[int, list[RowError]]:
+        errors: list[RowError] = []
+        seen: dict[str, int] = {}
+        rows = 0
         pack_ids = await _pack_ids(conn)
         catalog = CatalogRepository(conn)
         for batch in _batches(records):
@@ -98,26 +99,33 @@ async def validate_cards(
                 if problem:
                     errors.append(RowError(row, problem))
             progress.advance(len(batch))
-    return rows, sorted(errors, key=lambda e: e.row)
+        return rows, sorted(errors, key=lambda e: e.row)
+
+    return await unit.read(work)
 
 
 async def import_cards(
-    runtime: Runtime, records: Iterable[Record], progress: Progress | None = None, total: int = 0
+    runtime: Runtime,
+    unit: Unit,
+    records: Iterable[Record],
+    progress: Progress | None = None,
+    total: int = 0,
 ) -> ImportReport:
     """Validates the whole file, then adds new cards to their packs' pools and updates the
-    catalog data of known ones (by id), in one transaction; any bad row: nothing is applied.
-    A known card's FMV changes only through a newer fmv_as_of (prices move through the
-    oracle)."""
+    catalog data of known ones (by id), and the EV of the packs it touched, in one transaction;
+    any bad row: nothing is applied. A known card's FMV changes only through a newer
+    fmv_as_of (prices move through the oracle)."""
     progress = progress or NoProgress()
     progress.start("validating cards", total)
-    rows, errors = await validate_cards(runtime, records, progress)
+    rows, errors = await validate_cards(runtime, unit, records, progress)
     if errors:
         raise ImportRejected(errors)
     report = ImportReport("cards", rows=rows)
     now = runtime.clock()
-    touched: set[str] = set()
     progress.start("writing cards", rows)
-    async with runtime.db.write() as conn:
+
+    async def work(conn: Conn) -> None:
+        touched: set[str] = set()
         pack_ids = await _pack_ids(conn)
         tiers = await PackRepository(conn).tiers_by_pack()
         for batch in _batches(records):
@@ -129,9 +137,10 @@ async def import_cards(
         problems = await solvency_problems(conn, touched)
         if problems:
             raise ImportRejected([RowError(0, problem) for problem in problems.values()])
+        await refresh_evs(conn, touched, runtime.clock())
+
+    await unit.write(work, attempts=1)  # one attempt: the report counts as it writes
     await runtime.db.refresh_planner_statistics(*CATALOG_TABLES)
-    for pack_id in sorted(touched):
-        await refresh_ev(runtime, pack_id)
     forget_listings(runtime)
     return report
 
@@ -208,10 +217,11 @@ def _new_card(
     }
 
 
-async def move_card(runtime: Runtime, card_id: str, pack_ref: str) -> dict[str, Any]:
+async def move_card(runtime: Runtime, unit: Unit, card_id: str, pack_ref: str) -> dict[str, Any]:
     """Moves a card that sits in a pool into another pack's pool (solvency guard applies)."""
     now = runtime.clock()
-    async with runtime.db.write() as conn:
+
+    async def work(conn: Conn) -> dict[str, Any]:
         catalog = CatalogRepository(conn)
         pack_id = (await _pack_ids(conn)).get(pack_ref)
         if pack_id is None:
@@ -224,24 +234,31 @@ async def move_card(runtime: Runtime, card_id: str, pack_ref: str) -> dict[str, 
         problems = await solvency_problems(conn, [pack_id])
         if problems:
             raise ImportRejected([RowError(1, problems[pack_id])])
-    for touched in {card["pack_id"], pack_id}:
-        await refresh_ev(runtime, touched)
+        await refresh_evs(conn, {card["pack_id"], pack_id}, runtime.clock())
+        return {"id": card_id, "pack_id": pack_id, "from_pack_id": card["pack_id"]}
+
+    moved = await unit.write(work, attempts=1)
     forget_listings(runtime)
-    return {"id": card_id, "pack_id": pack_id, "from_pack_id": card["pack_id"]}
+    return moved
 
 
-async def retire_card(runtime: Runtime, card_id: str) -> dict[str, Any]:
+async def retire_card(runtime: Runtime, unit: Unit, card_id: str) -> dict[str, Any]:
     """Takes a card out of its pool for good (it must be in the pool, not with a user)."""
     now = runtime.clock()
-    async with runtime.db.write() as conn:
+
+    async def work(conn: Conn) -> bool:
+        """Whether the card left its pool now (False: it had already retired)."""
         catalog = CatalogRepository(conn)
         card = await catalog.card(card_id)
         if card is None:
             raise CatalogNotFound("Card not found")
         if card["status"] == CardStatus.RETIRED.value:
-            return {"id": card_id, "status": CardStatus.RETIRED.value}
+            return False
         if not await catalog.retire_available_card(card_id, now):
             raise CardNotAvailable(f"Card is {card['status']}: only a card in a pool can retire")
-    await refresh_ev(runtime, card["pack_id"])
-    forget_listings(runtime)
+        await refresh_evs(conn, [card["pack_id"]], runtime.clock())
+        return True
+
+    if await unit.write(work, attempts=1):
+        forget_listings(runtime)
     return {"id": card_id, "status": CardStatus.RETIRED.value}

@@ -13,6 +13,7 @@ import orjson
 from clawvault.catalog.common import ImportReport
 from clawvault.catalog.errors import ImportRejected
 from clawvault.core.runtime import Runtime
+from clawvault.db.unit import Unit
 
 T = TypeVar("T")
 Runner = Callable[[Callable[[Runtime], Awaitable[T]]], T]
@@ -77,7 +78,8 @@ def register(main: click.Group, runner: Runner[Any]) -> None:
         from clawvault.catalog.records import FileRecords
 
         async def work(runtime: Runtime, bar: BarProgress) -> ImportReport:
-            return await import_packs(runtime, list(FileRecords(file, "packs", PACK_FIELDS)), bar)
+            records = list(FileRecords(file, "packs", PACK_FIELDS))
+            return await import_packs(runtime, Unit(runtime.db), records, bar)
 
         report: ImportReport = _run_import(runner, work)
         click.echo(report.summary())
@@ -96,7 +98,7 @@ def register(main: click.Group, runner: Runner[Any]) -> None:
 
         async def work(runtime: Runtime, bar: BarProgress) -> ImportReport:
             records = FileRecords(file, "cards", CARD_FIELDS)
-            return await import_cards(runtime, records, bar, records.count())
+            return await import_cards(runtime, Unit(runtime.db), records, bar, records.count())
 
         report: ImportReport = _run_import(runner, work)
         click.echo(report.summary())
@@ -116,7 +118,7 @@ def register(main: click.Group, runner: Runner[Any]) -> None:
         async def work(runtime: Runtime, bar: BarProgress) -> Any:
             price_file = FilePriceSource(file, source, bar)
             bar.start("validating prices", price_file.count())
-            return await refresh_from(runtime, price_file, progress=bar)
+            return await refresh_from(runtime, Unit(runtime.db), price_file, progress=bar)
 
         report = _run_import(runner, work)
         click.echo(report.summary())
@@ -129,5 +131,5 @@ def register(main: click.Group, runner: Runner[Any]) -> None:
         """List cards whose price is too old to settle a sellback (JSON)."""
         from clawvault.pricing.service import stale_prices
 
-        result = runner(lambda rt: stale_prices(rt, limit))
+        result = runner(lambda rt: stale_prices(rt, Unit(rt.db), limit))
         click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())

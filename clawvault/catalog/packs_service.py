@@ -14,9 +14,11 @@ from clawvault.catalog.repository import CatalogRepository
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
+from clawvault.db.conn import Conn
 from clawvault.db.models import CATALOG_TABLES
+from clawvault.db.unit import Unit
 from clawvault.packs.repository import PackRepository
-from clawvault.packs.service import forget_listings, refresh_ev
+from clawvault.packs.service import forget_listings, refresh_evs
 
 
 def parse_packs(
@@ -42,18 +44,19 @@ def parse_packs(
 
 
 async def import_packs(
-    runtime: Runtime, records: Iterable[Record], progress: Progress | None = None
+    runtime: Runtime, unit: Unit, records: Iterable[Record], progress: Progress | None = None
 ) -> ImportReport:
-    """Validates every pack, then writes them all in one transaction, or nothing."""
+    """Validates every pack, then writes them all and the EV of those that changed in one
+    transaction, or nothing."""
     progress = progress or NoProgress()
     specs, errors = parse_packs(records, runtime.settings.buyback_window_days)
     report = ImportReport("packs", rows=len(specs) + len({e.row for e in errors}))
     if errors:
         raise ImportRejected(errors)
     progress.start("writing packs", len(specs))
-    changed: list[str] = []
     now = runtime.clock()
-    async with runtime.db.write() as conn:
+
+    async def work(conn: Conn) -> None:
         catalog, packs = CatalogRepository(conn), PackRepository(conn)
         slugs = {r["slug"]: r["id"] for r in await catalog.pack_refs() if r["slug"]}
         for row, spec in specs:
@@ -61,6 +64,7 @@ async def import_packs(
                 errors.append(RowError(row, f"slug {spec.slug!r} belongs to another pack"))
         if errors:
             raise ImportRejected(errors)
+        changed: list[str] = []
         for _row, spec in specs:
             outcome = await _write_pack(catalog, packs, spec, now)
             setattr(report, outcome, getattr(report, outcome) + 1)
@@ -72,9 +76,10 @@ async def import_packs(
             raise ImportRejected(
                 [RowError(row, problems[s.id]) for row, s in specs if s.id in problems]
             )
+        await refresh_evs(conn, changed, runtime.clock())
+
+    await unit.write(work, attempts=1)  # one attempt: the report counts as it writes
     await runtime.db.refresh_planner_statistics(*CATALOG_TABLES)
-    for pack_id in changed:
-        await refresh_ev(runtime, pack_id)
     forget_listings(runtime)
     return report
 
@@ -100,15 +105,13 @@ async def _write_pack(
     return "updated"
 
 
-async def get_pack_record(runtime: Runtime, pack_id: str) -> dict[str, Any]:
-    async with runtime.db.read() as conn:
-        packs = PackRepository(conn)
-        pack = await packs.get(pack_id)
-        if pack is None:
-            raise CatalogNotFound("Pack not found")
-        record = pack_record(pack, await packs.tiers(pack_id))
+async def _pack_record(conn: Conn, pack_id: str) -> dict[str, Any]:
+    packs = PackRepository(conn)
+    pack = await packs.get(pack_id)
+    if pack is None:
+        raise CatalogNotFound("Pack not found")
     return {
-        **record,
+        **pack_record(pack, await packs.tiers(pack_id)),
         "ev": cents_to_number(pack["ev_cents"]),
         "min_ev": cents_to_number(pack["min_ev_cents"]),
         "max_ev": cents_to_number(pack["max_ev_cents"]),
@@ -116,39 +119,53 @@ async def get_pack_record(runtime: Runtime, pack_id: str) -> dict[str, Any]:
     }
 
 
-async def change_pack(runtime: Runtime, pack_id: str, changes: dict[str, Any]) -> ImportReport:
+async def get_pack_record(runtime: Runtime, unit: Unit, pack_id: str) -> dict[str, Any]:
+    async def work(conn: Conn) -> dict[str, Any]:
+        return await _pack_record(conn, pack_id)
+
+    return await unit.read(work)
+
+
+async def change_pack(
+    runtime: Runtime, unit: Unit, pack_id: str, changes: dict[str, Any]
+) -> ImportReport:
     """Applies some fields of a pack (the rest kept), with the importer's validation."""
     unknown = sorted(set(changes) - PACK_FIELDS)
     if unknown:
         raise ImportRejected([RowError(1, f"unknown field(s) {', '.join(map(repr, unknown))}")])
     if changes.get("id", pack_id) != pack_id:
         raise ImportRejected([RowError(1, "id cannot change")])
-    current = await get_pack_record(runtime, pack_id)
+    current = await get_pack_record(runtime, unit, pack_id)
     merged = {key: current[key] for key in PACK_FIELDS} | changes
-    return await import_packs(runtime, [(1, merged)])
+    return await import_packs(runtime, unit, [(1, merged)])
 
 
-async def set_tiers(runtime: Runtime, pack_id: str, tiers: Any) -> ImportReport:
+async def set_tiers(runtime: Runtime, unit: Unit, pack_id: str, tiers: Any) -> ImportReport:
     try:
         parse_tiers(tiers)
     except f.FieldError as exc:
         raise ImportRejected([RowError(1, str(exc))]) from exc
-    return await change_pack(runtime, pack_id, {"tiers": tiers})
+    return await change_pack(runtime, unit, pack_id, {"tiers": tiers})
 
 
-async def set_enabled(runtime: Runtime, pack_id: str, enable: bool) -> None:
+async def set_enabled(runtime: Runtime, unit: Unit, pack_id: str, enable: bool) -> None:
     """Enables or disables a pack; enabling passes the solvency guard first."""
-    async with runtime.db.write() as conn:
+
+    async def work(conn: Conn) -> None:
         catalog = CatalogRepository(conn)
         if not await catalog.set_enable(pack_id, enable):
             raise CatalogNotFound("Pack not found")
         problems = await solvency_problems(conn, [pack_id]) if enable else {}
         if problems:
             raise SolvencyRefused(problems[pack_id])
+
+    await unit.write(work, attempts=1)
     forget_listings(runtime)
 
 
-async def list_pack_records(runtime: Runtime) -> list[dict[str, Any]]:
-    async with runtime.db.read() as conn:
-        pack_ids = [p["id"] for p in await PackRepository(conn).list_packs()]
-    return [await get_pack_record(runtime, pack_id) for pack_id in pack_ids]
+async def list_pack_records(runtime: Runtime, unit: Unit) -> list[dict[str, Any]]:
+    async def work(conn: Conn) -> list[dict[str, Any]]:
+        packs = await PackRepository(conn).list_packs()
+        return [await _pack_record(conn, pack["id"]) for pack in packs]
+
+    return await unit.read(work)

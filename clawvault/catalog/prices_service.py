@@ -10,6 +10,8 @@ from clawvault.catalog.errors import ImportRejected, RowError
 from clawvault.catalog.prices import PRICE_FIELDS, parse_price
 from clawvault.catalog.records import Record, as_object
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
+from clawvault.db.unit import Unit
 from clawvault.pricing.domain import PriceQuote
 from clawvault.pricing.repository import PriceRepository
 
@@ -32,6 +34,7 @@ def parse_prices(
 
 async def validate_prices(
     runtime: Runtime,
+    unit: Unit,
     records: Iterable[Record],
     default_source: str,
     progress: Progress | None = None,
@@ -39,8 +42,9 @@ async def validate_prices(
     """Every price of the file, or ImportRejected listing every bad row."""
     progress = progress or NoProgress()
     quotes, errors = parse_prices(records, default_source, runtime.clock())
-    seen: dict[tuple[str, str, datetime], int] = {}
-    async with runtime.db.read() as conn:
+
+    async def work(conn: Conn) -> None:
+        seen: dict[tuple[str, str, datetime], int] = {}
         prices = PriceRepository(conn)
         for start in range(0, len(quotes), BATCH):
             batch = quotes[start : start + BATCH]
@@ -55,6 +59,8 @@ async def validate_prices(
                     )
                 seen.setdefault(key, row)
             progress.advance(len(batch))
+
+    await unit.read(work)
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.row))
     return [quote for _row, quote in quotes]

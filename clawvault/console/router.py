@@ -20,7 +20,8 @@ from clawvault.console.domain import page_number
 from clawvault.console.views import PREFIX, flash, render, static_files
 from clawvault.console.views import ConsoleRoute as Route
 from clawvault.core.errors import ApiError
-from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.runtime import Runtime, get_runtime, get_unit
+from clawvault.db.unit import Unit
 from clawvault.partners.auth import forget_cached_keys
 
 router = APIRouter(route_class=Route, include_in_schema=False)
@@ -92,16 +93,22 @@ async def signout(_form: Form = Depends(require_form)) -> Response:
 
 @router.get("/packs")
 async def packs_page(
-    request: Request, _s: Session = Depends(require_session), rt: Runtime = Depends(get_runtime)
+    request: Request,
+    _s: Session = Depends(require_session),
+    rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    return render(request, "packs.html", packs=await service.packs(rt))
+    return render(request, "packs.html", packs=await service.packs(rt, unit))
 
 
 @router.get("/packs/list")
 async def packs_list(
-    request: Request, _s: Session = Depends(require_session), rt: Runtime = Depends(get_runtime)
+    request: Request,
+    _s: Session = Depends(require_session),
+    rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    return render(request, "_packs.html", packs=await service.packs(rt))
+    return render(request, "_packs.html", packs=await service.packs(rt, unit))
 
 
 @router.get("/packs/{pack_id}")
@@ -110,8 +117,9 @@ async def pack_page(
     pack_id: str,
     _s: Session = Depends(require_session),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    return render(request, "pack.html", **await service.pack(rt, pack_id))
+    return render(request, "pack.html", **await service.pack(rt, unit, pack_id))
 
 
 @router.post("/packs/{pack_id}/{action}")
@@ -121,13 +129,14 @@ async def switch_pack(
     action: str,
     form: Form = Depends(require_form),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
     if action not in ("enable", "disable"):
         return render(request, "error.html", 404, message="Not found")
-    pack = await service.set_pack_enabled(rt, pack_id, action == "enable")
+    pack = await service.set_pack_enabled(rt, unit, pack_id, action == "enable")
     message = flash(request, f"{pack['name']} is {action}d", oob=True)
     if form.get("view") == "list":
-        return render(request, "_packs.html", packs=await service.packs(rt), extra=message)
+        return render(request, "_packs.html", packs=await service.packs(rt, unit), extra=message)
     return render(request, "_pack_head.html", pack=pack, extra=message)
 
 
@@ -136,18 +145,24 @@ async def switch_pack(
 
 @router.get("/vault")
 async def vault_page(
-    request: Request, _s: Session = Depends(require_session), rt: Runtime = Depends(get_runtime)
+    request: Request,
+    _s: Session = Depends(require_session),
+    rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
     params = dict(request.query_params)
-    return render(request, "vault.html", **await service.search_cards(rt, params))
+    return render(request, "vault.html", **await service.search_cards(rt, unit, params))
 
 
 @router.get("/vault/results")
 async def vault_results(
-    request: Request, _s: Session = Depends(require_session), rt: Runtime = Depends(get_runtime)
+    request: Request,
+    _s: Session = Depends(require_session),
+    rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
     params = dict(request.query_params)
-    response = render(request, "_cards.html", **await service.search_cards(rt, params))
+    response = render(request, "_cards.html", **await service.search_cards(rt, unit, params))
     response.headers["HX-Push-Url"] = f"{PREFIX}/vault?{request.url.query}"  # a reload works
     return response
 
@@ -158,8 +173,9 @@ async def card_page(
     card_id: str,
     _s: Session = Depends(require_session),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    return render(request, "card.html", **await service.card(rt, card_id))
+    return render(request, "card.html", **await service.card(rt, unit, card_id))
 
 
 @router.post("/cards/{card_id:path}/retire")
@@ -168,10 +184,13 @@ async def retire_card(
     card_id: str,
     _form: Form = Depends(require_form),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    await service.retire_card(rt, card_id)
+    await service.retire_card(rt, unit, card_id)
     message = flash(request, "Card retired: it is out of its pool for good", oob=True)
-    return render(request, "_card_place.html", **await service.card(rt, card_id), extra=message)
+    return render(
+        request, "_card_place.html", **await service.card(rt, unit, card_id), extra=message
+    )
 
 
 # Orders
@@ -184,8 +203,9 @@ async def orders_page(
     page: str | None = None,
     _s: Session = Depends(require_session),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    board = await service.board(rt, status or None, page_number(page))
+    board = await service.board(rt, unit, status or None, page_number(page))
     return render(request, "orders.html", **board)
 
 
@@ -196,8 +216,9 @@ async def orders_board(
     page: str | None = None,
     _s: Session = Depends(require_session),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    board = await service.board(rt, status or None, page_number(page))
+    board = await service.board(rt, unit, status or None, page_number(page))
     return render(request, "_board.html", **board)
 
 
@@ -207,8 +228,9 @@ async def order_page(
     order_id: str,
     _s: Session = Depends(require_session),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    return render(request, "order.html", **await service.order(rt, order_id))
+    return render(request, "order.html", **await service.order(rt, unit, order_id))
 
 
 @router.post("/orders/{order_id}/{action}")
@@ -218,18 +240,21 @@ async def order_action(
     action: str,
     form: Form = Depends(require_form),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
     if action == "advance":
-        await service.advance_order(rt, order_id, form)
+        await service.advance_order(rt, unit, order_id, form)
     elif action == "tracking":
-        await service.attach_tracking(rt, order_id, form)
+        await service.attach_tracking(rt, unit, order_id, form)
     else:
         return render(request, "error.html", 404, message="Not found")
     if form.get("view") == "board":
-        board = await service.board(rt, form.get("status") or None, page_number(form.get("page")))
+        board = await service.board(
+            rt, unit, form.get("status") or None, page_number(form.get("page"))
+        )
         message = flash(request, f"Order {order_id} moved", oob=True)
         return render(request, "_board.html", **board, extra=message)
-    shown = await service.order(rt, order_id)
+    shown = await service.order(rt, unit, order_id)
     message = flash(request, f"Order is {shown['order']['status']}", oob=True)
     return render(request, "_order.html", **shown, extra=message)
 
@@ -239,18 +264,26 @@ async def order_action(
 
 @router.get("/partners")
 async def partners_page(
-    request: Request, _s: Session = Depends(require_session), rt: Runtime = Depends(get_runtime)
+    request: Request,
+    _s: Session = Depends(require_session),
+    rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    return render(request, "partners.html", partners=await service.partners(rt))
+    return render(request, "partners.html", partners=await service.partners(rt, unit))
 
 
 @router.post("/partners")
 async def create_partner(
-    request: Request, form: Form = Depends(require_form), rt: Runtime = Depends(get_runtime)
+    request: Request,
+    form: Form = Depends(require_form),
+    rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    await service.create_partner(rt, form.get("name", ""))
+    await service.create_partner(rt, unit, form.get("name", ""))
     message = flash(request, "Partner created", oob=True)
-    return render(request, "_partners.html", partners=await service.partners(rt), extra=message)
+    return render(
+        request, "_partners.html", partners=await service.partners(rt, unit), extra=message
+    )
 
 
 @router.get("/partners/{name}")
@@ -259,8 +292,9 @@ async def partner_page(
     name: str,
     _s: Session = Depends(require_session),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    return render(request, "partner.html", **await service.partner(rt, name))
+    return render(request, "partner.html", **await service.partner(rt, unit, name))
 
 
 @router.post("/partners/{name}/keys")
@@ -269,9 +303,10 @@ async def create_key(
     name: str,
     form: Form = Depends(require_form),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    created = await service.create_key(rt, name, form)
-    shown = await service.partner(rt, name)
+    created = await service.create_key(rt, unit, name, form)
+    shown = await service.partner(rt, unit, name)
     return render(request, "_keys.html", **shown, new_key=created)
 
 
@@ -282,11 +317,12 @@ async def revoke_key(
     key_id: str,
     _form: Form = Depends(require_form),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    await service.revoke_key(rt, key_id)
+    await service.revoke_key(rt, unit, key_id)
     forget_cached_keys(request.app)
     message = flash(request, f"Key {key_id} revoked", oob=True)
-    return render(request, "_keys.html", **await service.partner(rt, name), extra=message)
+    return render(request, "_keys.html", **await service.partner(rt, unit, name), extra=message)
 
 
 @router.post("/partners/{name}/webhooks")
@@ -295,9 +331,10 @@ async def create_endpoint(
     name: str,
     form: Form = Depends(require_form),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    created = await service.create_endpoint(rt, name, form)
-    shown = await service.partner(rt, name)
+    created = await service.create_endpoint(rt, unit, name, form)
+    shown = await service.partner(rt, unit, name)
     return render(request, "_endpoints.html", **shown, new_endpoint=created)
 
 
@@ -308,7 +345,10 @@ async def delete_endpoint(
     endpoint_id: str,
     _form: Form = Depends(require_form),
     rt: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    await service.delete_endpoint(rt, name, endpoint_id)
+    await service.delete_endpoint(rt, unit, name, endpoint_id)
     message = flash(request, "Webhook endpoint deleted", oob=True)
-    return render(request, "_endpoints.html", **await service.partner(rt, name), extra=message)
+    return render(
+        request, "_endpoints.html", **await service.partner(rt, unit, name), extra=message
+    )

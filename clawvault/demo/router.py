@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
-from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.runtime import Runtime, get_runtime, get_unit
+from clawvault.db.unit import Unit
 from clawvault.demo import images, service
 from clawvault.demo.service import DEMO_PREFIX
 
@@ -20,13 +21,17 @@ def svg(body: str) -> Response:
 
 
 @router.get("/cards/{card_id}/front.svg")
-async def card_front(card_id: str, runtime: Runtime = Depends(get_runtime)) -> Response:
-    return svg(await service.card_picture(runtime, card_id, "front"))
+async def card_front(
+    card_id: str, runtime: Runtime = Depends(get_runtime), unit: Unit = Depends(get_unit)
+) -> Response:
+    return svg(await service.card_picture(runtime, unit, card_id, "front"))
 
 
 @router.get("/cards/{card_id}/back.svg")
-async def card_back(card_id: str, runtime: Runtime = Depends(get_runtime)) -> Response:
-    return svg(await service.card_picture(runtime, card_id, "back"))
+async def card_back(
+    card_id: str, runtime: Runtime = Depends(get_runtime), unit: Unit = Depends(get_unit)
+) -> Response:
+    return svg(await service.card_picture(runtime, unit, card_id, "back"))
 
 
 @router.get("/claws/{slug}.svg")

@@ -7,10 +7,11 @@ from starlette.responses import Response
 from clawvault.core.http import JsonResponse
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.core.validators import path_key
+from clawvault.db.unit import Unit
 from clawvault.packs import docs, service
 from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.partners.auth import Caller, get_caller
-from clawvault.variants import variant
+from clawvault.variants import caller_unit, variant
 
 router = APIRouter()
 
@@ -32,6 +33,6 @@ async def available_fast(runtime: Runtime, caller: Caller, _: str, query: QueryP
 
 @router.get("/vm/chase/{slug}", responses=docs.CHASE)
 async def chase(
-    slug: str, _caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+    slug: str, unit: Unit = Depends(caller_unit), runtime: Runtime = Depends(get_runtime)
 ) -> Response:
-    return JsonResponse(await service.chase(runtime, path_key(slug, PackNotFoundByPath)))
+    return JsonResponse(await service.chase(runtime, unit, path_key(slug, PackNotFoundByPath)))

@@ -6,19 +6,21 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from sqlalchemy import RowMapping
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.conn import Conn
 from clawvault.db.engine import Database
+from clawvault.db.unit import Unit
 from clawvault.jobs.repository import JobRepository
 from clawvault.jobs.service import run_if_due
-from clawvault.packs.domain import ev_band, ev_band_moves_at, expected_value_cents
+from clawvault.packs.domain import Tier, ev_band, ev_band_moves_at, expected_value_cents
 from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.packs.presenters import chase_json, pack_json
 from clawvault.packs.repository import PackRepository, StockMarks
@@ -129,12 +131,15 @@ def _retrieve_failure(task: asyncio.Task[bytes]) -> None:
 
 
 async def _list_available(runtime: Runtime, platform: str, rule: StockRule) -> list[dict[str, Any]]:
-    async with runtime.db.read() as conn:
+    async def work(conn: Conn) -> tuple[Sequence[RowMapping], dict[str, list[Tier]], set[str]]:
         repo = PackRepository(conn)
         packs = await repo.list_packs(platform)
         ids = [p["id"] for p in packs]
-        tiers = await repo.tiers_by_pack(ids)
-        short = await rule.short(conn, ids)
+        return packs, await repo.tiers_by_pack(ids), await rule.short(conn, ids)
+
+    # A listing serves every request that finds its copy and may outlive the one that began
+    # it: it reads on a unit of its own.
+    packs, tiers, short = await Unit(runtime.db).read(work)
     return [
         pack_json(
             p, tiers.get(p["id"], []), in_stock=p["id"] not in short and bool(tiers.get(p["id"]))
@@ -143,49 +148,102 @@ async def _list_available(runtime: Runtime, platform: str, rule: StockRule) -> l
     ]
 
 
-async def chase(runtime: Runtime, slug: str) -> list[dict[str, Any]]:
-    async with runtime.db.read() as conn:
+async def chase(runtime: Runtime, unit: Unit, slug: str) -> list[dict[str, Any]]:
+    async def work(conn: Conn) -> Sequence[RowMapping]:
         repo = PackRepository(conn)
         pack = await repo.get_by_slug_or_id(slug)
         if pack is None:
             raise PackNotFoundByPath()
-        cards = await repo.chase_cards(pack["id"], runtime.settings.chase_count)
-    return [chase_json(c) for c in cards]
+        return await repo.chase_cards(pack["id"], runtime.settings.chase_count)
+
+    return [chase_json(c) for c in await unit.read_catalog(work)]
 
 
-async def refresh_ev(runtime: Runtime, pack_id: str) -> bool:
+@dataclass
+class _PackEv:
+    """A pack's EV and 24-hour band as its tiers, stock and EV history give them now."""
+
+    pack_id: str
+    ev: int
+    low: int
+    high: int
+    stored: tuple[int, int, int]  # the EV and band the pack has
+    history: list[tuple[datetime, int]]
+
+    @property
+    def moved(self) -> bool:
+        return (self.ev, self.low, self.high) != self.stored
+
+    async def store(self, conn: Conn, now: datetime) -> bool:
+        """Writes it when it moved, conditionally (so every process can run it at once); True
+        when the EV changed."""
+        if not self.moved:
+            return False
+        changed = await PackRepository(conn).set_ev(self.pack_id, self.ev, self.low, self.high, now)
+        if changed:
+            self.history.append((now, self.ev))
+        return changed
+
+
+async def _pack_ev(conn: Conn, pack_id: str, now: datetime) -> _PackEv | None:
+    repo = PackRepository(conn)
+    pack = await repo.get(pack_id)
+    if pack is None:
+        return None
+    ev = expected_value_cents(await repo.tiers(pack_id), await repo.tier_stock(pack_id))
+    history = await repo.ev_history(pack_id, now - EV_WINDOW)
+    low, high = ev_band(history, ev, now, EV_WINDOW)
+    stored = (pack["ev_cents"], pack["min_ev_cents"], pack["max_ev_cents"])
+    return _PackEv(pack_id, ev, low, high, stored, history)
+
+
+async def refresh_evs(conn: Conn, pack_ids: Iterable[str], now: datetime) -> int:
+    """Recomputes the EV and band of each pack in `conn`'s write transaction, so a catalog or
+    price change commits them with itself; returns how many EVs changed."""
+    changed = 0
+    for pack_id in sorted(set(pack_ids)):  # one order of pack rows for every writer
+        computed = await _pack_ev(conn, pack_id, now)
+        if computed is not None:
+            changed += await computed.store(conn, now)
+    return changed
+
+
+async def refresh_ev(runtime: Runtime, unit: Unit, pack_id: str) -> bool:
     """Recomputes one pack's EV and its 24-hour band; True when the EV changed. Computed in a
     read transaction; written only when something moved, conditionally, so every process can
     run it at once."""
-    return (await _refresh_pack_ev(runtime, pack_id))[0]
+    return (await _refresh_pack_ev(runtime, unit, pack_id))[0]
 
 
-async def _refresh_pack_ev(runtime: Runtime, pack_id: str) -> tuple[bool, datetime | None]:
+async def _refresh_pack_ev(
+    runtime: Runtime, unit: Unit, pack_id: str
+) -> tuple[bool, datetime | None]:
     """refresh_ev, and when the band it wrote can next move with no new EV."""
     now = runtime.clock()
-    async with runtime.db.read() as conn:
-        repo = PackRepository(conn)
-        pack = await repo.get(pack_id)
-        if pack is None:
-            return False, None
-        ev = expected_value_cents(await repo.tiers(pack_id), await repo.tier_stock(pack_id))
-        history = await repo.ev_history(pack_id, now - EV_WINDOW)
-    low, high = ev_band(history, ev, now, EV_WINDOW)
-    changed = False
-    if (ev, low, high) != (pack["ev_cents"], pack["min_ev_cents"], pack["max_ev_cents"]):
-        async with runtime.db.write() as conn:
-            changed = await PackRepository(conn).set_ev(pack_id, ev, low, high, now)
-    if changed:
-        history.append((now, ev))
-    return changed, ev_band_moves_at(history, now, EV_WINDOW)
+
+    async def read(conn: Conn) -> _PackEv | None:
+        return await _pack_ev(conn, pack_id, now)
+
+    computed = await unit.read(read)
+    if computed is None:
+        return False, None
+
+    async def write(conn: Conn) -> bool:
+        return await computed.store(conn, now)
+
+    changed = await unit.write(write, attempts=1) if computed.moved else False
+    return changed, ev_band_moves_at(computed.history, now, EV_WINDOW)
+
+
+async def _pack_ids(conn: Conn) -> list[str]:
+    return [p["id"] for p in await PackRepository(conn).list_packs()]
 
 
 async def refresh_all_ev(runtime: Runtime) -> int:
-    async with runtime.db.read() as conn:
-        pack_ids = [p["id"] for p in await PackRepository(conn).list_packs()]
+    """Every pack's refresh_ev, each on a unit of its own (a job's batch)."""
     changed = 0
-    for pack_id in pack_ids:
-        changed += await refresh_ev(runtime, pack_id)
+    for pack_id in await Unit(runtime.db).read(_pack_ids):
+        changed += await refresh_ev(runtime, Unit(runtime.db), pack_id)
     return changed
 
 
@@ -214,22 +272,26 @@ async def refresh_moved_ev(runtime: Runtime, watch: EvWatch) -> int:
     whose band is due to move (every pack on the first pass and every EV_FULL_PASS_SECONDS).
     Returns how many EVs changed."""
     now, started = runtime.clock(), _monotonic()
-    async with runtime.db.read() as conn:
+
+    async def read(conn: Conn) -> tuple[list[str], StockMarks, bool, set[str]]:
         repo = PackRepository(conn)
-        pack_ids = [p["id"] for p in await repo.list_packs()]
+        pack_ids = await _pack_ids(conn)
         marks = await repo.stock_marks()
         full_pass = not watch.marks or started >= watch.full_pass_at
         if full_pass:
-            due = set(pack_ids)
-        else:
-            # PostgreSQL hands out ids before commit, so a row may show up after a higher id
-            # did: look back one pass further there.
-            since = watch.marks[0] if runtime.db.is_postgres else watch.marks[-1]
-            due = await repo.packs_with_stock_moves_since(since) if since != marks else set()
+            return pack_ids, marks, full_pass, set(pack_ids)
+        # PostgreSQL hands out ids before commit, so a row may show up after a higher id did:
+        # look back one pass further there.
+        since = watch.marks[0] if runtime.db.is_postgres else watch.marks[-1]
+        due = await repo.packs_with_stock_moves_since(since) if since != marks else set()
+        return pack_ids, marks, full_pass, due
+
+    # A unit for the pass's read, and one for each pack's refresh.
+    pack_ids, marks, full_pass, due = await Unit(runtime.db).read(read)
     due |= {pack_id for pack_id, at in watch.band_moves.items() if at < now}
     changed = 0
     for pack_id in (p for p in pack_ids if p in due):
-        moved, band_moves = await _refresh_pack_ev(runtime, pack_id)
+        moved, band_moves = await _refresh_pack_ev(runtime, Unit(runtime.db), pack_id)
         changed += moved
         if band_moves is None:
             watch.band_moves.pop(pack_id, None)
@@ -264,8 +326,11 @@ async def keep_ev_fresh(runtime: Runtime) -> None:
         changed = await refresh_moved_ev(rt, watch)
         pause = (time.monotonic() - started) * 10
         if pause > interval:  # the next turn, whichever process takes it, waits as long
-            async with rt.db.write() as conn:
+
+            async def postpone(conn: Conn) -> None:
                 await JobRepository(conn).postpone(EV_JOB, rt.clock() + timedelta(seconds=pause))
+
+            await Unit(rt.db).write(postpone, attempts=1)
         return changed
 
     while True:

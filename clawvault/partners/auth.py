@@ -9,7 +9,9 @@ from fastapi import FastAPI, Request
 
 from clawvault.core.errors import InvalidApiKey
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
 from clawvault.db.models import Environment
+from clawvault.db.unit import Unit
 from clawvault.partners.domain import environment_of_key, hash_api_key
 from clawvault.partners.repository import KeyOwner, PartnerRepository
 
@@ -62,8 +64,12 @@ async def find_caller(key_cache: KeyCache, runtime: Runtime, key: str, path: str
     key_hash = hash_api_key(key)
     found, owner = key_cache.get(key_hash)
     if not found:
-        async with runtime.db.read() as conn:
-            owner = await PartnerRepository(conn).find_key_owner(key_hash)
+
+        async def read(conn: Conn) -> KeyOwner | None:
+            return await PartnerRepository(conn).find_key_owner(key_hash)
+
+        # The request's unit does not exist yet: its store depends on the caller.
+        owner = await Unit(runtime.db).read(read)
         key_cache.put(key_hash, owner)
     if owner is None or owner.environment != environment:
         return None

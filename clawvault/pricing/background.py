@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.unit import Unit
 from clawvault.jobs.service import Work, run_if_due, run_periodically
 from clawvault.pricing.adapters.base import PriceSource
 from clawvault.pricing.adapters.http_feed import HttpFeedSource
@@ -36,7 +37,7 @@ def market_source(settings: Settings) -> SimulatedMarket:
 
 def _work(source: PriceSource) -> Work:
     async def work(runtime: Runtime, turn: int) -> None:
-        await refresh_from(runtime, source, turn)
+        await refresh_from(runtime, Unit(runtime.db), source, turn)  # a unit per run
 
     return work
 

@@ -9,12 +9,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import RowMapping
+
 from clawvault.catalog.common import BATCH, NoProgress, Progress, solvency_problems
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
 from clawvault.db.conn import Conn
-from clawvault.packs.service import forget_listings, refresh_ev
+from clawvault.db.unit import Unit
+from clawvault.packs.service import forget_listings, refresh_evs
 from clawvault.pricing.adapters.base import PriceSource
 from clawvault.pricing.domain import PriceQuote, is_stale, max_price_age
 from clawvault.pricing.repository import PriceRepository
@@ -44,18 +47,19 @@ class PriceReport:
 
 async def apply_quotes(
     runtime: Runtime,
+    unit: Unit,
     quotes: Sequence[PriceQuote],
     source: str,
     progress: Progress | None = None,
 ) -> PriceReport:
-    """Stores every quote in the price history and makes the newest one per card its
-    current FMV (in one transaction), then refreshes the EV of every pack it touched."""
+    """Stores every quote in the price history, makes the newest one per card its current FMV
+    and refreshes the EV of every pack it touched, in one transaction."""
     progress = progress or NoProgress()
     progress.start("applying prices", len(quotes))
     report = PriceReport(source, received=len(quotes))
     now = runtime.clock()
 
-    async def write(conn: Conn) -> tuple[int, int, set[str]]:
+    async def write(conn: Conn) -> tuple[int, int, int, dict[str, str]]:
         repo = PriceRepository(conn)
         applied, unknown = 0, 0
         packs: set[str] = set()
@@ -71,40 +75,47 @@ async def apply_quotes(
             # card order: concurrent writers of many cards lock them in one order
             await repo.set_current(sorted(known, key=lambda q: (q.card_id, q.as_of)), now)
             progress.advance(len(batch))
-        return applied, unknown, packs
+        refreshed = await refresh_evs(conn, packs, runtime.clock())
+        return applied, unknown, refreshed, await solvency_problems(conn, packs)
 
     # retried from the start if PostgreSQL picks it as a deadlock victim (a pull holds a card)
-    report.applied, report.unknown_cards, packs = await runtime.db.transaction(write)
+    report.applied, report.unknown_cards, report.packs_refreshed, problems = await unit.write(write)
     forget_listings(runtime)
-    for pack_id in sorted(packs):
-        report.packs_refreshed += await refresh_ev(runtime, pack_id)
-    if packs:
-        async with runtime.db.read() as conn:
-            problems = await solvency_problems(conn, packs)
-        for problem in problems.values():
-            report.warnings.append(problem.replace("cannot be enabled:", "is enabled but"))
-            log.warning("solvency: %s", problem)
+    for problem in problems.values():
+        report.warnings.append(problem.replace("cannot be enabled:", "is enabled but"))
+        log.warning("solvency: %s", problem)
     return report
 
 
 async def refresh_from(
-    runtime: Runtime, source: PriceSource, turn: int = 0, progress: Progress | None = None
+    runtime: Runtime,
+    unit: Unit,
+    source: PriceSource,
+    turn: int = 0,
+    progress: Progress | None = None,
 ) -> PriceReport:
-    fetched = await source.fetch(runtime, turn)
-    report = await apply_quotes(runtime, fetched.quotes, source.name, progress)
+    fetched = await source.fetch(runtime, unit, turn)
+    report = await apply_quotes(runtime, unit, fetched.quotes, source.name, progress)
     report.rejected = [str(error) for error in fetched.rejected]
     if fetched.rejected:
         log.warning("%s: %d price entries skipped", source.name, len(fetched.rejected))
     return report
 
 
-async def price_history(runtime: Runtime, card_id: str, limit: int) -> dict[str, Any] | None:
-    async with runtime.db.read() as conn:
+async def price_history(
+    runtime: Runtime, unit: Unit, card_id: str, limit: int
+) -> dict[str, Any] | None:
+    async def read(conn: Conn) -> tuple[RowMapping, Sequence[RowMapping]] | None:
         repo = PriceRepository(conn)
         card = await repo.current(card_id)
         if card is None:
             return None
-        history = await repo.history(card_id, limit)
+        return card, await repo.history(card_id, limit)
+
+    found = await unit.read(read)
+    if found is None:
+        return None
+    card, history = found
     return {
         "card_id": card_id,
         "fmv": cents_to_number(card["fmv_cents"]),
@@ -127,13 +138,17 @@ def is_card_stale(runtime: Runtime, as_of: datetime) -> bool:
     return is_stale(as_of, runtime.clock(), max_price_age(runtime.settings.price_max_age_hours))
 
 
-async def stale_prices(runtime: Runtime, limit: int) -> dict[str, Any]:
+async def stale_prices(runtime: Runtime, unit: Unit, limit: int) -> dict[str, Any]:
     """Cards in pools or inventories whose price is too old to settle a sellback."""
     max_age = max_price_age(runtime.settings.price_max_age_hours)
     if max_age is None:
         return {"max_age_hours": None, "cards": []}
-    async with runtime.db.read() as conn:
-        rows = await PriceRepository(conn).stale(runtime.clock() - max_age, limit)
+    before = runtime.clock() - max_age
+
+    async def read(conn: Conn) -> Sequence[RowMapping]:
+        return await PriceRepository(conn).stale(before, limit)
+
+    rows = await unit.read(read)
     return {
         "max_age_hours": runtime.settings.price_max_age_hours,
         "cards": [

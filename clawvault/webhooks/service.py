@@ -11,6 +11,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db.conn import Conn
 from clawvault.db.models import Environment, WebhookDeliveryStatus
+from clawvault.db.unit import Unit
 from clawvault.partners import service as partners
 from clawvault.partners.auth import Caller
 from clawvault.webhooks.domain import (
@@ -241,7 +242,7 @@ async def create_endpoint_for(
     events: Any,
 ) -> dict[str, Any]:
     """The operator's registration of an endpoint for a partner (CLI, admin API)."""
-    partner_id = await partners.partner_id(runtime.db, partner_name)
+    partner_id = await partners.partner_id(Unit(runtime.db), partner_name)
     body: dict[str, Any] = {"url": url, "events": events or None}
     created = await create_endpoint(runtime, partner_id, environment, body)
     return {**created, "environment": environment.value}
@@ -249,7 +250,7 @@ async def create_endpoint_for(
 
 async def list_endpoints_for(runtime: Runtime, partner_name: str) -> dict[str, Any]:
     """Both environments' endpoints of a partner, for the operator."""
-    partner_id = await partners.partner_id(runtime.db, partner_name)
+    partner_id = await partners.partner_id(Unit(runtime.db), partner_name)
     out = []
     async with runtime.db.read() as conn:
         repo = WebhookRepository(conn)
@@ -262,7 +263,7 @@ async def list_endpoints_for(runtime: Runtime, partner_name: str) -> dict[str, A
 async def delete_endpoint_for(
     runtime: Runtime, partner_name: str, endpoint_id: str
 ) -> dict[str, Any]:
-    partner_id = await partners.partner_id(runtime.db, partner_name)
+    partner_id = await partners.partner_id(Unit(runtime.db), partner_name)
     async with runtime.db.write() as conn:
         repo = WebhookRepository(conn)
         if await repo.endpoint(endpoint_id, partner_id) is None:

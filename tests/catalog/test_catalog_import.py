@@ -18,6 +18,7 @@ from clawvault.catalog.errors import ImportRejected
 from clawvault.catalog.records import FileRecords
 from clawvault.cli import main
 from clawvault.core.timeutil import utcnow
+from clawvault.db.unit import Unit
 from clawvault.settings import Settings, get_settings
 from tests.factories import FakeClock, make_partner, run
 from tests.operator import (
@@ -275,7 +276,10 @@ def test_a_card_held_by_a_user_cannot_move_pack(
     path = tmp_path / "cards.csv"
     path.write_text("\n".join(moved) + "\n")
     with pytest.raises(ImportRejected) as rejected:
-        run(settings, lambda rt: import_cards(rt, FileRecords(path, "cards", CARD_FIELDS)))
+        run(
+            settings,
+            lambda rt: import_cards(rt, Unit(rt.db), FileRecords(path, "cards", CARD_FIELDS)),
+        )
     assert len(rejected.value.errors) == 1
     assert "cannot move to another pack" in rejected.value.errors[0].reason
     assert snapshot(settings) == before

@@ -15,6 +15,7 @@ import httpx
 
 from clawvault.core.runtime import Runtime
 from clawvault.db import migrate
+from clawvault.db.unit import Unit
 from clawvault.demo.service import seed_demo
 from clawvault.settings import Settings
 from tests.console.browser import chromium
@@ -94,7 +95,7 @@ def main() -> None:
     migrate.upgrade(settings.database_url)
 
     async def seed(runtime: Runtime) -> None:
-        await seed_demo(runtime, args.cards, 1)
+        await seed_demo(runtime, Unit(runtime.db), args.cards, 1)
 
     run(settings, seed)
     server.env["CLAWVAULT_PUBLIC_BASE_URL"] = server.url

@@ -18,6 +18,7 @@ from clawvault.core.timeutil import utcnow
 from clawvault.db import lean
 from clawvault.db.dialect import _insert_ignoring_conflicts
 from clawvault.db.models import FairnessSeed, LedgerEntry, User
+from clawvault.db.unit import Unit
 from clawvault.fairness.repository import reserve_nonces_statement
 from clawvault.ledger.repository import ADD_ENTRY
 from clawvault.partners.service import partner_id as find_partner_id
@@ -128,7 +129,7 @@ def test_lean_statements_answer_as_sqlalchemy(
     begun = _begun(monkeypatch)
 
     async def work(runtime: Runtime) -> None:
-        partner_id = await find_partner_id(runtime.db, partner.name)
+        partner_id = await find_partner_id(Unit(runtime.db), partner.name)
         assert partner_id is not None
         pack_params = {
             "pack_id": pack_id,
@@ -200,7 +201,7 @@ def test_lean_writes_are_read_back_as_written(
     taken = _counting(monkeypatch)
 
     async def work(runtime: Runtime) -> None:
-        partner_id = await find_partner_id(runtime.db, partner.name)
+        partner_id = await find_partner_id(Unit(runtime.db), partner.name)
         statement = _insert_ignoring_conflicts(
             User.__table__,  # type: ignore[arg-type]
             runtime.db.backend,
@@ -253,7 +254,7 @@ def test_a_lean_constraint_failure_is_sqlalchemys_error_and_rolls_back_alone(
     postgres = settings.database_url.startswith("postgresql")
 
     async def work(runtime: Runtime) -> None:
-        partner_id = await find_partner_id(runtime.db, partner.name)
+        partner_id = await find_partner_id(Unit(runtime.db), partner.name)
         entry = _entry(partner_id, "same")
         await _inline(runtime, lambda conn: lean.execute(conn, ADD_ENTRY, entry))
         with pytest.raises(IntegrityError) as first:
@@ -300,7 +301,7 @@ def test_a_write_not_asked_inline_runs_through_sqlalchemy(
     taken = _counting(monkeypatch)
 
     async def work(runtime: Runtime) -> None:
-        partner_id = await find_partner_id(runtime.db, partner.name)
+        partner_id = await find_partner_id(Unit(runtime.db), partner.name)
         entry = _entry(partner_id, "plain")
         async with runtime.db.write() as conn:
             await lean.execute(conn, ADD_ENTRY, entry)
@@ -350,7 +351,7 @@ def test_a_lean_statement_that_begins_a_transaction_is_inside_it(
     taken = _counting(monkeypatch)
 
     async def work(runtime: Runtime) -> list[int]:
-        partner_id = await find_partner_id(runtime.db, partner.name)
+        partner_id = await find_partner_id(Unit(runtime.db), partner.name)
 
         async def then_roll_back(conn: AsyncConnection) -> None:
             await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "first"))
@@ -378,7 +379,7 @@ def test_a_lean_statement_in_autocommit_commits_alone(
     begun = _begun(monkeypatch)
 
     async def work(runtime: Runtime) -> list[int]:
-        partner_id = await find_partner_id(runtime.db, partner.name)
+        partner_id = await find_partner_id(Unit(runtime.db), partner.name)
         async with runtime.db.autocommit() as conn:
             assert conn is not None
             await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "alone"))
@@ -406,7 +407,7 @@ def test_a_lean_statement_on_a_connection_not_begun_begins_sqlalchemys_transacti
     begun = _begun(monkeypatch)
 
     async def work(runtime: Runtime) -> list[str]:
-        partner_id = await find_partner_id(runtime.db, partner.name)
+        partner_id = await find_partner_id(Unit(runtime.db), partner.name)
         async with runtime.db.engine.connect() as conn:
             await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "kept"))
             assert conn.in_transaction()

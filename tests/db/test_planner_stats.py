@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from clawvault.buyback.repository import HELD_CARD, HELD_CARD_LOCKED, RETURN_TO_POOL
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import Card, Pack
+from clawvault.db.unit import Unit
 from clawvault.demo.service import seed_demo
 from clawvault.fairness.repository import FairnessRepository
 from clawvault.packs.repository import PackRepository
@@ -25,7 +26,7 @@ def test_right_after_a_seed_a_pull_probes_its_tiers_through_the_pool_index(
     settings: Settings,
 ) -> None:
     async def work(runtime: Runtime) -> str:
-        assert await seed_demo(runtime, cards=6000, seed=3)
+        assert await seed_demo(runtime, Unit(runtime.db), cards=6000, seed=3)
         async with runtime.db.read() as conn:
             pack_id = (await conn.execute(select(Pack.id).limit(1))).scalar_one()
             statement = PACK_FOR_PULL.params(
@@ -49,7 +50,7 @@ def test_a_sellback_finds_its_card_by_key_while_the_statistics_say_none_is_held(
     by an index on status or owner, which would walk every held card."""
 
     async def work(runtime: Runtime) -> list[str]:
-        assert await seed_demo(runtime, cards=6000, seed=3)
+        assert await seed_demo(runtime, Unit(runtime.db), cards=6000, seed=3)
         async with runtime.db.write() as conn:
             await conn.execute(
                 update(Card)
@@ -129,7 +130,7 @@ def test_the_pools_queries_take_the_partial_pool_indexes(settings: Settings) -> 
     query says status = 'available' in its SQL (is_available), not as a bound parameter."""
 
     async def work(runtime: Runtime) -> dict[str, str]:
-        assert await seed_demo(runtime, cards=6000, seed=3)
+        assert await seed_demo(runtime, Unit(runtime.db), cards=6000, seed=3)
         # Most cards out of the pool: an index of the pool's cards is then the cheapest way to
         # them, if the planner can use it (ix_cards_pack holds every card of the pack).
         async with runtime.db.write() as conn:

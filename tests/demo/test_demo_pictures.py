@@ -8,6 +8,7 @@ from xml.etree import ElementTree
 from fastapi.testclient import TestClient
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.unit import Unit
 from clawvault.demo.service import seed_demo
 from clawvault.settings import Settings
 from tests.factories import make_partner, run
@@ -31,7 +32,7 @@ def test_demo_images_load_from_the_server_that_lists_them(
     local = settings.model_copy(update={"public_base_url": "http://clawvault.test:8123/"})
 
     async def seed(runtime: Runtime) -> int | None:
-        return await seed_demo(runtime, 200, 1)
+        return await seed_demo(runtime, Unit(runtime.db), 200, 1)
 
     assert run(local, seed)
     partner = make_partner(settings)

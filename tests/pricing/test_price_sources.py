@@ -13,6 +13,7 @@ import pytest
 from clawvault.catalog.errors import ImportRejected
 from clawvault.core.runtime import Runtime
 from clawvault.db.engine import Database
+from clawvault.db.unit import Unit
 from clawvault.pricing.adapters.file import FilePriceSource
 from clawvault.pricing.adapters.http_feed import HttpFeedSource
 from clawvault.pricing.adapters.simulated import SimulatedMarket
@@ -36,13 +37,13 @@ def test_file_source_applies_prices_with_provenance(
         f"{cheap['id']},4.20,psa-apr,2026-11-27T12:05:00Z\n"
         f"{other['id']},3.10,,\n"
     )
-    report = run(settings, lambda rt: refresh_from(rt, FilePriceSource(path)), clock)
+    report = run(settings, lambda rt: refresh_from(rt, Unit(rt.db), FilePriceSource(path)), clock)
     assert (report.received, report.applied) == (2, 2)
     first = card_row(settings, cheap["id"])
     assert (first["fmv_cents"], first["fmv_source"]) == (420, "psa-apr")
     second = card_row(settings, other["id"])
     assert (second["fmv_cents"], second["fmv_source"]) == (310, "file")  # the default source
-    history = run(settings, lambda rt: price_history(rt, cheap["id"], 10), clock)
+    history = run(settings, lambda rt: price_history(rt, Unit(rt.db), cheap["id"], 10), clock)
     assert history is not None
     assert history["fmv"] == 4.2 and history["as_of"] == "2026-11-27T12:05:00.000Z"
     assert [h["source"] for h in history["history"]] == ["psa-apr"]
@@ -63,7 +64,7 @@ def test_file_source_refuses_a_file_with_a_bad_row(
     path.write_bytes(orjson.dumps(rows))
     before = snapshot(settings)
     with pytest.raises(ImportRejected) as rejected:
-        run(settings, lambda rt: refresh_from(rt, FilePriceSource(path)), clock)
+        run(settings, lambda rt: refresh_from(rt, Unit(rt.db), FilePriceSource(path)), clock)
     assert [e.row for e in rejected.value.errors] == [2, 3, 4]
     assert "not a known card" in rejected.value.errors[0].reason
     assert "at least 0.01" in rejected.value.errors[1].reason
@@ -87,7 +88,7 @@ def test_http_feed_on_loopback_records_and_map(settings: Settings, clock: FakeCl
             ],
         }
         source = HttpFeedSource(feed.url, "records", source="feed")
-        report = run(settings, lambda rt: refresh_from(rt, source), clock)
+        report = run(settings, lambda rt: refresh_from(rt, Unit(rt.db), source), clock)
         assert feed.requests == 1
         assert (report.received, report.applied, report.unknown_cards) == (3, 2, 1)
         assert report.rejected == ["row 4: fmv must be a number, not 'lots'"]
@@ -97,7 +98,7 @@ def test_http_feed_on_loopback_records_and_map(settings: Settings, clock: FakeCl
         clock.advance(minutes=1)
         feed.payload = {a["id"]: 3.5}
         mapped = HttpFeedSource(feed.url, "map", source="map-feed")
-        run(settings, lambda rt: refresh_from(rt, mapped), clock)
+        run(settings, lambda rt: refresh_from(rt, Unit(rt.db), mapped), clock)
         row = card_row(settings, a["id"])
         assert (row["fmv_cents"], row["fmv_source"]) == (350, "map-feed")
 
@@ -152,9 +153,9 @@ def test_simulated_market_is_seeded_and_moves_prices(settings: Settings, clock: 
     pack_id = make_pack(settings, clock=clock, cards_per_tier=20)
     before = {c["id"]: c["fmv_cents"] for c in pack_cards(settings, pack_id)}
     market = SimulatedMarket(seed=42, cards_per_turn=30)
-    first = run(settings, lambda rt: market.fetch(rt, 1), clock)
-    again = run(settings, lambda rt: market.fetch(rt, 1), clock)
-    other_turn = run(settings, lambda rt: market.fetch(rt, 2), clock)
+    first = run(settings, lambda rt: market.fetch(rt, Unit(rt.db), 1), clock)
+    again = run(settings, lambda rt: market.fetch(rt, Unit(rt.db), 1), clock)
+    other_turn = run(settings, lambda rt: market.fetch(rt, Unit(rt.db), 2), clock)
     assert first.quotes == again.quotes  # same seed, same turn, same prices: same moves
     assert first.quotes != other_turn.quotes
     assert len(first.quotes) == 30
@@ -177,9 +178,9 @@ def test_a_market_opened_again_after_a_week_moves_every_stale_price_first(
     clock.advance(hours=settings.price_max_age_hours + 1)
     fresh_id = pack_cards(settings, pack_id)[0]["id"]
     fresh = PriceQuote(fresh_id, 321, "feed", clock.now)
-    run(settings, lambda rt: apply_quotes(rt, [fresh], "feed"), clock)
+    run(settings, lambda rt: apply_quotes(rt, Unit(rt.db), [fresh], "feed"), clock)
     market = SimulatedMarket(seed=42, cards_per_turn=5)
-    moved = run(settings, lambda rt: market.fetch(rt, 1), clock)
+    moved = run(settings, lambda rt: market.fetch(rt, Unit(rt.db), 1), clock)
     stale_ids = {c["id"] for c in pack_cards(settings, pack_id)} - {fresh_id}
     assert stale_ids <= {q.card_id for q in moved.quotes}
     assert len(moved.quotes) == len(stale_ids) + 1  # and a sample of the one fresh card
@@ -196,11 +197,11 @@ def test_a_late_older_price_never_replaces_a_newer_one(
     clock.advance(hours=1)
     newer = PriceQuote(card_id, 777, "feed", clock.now - timedelta(minutes=1))
     older = PriceQuote(card_id, 555, "backfill", clock.now - timedelta(minutes=30))
-    first = run(settings, lambda rt: apply_quotes(rt, [newer], "feed"), clock)
-    late = run(settings, lambda rt: apply_quotes(rt, [older], "backfill"), clock)
+    first = run(settings, lambda rt: apply_quotes(rt, Unit(rt.db), [newer], "feed"), clock)
+    late = run(settings, lambda rt: apply_quotes(rt, Unit(rt.db), [older], "backfill"), clock)
     assert (first.applied, late.applied) == (1, 0)
     row = card_row(settings, card_id)
     assert (row["fmv_cents"], row["fmv_source"]) == (777, "feed")
-    history = run(settings, lambda rt: price_history(rt, card_id, 10), clock)
+    history = run(settings, lambda rt: price_history(rt, Unit(rt.db), card_id, 10), clock)
     assert history is not None
     assert [h["fmv"] for h in history["history"]] == [7.77, 5.55]

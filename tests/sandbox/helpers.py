@@ -9,6 +9,7 @@ from sqlalchemy import select, text, update
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import Base, Card, Environment
+from clawvault.db.unit import Unit
 from clawvault.partners.service import create_key
 from clawvault.sandbox.models import SANDBOX_TABLES
 from clawvault.settings import Settings
@@ -25,7 +26,7 @@ def headers(key: str) -> dict[str, str]:
 
 def new_sandbox_key(settings: Settings, partner_name: str) -> str:
     async def work(runtime: Runtime) -> str:
-        return await create_key(runtime.db, partner_name, Environment.SANDBOX)
+        return await create_key(Unit(runtime.db), partner_name, Environment.SANDBOX)
 
     return run(settings, work)
 

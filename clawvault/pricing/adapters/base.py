@@ -8,6 +8,7 @@ from typing import Protocol
 
 from clawvault.catalog.errors import RowError
 from clawvault.core.runtime import Runtime
+from clawvault.db.unit import Unit
 from clawvault.pricing.domain import PriceQuote
 
 
@@ -21,6 +22,7 @@ class Fetched:
 class PriceSource(Protocol):
     name: str
 
-    async def fetch(self, runtime: Runtime, turn: int) -> Fetched:
-        """The prices this source has now; `turn` numbers scheduled runs (1, 2, ...)."""
+    async def fetch(self, runtime: Runtime, unit: Unit, turn: int) -> Fetched:
+        """The prices this source has now (what it reads of the database, it reads in `unit`);
+        `turn` numbers scheduled runs (1, 2, ...)."""
         ...

@@ -10,6 +10,7 @@ from clawvault.catalog.prices import PRICE_FIELDS
 from clawvault.catalog.prices_service import validate_prices
 from clawvault.catalog.records import FileRecords
 from clawvault.core.runtime import Runtime
+from clawvault.db.unit import Unit
 from clawvault.pricing.adapters.base import Fetched
 
 
@@ -25,7 +26,7 @@ class FilePriceSource:
     def count(self) -> int:
         return self.records.count()
 
-    async def fetch(self, runtime: Runtime, turn: int) -> Fetched:
+    async def fetch(self, runtime: Runtime, unit: Unit, turn: int) -> Fetched:
         return Fetched(
-            await validate_prices(runtime, self.records, self.default_source, self.progress)
+            await validate_prices(runtime, unit, self.records, self.default_source, self.progress)
         )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from clawvault.catalog.errors import RowError
 from clawvault.catalog.prices import parse_price
 from clawvault.core.runtime import Runtime
+from clawvault.db.unit import Unit
 from clawvault.pricing.adapters.base import Fetched
 from clawvault.pricing.domain import PriceQuote
 
@@ -43,7 +44,7 @@ class HttpFeedSource:
         self.timeout = timeout_seconds
         self.transport = transport
 
-    async def fetch(self, runtime: Runtime, turn: int) -> Fetched:
+    async def fetch(self, runtime: Runtime, unit: Unit, turn: int) -> Fetched:
         import httpx  # only where a feed is configured (~10 MiB per worker otherwise)
 
         async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:

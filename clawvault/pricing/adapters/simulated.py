@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
+from clawvault.db.unit import Unit
 from clawvault.packs.domain import Tier
 from clawvault.packs.repository import PackRepository
 from clawvault.pricing.adapters.base import Fetched
@@ -14,7 +16,7 @@ from clawvault.pricing.domain import (
     max_price_age,
     tick_random,
 )
-from clawvault.pricing.repository import PriceRepository
+from clawvault.pricing.repository import PricedCard, PriceRepository
 
 
 class SimulatedMarket:
@@ -30,13 +32,17 @@ class SimulatedMarket:
         self.model = model or MarketModel()
         self.cards_per_turn = cards_per_turn
 
-    async def fetch(self, runtime: Runtime, turn: int) -> Fetched:
+    async def fetch(self, runtime: Runtime, unit: Unit, turn: int) -> Fetched:
         """The same seed, turn and starting prices give the same moves: every stale price, and
         a sample of the others."""
         now = runtime.clock()
-        async with runtime.db.read() as conn:
-            cards = await PriceRepository(conn).priced_cards()
-            tiers = await PackRepository(conn).tiers_by_pack()
+
+        async def read(conn: Conn) -> tuple[list[PricedCard], dict[str, list[Tier]]]:
+            return await PriceRepository(conn).priced_cards(), await PackRepository(
+                conn
+            ).tiers_by_pack()
+
+        cards, tiers = await unit.read(read)
         rng = tick_random(self.seed, turn)
         # A demo database opened again after a week: its stale prices move at the first turn,
         # so a sellback is never refused for a price the market would have moved long ago.

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from clawvault.core.http import JsonResponse
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.core.validators import path_key
+from clawvault.db.unit import Unit
 from clawvault.packs import docs, service
 from clawvault.packs.errors import PackNotFoundByPath
 from clawvault.partners.auth import Caller, get_caller
@@ -25,7 +26,9 @@ async def available(
     return Response(content, media_type=JsonResponse.media_type)
 
 
-async def available_fast(runtime: Runtime, caller: Caller, _: str, query: QueryParams) -> bytes:
+async def available_fast(
+    runtime: Runtime, _unit: Unit, caller: Caller, _: str, query: QueryParams
+) -> bytes:
     """`available` for core.fastpath."""
     return await variant(caller).packs.available_json(runtime, query.get("platform", "mainnet"))
 

@@ -35,6 +35,7 @@ from clawvault.buyback import service as buyback
 from clawvault.core.runtime import Runtime
 from clawvault.db.engine import Database
 from clawvault.db.models import Card, Environment, Pack, Partner
+from clawvault.db.unit import Unit
 from clawvault.partners.auth import Caller
 from clawvault.pulls import service as pulls
 from clawvault.settings import Settings
@@ -90,7 +91,7 @@ async def run(args: argparse.Namespace, runtime: Runtime) -> None:
 
     def sell_with(way: Callable[..., Awaitable[dict[str, Any] | None]]) -> Request:
         async def request(n: int) -> object | None:
-            return await way(runtime, caller, next(to_sell), runtime.clock())
+            return await way(runtime, Unit(runtime.db), caller, next(to_sell), runtime.clock())
 
         return request
 
@@ -116,7 +117,7 @@ async def run(args: argparse.Namespace, runtime: Runtime) -> None:
                 values["partner_id"] = partner_id
                 return values, rates
 
-            return await way(runtime, item_ids, quote_of)
+            return await way(Unit(runtime.db), item_ids, quote_of)
 
         return request
 

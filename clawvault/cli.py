@@ -137,7 +137,9 @@ def orders_advance(order_id: str, target: str, note: str | None) -> None:
     """Move an order forward (through every step between), or cancel/fail it."""
     from clawvault.shipping.service import advance_order
 
-    order: dict[str, Any] = _run(lambda rt: advance_order(rt, order_id, OrderStatus(target), note))
+    order: dict[str, Any] = _run(
+        lambda rt: advance_order(rt, Unit(rt.db), order_id, OrderStatus(target), note)
+    )
     click.echo(f"{order['order_id']} is {order['status']}")
 
 

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import OrderStatus
+from clawvault.db.unit import Unit
 from clawvault.settings import Settings
 from clawvault.shipping.service import advance_order
 from tests.factories import ADDRESS, FakeClock, make_pack, make_partner, run
@@ -24,7 +25,7 @@ def advance(
     clock: FakeClock | None = None,
 ):  # type: ignore[no-untyped-def]
     async def work(runtime: Runtime):  # type: ignore[no-untyped-def]
-        return await advance_order(runtime, order_id, status, note)
+        return await advance_order(runtime, Unit(runtime.db), order_id, status, note)
 
     return run(settings, work, clock)
 

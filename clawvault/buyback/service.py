@@ -19,6 +19,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
 from clawvault.db.conn import Conn
 from clawvault.db.models import CardStatus
+from clawvault.db.unit import Unit
 from clawvault.packs.domain import buyback_cents
 from clawvault.partners.auth import Caller
 from clawvault.pricing.domain import is_stale, max_price_age
@@ -56,7 +57,9 @@ IN_FLIGHT = InFlight()
 BUSY_PAUSES = (0.002, 0.005, 0.01)
 
 
-async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+async def sell_back(
+    runtime: Runtime, unit: Unit, caller: Caller, body: dict[str, Any]
+) -> dict[str, Any]:
     item_id = body.get("item_id")
     if not isinstance(item_id, str) or not item_id:
         raise ItemNotFound()
@@ -64,13 +67,15 @@ async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> d
     if not IN_FLIGHT.claim(key):
         # 429 only for an item this partner's user holds: anyone else's (or no) item is
         # "not found", however many requests name it at once.
-        async with runtime.db.read() as conn:
-            held = await BuybackRepository(conn).is_held_by(item_id, caller.partner_id)
-        raise BuybackInProgress() if held else ItemNotFound()
+        async def held(conn: Conn) -> bool:
+            return await BuybackRepository(conn).is_held_by(item_id, caller.partner_id)
+
+        raise BuybackInProgress() if await unit.read(held) else ItemNotFound()
     try:
         for pause in (*BUSY_PAUSES, None):
             try:
-                return await _settle(runtime, caller, item_id)
+                # An attempt that met RowBusy rolled back: the next can still commit the unit.
+                return await _settle(runtime, unit, caller, item_id)
             except RowBusy as exc:
                 if pause is None:
                     raise BuybackInProgress() from exc
@@ -80,26 +85,26 @@ async def sell_back(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> d
         IN_FLIGHT.release(key)
 
 
-async def _settle(runtime: Runtime, caller: Caller, item_id: str) -> dict[str, Any]:
+async def _settle(runtime: Runtime, unit: Unit, caller: Caller, item_id: str) -> dict[str, Any]:
     """Two ways: PostgreSQL, when the sellback can be one statement in autocommit
     (`sell_in_one`); otherwise, and for whatever that leaves (an error to tell, a webhook event
     or an idempotency record to commit with it), in a transaction (`sell_in_transaction`).
     Both give the same rows and answers (tests/buyback/)."""
     now = runtime.clock()
-    sold = await sell_in_one(runtime, caller, item_id, now)
+    sold = await sell_in_one(runtime, unit, caller, item_id, now)
     if sold is not None:
         return sold
-    return await sell_in_transaction(runtime, caller, item_id, now)
+    return await sell_in_transaction(runtime, unit, caller, item_id, now)
 
 
 async def sell_in_one(
-    runtime: Runtime, caller: Caller, item_id: str, now: datetime
+    runtime: Runtime, unit: Unit, caller: Caller, item_id: str, now: datetime
 ) -> dict[str, Any] | None:
     """PostgreSQL: one round trip, SELL_IN_ONE in autocommit, when nothing must commit with it.
     None when it did not sell (SQLite; an idempotency record; a card not held by this
     partner's user, past its window, at a stale price, of a partner with endpoints)."""
     max_age = max_price_age(runtime.settings.price_max_age_hours)
-    sold = await runtime.db.in_one_statement(
+    sold = await unit.one_statement(
         lambda conn: BuybackRepository(conn).sell_in_one(
             item_id, caller.partner_id, now, max_age, runtime.randomness.pool_key()
         )
@@ -110,12 +115,12 @@ async def sell_in_one(
 
 
 async def sell_in_transaction(
-    runtime: Runtime, caller: Caller, item_id: str, now: datetime
+    runtime: Runtime, unit: Unit, caller: Caller, item_id: str, now: datetime
 ) -> dict[str, Any]:
     async def settle(conn: Conn) -> dict[str, Any]:
         return await _settle_in(conn, runtime, caller, item_id, now)
 
-    return await runtime.db.transaction(settle, attempts=1, inline=True)
+    return await unit.write(settle, attempts=1, inline=True, answers=True)
 
 
 async def _settle_in(

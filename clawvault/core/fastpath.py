@@ -17,17 +17,20 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import QueryParams
+from starlette.requests import Request
 
 from clawvault.core.asgi import ASGIApp, Receive, Scope, Send, header, read_body
 from clawvault.core.errors import InvalidApiKey
 from clawvault.core.http import handled_error_answer, json_object
 from clawvault.core.runtime import Runtime
+from clawvault.db.unit import Unit
 from clawvault.partners.auth import Caller, find_caller
+from clawvault.variants import caller_unit
 
-# (runtime, caller, the path's last segment or "", the query) -> the JSON body of a 200.
-FastGet = Callable[[Runtime, Caller, str, QueryParams], Awaitable[bytes]]
-# (runtime, caller, the JSON object body) -> the JSON body of a 200.
-FastPost = Callable[[Runtime, Caller, dict[str, Any]], Awaitable[bytes]]
+# (runtime, unit, caller, the path's last segment or "", the query) -> the JSON body of a 200.
+FastGet = Callable[[Runtime, Unit, Caller, str, QueryParams], Awaitable[bytes]]
+# (runtime, unit, caller, the JSON object body) -> the JSON body of a 200.
+FastPost = Callable[[Runtime, Unit, Caller, dict[str, Any]], Awaitable[bytes]]
 
 NO_QUERY = QueryParams()
 
@@ -93,26 +96,27 @@ class FastPathMiddleware:
         await self.app(scope, receive, send)
 
     async def get(self, scope: Scope, send: Send, handler: FastGet, parameter: str) -> None:
-        async def run(runtime: Runtime, caller: Caller) -> bytes:
+        async def run(runtime: Runtime, unit: Unit, caller: Caller) -> bytes:
             query_string = scope["query_string"]
             query = QueryParams(query_string) if query_string else NO_QUERY
-            return await handler(runtime, caller, parameter, query)
+            return await handler(runtime, unit, caller, parameter, query)
 
         await answer(scope, send, run)
 
     async def post(self, scope: Scope, receive: Receive, send: Send, handler: FastPost) -> None:
-        async def run(runtime: Runtime, caller: Caller) -> bytes:
+        async def run(runtime: Runtime, unit: Unit, caller: Caller) -> bytes:
             # As the routes read it: the key is checked before the body is read.
-            return await handler(runtime, caller, json_object(await read_body(receive)))
+            return await handler(runtime, unit, caller, json_object(await read_body(receive)))
 
         await answer(scope, send, run)
 
 
 async def answer(
-    scope: Scope, send: Send, run: Callable[[Runtime, Caller], Awaitable[bytes]]
+    scope: Scope, send: Send, run: Callable[[Runtime, Unit, Caller], Awaitable[bytes]]
 ) -> None:
-    """The caller found as get_caller finds it, `run`'s 200, or an error rendered as core.http's
-    handlers render it (anything else goes on to the outer middlewares, as from a route)."""
+    """The caller found as get_caller finds it and the unit of work as caller_unit opens it,
+    `run`'s 200, or an error rendered as core.http's handlers render it (anything else goes on
+    to the outer middlewares, as from a route)."""
     state = scope["app"].state
     runtime: Runtime = state.runtime
     try:
@@ -121,7 +125,8 @@ async def answer(
         )
         if caller is None:
             raise InvalidApiKey()
-        status, body = 200, await run(runtime, caller)
+        unit = await caller_unit(Request(scope), caller, runtime)
+        status, body = 200, await run(runtime, unit, caller)
     except Exception as exc:
         handled = handled_error_answer(exc)
         if handled is None:

@@ -7,16 +7,20 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.unit import Unit
 from clawvault.partners.auth import Caller
 
 
 class InventoryPort(Protocol):
-    async def inventory(self, runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
+    async def inventory(
+        self, runtime: Runtime, unit: Unit, caller: Caller, user_id: str
+    ) -> dict[str, Any]:
         """GET inventory/{user_id}: every item the user holds."""
 
     async def inventory_page(
         self,
         runtime: Runtime,
+        unit: Unit,
         caller: Caller,
         user_id: str,
         limit_raw: str | None,
@@ -24,5 +28,7 @@ class InventoryPort(Protocol):
     ) -> dict[str, Any]:
         """GET inventory/{user_id}?limit=&cursor=: one page and the next page's cursor."""
 
-    async def card(self, runtime: Runtime, caller: Caller, card_id: str) -> dict[str, Any]:
+    async def card(
+        self, runtime: Runtime, unit: Unit, caller: Caller, card_id: str
+    ) -> dict[str, Any]:
         """GET card/{item_id}."""

@@ -10,10 +10,11 @@ from starlette.responses import Response
 from clawvault.core.http import JsonResponse
 from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.core.validators import path_key, readable_user_id
+from clawvault.db.unit import Unit
 from clawvault.inventory import docs
 from clawvault.inventory.errors import CardNotFound, UserNotFound
 from clawvault.partners.auth import Caller, get_caller
-from clawvault.variants import variant
+from clawvault.variants import caller_unit, variant
 
 router = APIRouter()
 
@@ -25,32 +26,42 @@ async def inventory(
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
     runtime: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(caller_unit),
 ) -> Response:
-    return JsonResponse(await _inventory(runtime, caller, user_id, limit, cursor))
+    return JsonResponse(await _inventory(runtime, unit, caller, user_id, limit, cursor))
 
 
 async def inventory_fast(
-    runtime: Runtime, caller: Caller, user_id: str, query: QueryParams
+    runtime: Runtime, unit: Unit, caller: Caller, user_id: str, query: QueryParams
 ) -> bytes:
     """`inventory` for core.fastpath."""
     return orjson.dumps(
-        await _inventory(runtime, caller, user_id, query.get("limit"), query.get("cursor"))
+        await _inventory(runtime, unit, caller, user_id, query.get("limit"), query.get("cursor"))
     )
 
 
 async def _inventory(
-    runtime: Runtime, caller: Caller, user_id: str, limit: str | None, cursor: str | None
+    runtime: Runtime,
+    unit: Unit,
+    caller: Caller,
+    user_id: str,
+    limit: str | None,
+    cursor: str | None,
 ) -> dict[str, Any]:
     user_id = readable_user_id(user_id, UserNotFound)
+    inventories = variant(caller).inventory
     if limit is None and cursor is None:
-        return await variant(caller).inventory.inventory(runtime, caller, user_id)
-    return await variant(caller).inventory.inventory_page(runtime, caller, user_id, limit, cursor)
+        return await inventories.inventory(runtime, unit, caller, user_id)
+    return await inventories.inventory_page(runtime, unit, caller, user_id, limit, cursor)
 
 
 @router.get("/card/{item_id}", responses=docs.CARD_LOOKUP)
 async def card(
-    item_id: str, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
+    item_id: str,
+    caller: Caller = Depends(get_caller),
+    runtime: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(caller_unit),
 ) -> Response:
     return JsonResponse(
-        await variant(caller).inventory.card(runtime, caller, path_key(item_id, CardNotFound))
+        await variant(caller).inventory.card(runtime, unit, caller, path_key(item_id, CardNotFound))
     )

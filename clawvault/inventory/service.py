@@ -5,10 +5,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy import RowMapping
 
 from clawvault.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
+from clawvault.db.conn import Conn
+from clawvault.db.unit import Unit
 from clawvault.inventory.cache import AnswerCache, cache_for
 from clawvault.inventory.errors import CardNotFound, UserNotFound
 from clawvault.inventory.presenters import card_json, item_json_with_times
@@ -26,8 +29,8 @@ from clawvault.partners.auth import Caller
 ENTRY_BYTES = 200  # what an answer costs the cache besides its rendered items
 
 
-async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
-    db = runtime.db
+async def inventory(runtime: Runtime, unit: Unit, caller: Caller, user_id: str) -> dict[str, Any]:
+    db = unit.db
     cache = cache_for(db, runtime.settings.inventory_cache_bytes)
     key = (caller.partner_id, user_id)
     if cache is not None:
@@ -41,7 +44,12 @@ async def inventory(runtime: Runtime, caller: Caller, user_id: str) -> dict[str,
 
 
 async def inventory_page(
-    runtime: Runtime, caller: Caller, user_id: str, limit_raw: str | None, cursor: str | None
+    runtime: Runtime,
+    unit: Unit,
+    caller: Caller,
+    user_id: str,
+    limit_raw: str | None,
+    cursor: str | None,
 ) -> dict[str, Any]:
     """Our addition: a page of the inventory and the cursor of the next one (null at the end)."""
     limit = parse_limit(limit_raw, 100)
@@ -52,7 +60,7 @@ async def inventory_page(
             after = (as_utc(datetime.fromisoformat(str(purchased_at))), str(card_id))
         except ValueError as exc:
             raise InvalidCursor() from exc
-    db = runtime.db
+    db = unit.db
     cache = cache_for(db, runtime.settings.inventory_cache_bytes)
     key = (caller.partner_id, user_id, limit, after)
     if cache is not None:
@@ -92,11 +100,14 @@ def _answer(
     return answer
 
 
-async def card(runtime: Runtime, caller: Caller, card_id: str) -> dict[str, Any]:
+async def card(runtime: Runtime, unit: Unit, caller: Caller, card_id: str) -> dict[str, Any]:
     """Any card of the catalog, whoever holds it (`caller` is the port's: the sandbox's answer
     is its own key's)."""
-    async with runtime.db.read() as conn:
-        row = await InventoryRepository(conn).card(card_id)
+
+    async def find(conn: Conn) -> RowMapping | None:
+        return await InventoryRepository(conn).card(card_id)
+
+    row = await unit.read(find)
     if row is None:
         raise CardNotFound()
     return card_json(row)

@@ -26,7 +26,9 @@ async def available(
     return Response(content, media_type=JsonResponse.media_type)
 
 
-async def available_fast(runtime: Runtime, caller: Caller, _: str, query: QueryParams) -> bytes:
+async def available_fast(
+    runtime: Runtime, _unit: Unit, caller: Caller, _: str, query: QueryParams
+) -> bytes:
     """`available` for core.fastpath."""
     return await variant(caller).packs.available_json(runtime, query.get("platform", "mainnet"))
 

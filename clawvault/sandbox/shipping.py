@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import RowMapping
+
 from clawvault.core.errors import ApiError
 from clawvault.core.ids import new_order_id, split_rate_id
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
+from clawvault.db.conn import Conn
 from clawvault.db.models import OrderStatus
+from clawvault.db.unit import Unit
 from clawvault.partners.auth import Caller
 from clawvault.sandbox.catalog_repository import CatalogRepository
-from clawvault.sandbox.context import sandbox_read, sandbox_write
+from clawvault.sandbox.context import SandboxTx, sandbox_read, sandbox_write
 from clawvault.sandbox.domain import QUOTE_TTL, country_supported, shipping_zone
 from clawvault.sandbox.errors import SandboxShippingRequestFailed
 from clawvault.sandbox.events import announce
@@ -36,14 +40,17 @@ from clawvault.webhooks.domain import EventType
 IN_ORDER = {SandboxItemStatus.SHIPPING.value, SandboxItemStatus.SHIPPED.value}
 
 
-async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+async def quote(
+    runtime: Runtime, unit: Unit, caller: Caller, body: dict[str, Any]
+) -> dict[str, Any]:
     item_ids = parse_item_ids(body.get("item_ids"))
     destination = body.get("destination")
     check = check_address(destination, any_country=True)
     if not check.ok:
         raise InvalidAddress(check.details(), check.normalized if check.fixable else None)
     assert isinstance(destination, dict)
-    async with sandbox_write(runtime, caller) as tx:
+
+    async def add(tx: SandboxTx) -> dict[str, Any]:
         holdings = await tx.repo.active_items(item_ids)
         if len(holdings) != len(item_ids):
             raise ItemNotFound()
@@ -62,16 +69,20 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
             users.pop(), shippable, "card_id", destination, zone, tx.now, QUOTE_TTL
         )
         await tx.shipping.add_quote(row)
-    return quote_json(row["id"], row["expires_at"], rates)
+        return quote_json(row["id"], row["expires_at"], rates)
+
+    return await sandbox_write(runtime, unit, caller, add, answers=True)
 
 
-async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+async def request(
+    runtime: Runtime, unit: Unit, caller: Caller, body: dict[str, Any]
+) -> dict[str, Any]:
     quote_id = body.get("quote_id")
     parts = split_rate_id(quote_id) if isinstance(quote_id, str) else None
     if parts is None:
         raise QuoteIdRequired()
     try:
-        return await _request(runtime, caller, *parts)
+        return await _request(runtime, unit, caller, *parts)
     except ApiError:
         raise
     except Exception as exc:  # sandbox ship/request errors are always 4xx (documented)
@@ -79,9 +90,9 @@ async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dic
 
 
 async def _request(
-    runtime: Runtime, caller: Caller, session_id: str, rate_key: str
+    runtime: Runtime, unit: Unit, caller: Caller, session_id: str, rate_key: str
 ) -> dict[str, Any]:
-    async with runtime.db.read() as catalog_conn, sandbox_write(runtime, caller) as tx:
+    async def place(tx: SandboxTx) -> dict[str, Any]:
         stored = await tx.shipping.quote(session_id)
         if stored is None or tx.now >= as_utc(stored["expires_at"]):
             raise QuoteExpired()
@@ -100,7 +111,11 @@ async def _request(
         )
         if moved != len(item_ids):
             raise ItemNotFound()
-        cards = await CatalogRepository(catalog_conn).cards(item_ids)
+
+        async def catalog(conn: Conn) -> dict[str, RowMapping]:
+            return await CatalogRepository(conn).cards(item_ids)
+
+        cards = await unit.read_catalog(catalog)
         await tx.shipping.add_order(
             {
                 "id": order_id,
@@ -126,15 +141,22 @@ async def _request(
                 for card_id in item_ids
             ],
         )
-    shipment = {**await get_order(runtime, caller, order_id), "user_id": stored["user_id"]}
+        return {**await _order(tx, order_id), "user_id": stored["user_id"]}
+
+    shipment = await sandbox_write(runtime, unit, caller, place)
     await announce(runtime, caller, EventType.SHIPMENT_STATUS_CHANGED, shipment)
-    return {"order_id": order_id, "status": "success"}
+    return {"order_id": shipment["order_id"], "status": "success"}
 
 
-async def get_order(runtime: Runtime, caller: Caller, order_id: str) -> dict[str, Any]:
-    async with sandbox_read(runtime, caller) as tx:
-        order = await tx.shipping.order(order_id)
-        if order is None:
-            raise OrderNotFound()
-        items = await tx.shipping.order_items(order_id)
-    return order_json(order, items)
+async def get_order(runtime: Runtime, unit: Unit, caller: Caller, order_id: str) -> dict[str, Any]:
+    async def find(tx: SandboxTx) -> dict[str, Any]:
+        return await _order(tx, order_id)
+
+    return await sandbox_read(runtime, unit, caller, find)
+
+
+async def _order(tx: SandboxTx, order_id: str) -> dict[str, Any]:
+    order = await tx.shipping.order(order_id)
+    if order is None:
+        raise OrderNotFound()
+    return order_json(order, await tx.shipping.order_items(order_id))

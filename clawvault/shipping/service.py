@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import RowMapping
 
 from clawvault.core.ids import new_order_id, split_rate_id
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
 from clawvault.db.conn import Conn
 from clawvault.db.models import CardStatus, LedgerKind, OrderStatus
+from clawvault.db.unit import Unit
 from clawvault.ledger.repository import LedgerRepository, ledger_entry
 from clawvault.partners.auth import Caller
 from clawvault.shipping.address import check_address, country_of
@@ -45,7 +48,9 @@ from clawvault.webhooks.service import emit
 IN_ORDER = {CardStatus.SHIPPING.value, CardStatus.SHIPPED.value}
 
 
-async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+async def quote(
+    runtime: Runtime, unit: Unit, caller: Caller, body: dict[str, Any]
+) -> dict[str, Any]:
     item_ids = parse_item_ids(body.get("item_ids"))
     destination = body.get("destination")
     check = check_address(destination)
@@ -74,45 +79,49 @@ async def quote(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[
         values["partner_id"] = caller.partner_id
         return values, rates
 
-    values, rates = await add_quote(runtime, item_ids, quote_of)
-    return quote_json(values["id"], values["expires_at"], rates)
+    return await add_quote(unit, item_ids, quote_of)
 
 
 QuoteOf = Callable[[Sequence[Any]], tuple[dict[str, Any], list[Rate]]]
 
 
-async def add_quote(
-    runtime: Runtime, item_ids: list[str], quote_of: QuoteOf
-) -> tuple[dict[str, Any], list[Rate]]:
-    """The quote `quote_of` builds from the cards of `item_ids`, stored. Two ways: PostgreSQL,
-    when nothing must commit with it, in a round shared with the other quotes in flight
-    (`quote_rounds`: one statement each for their reads and their inserts, one commit for them
-    all); otherwise in a transaction of its own (`quote_in_transaction`)."""
-    if runtime.db.autocommits():
-        return await quote_rounds(runtime.db).quote(item_ids, quote_of)
-    return await quote_in_transaction(runtime, item_ids, quote_of)
+async def add_quote(unit: Unit, item_ids: list[str], quote_of: QuoteOf) -> dict[str, Any]:
+    """The quote `quote_of` builds from the cards of `item_ids`, stored; its answer. Two ways:
+    PostgreSQL, when nothing must commit with it, in a round shared with the other quotes in
+    flight (`quote_rounds`: one statement each for their reads and their inserts, one commit
+    for them all); otherwise in the unit's transaction (`quote_in_transaction`)."""
+    if unit.autocommits():
+        return _answer(*await quote_rounds(unit.db).quote(item_ids, quote_of))
+    return await quote_in_transaction(unit, item_ids, quote_of)
 
 
 async def quote_in_transaction(
-    runtime: Runtime, item_ids: list[str], quote_of: QuoteOf
-) -> tuple[dict[str, Any], list[Rate]]:
-    async def add(conn: Conn) -> tuple[dict[str, Any], list[Rate]]:
+    unit: Unit, item_ids: list[str], quote_of: QuoteOf
+) -> dict[str, Any]:
+    async def add(conn: Conn) -> dict[str, Any]:
         repo = ShippingRepository(conn)
         values, rates = quote_of(await repo.cards(item_ids))
         await repo.add_quote(values)
-        return values, rates
+        return _answer(values, rates)
 
-    return await runtime.db.transaction(add, attempts=1, inline=True)
+    return await unit.write(add, attempts=1, inline=True, answers=True)
 
 
-async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+def _answer(values: dict[str, Any], rates: list[Rate]) -> dict[str, Any]:
+    return quote_json(values["id"], values["expires_at"], rates)
+
+
+async def request(
+    runtime: Runtime, unit: Unit, caller: Caller, body: dict[str, Any]
+) -> dict[str, Any]:
     quote_id = body.get("quote_id")
     parts = split_rate_id(quote_id) if isinstance(quote_id, str) else None
     if parts is None:
         raise QuoteIdRequired()
     session_id, rate_key = parts
     now = runtime.clock()
-    async with runtime.db.write() as conn:
+
+    async def place(conn: Conn) -> dict[str, Any]:
         repo = ShippingRepository(conn)
         stored = await repo.quote(session_id, caller.partner_id)
         if stored is None or now >= as_utc(stored["expires_at"]):
@@ -175,21 +184,25 @@ async def request(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dic
             "user_id": created["user_id"],
         }
         await emit(conn, caller.partner_id, EventType.SHIPMENT_STATUS_CHANGED, shipment, now)
-    return {"order_id": order_id, "status": "success"}
+        return {"order_id": order_id, "status": "success"}
+
+    return await unit.write(place, answers=True)
 
 
-async def get_order(runtime: Runtime, caller: Caller, order_id: str) -> dict[str, Any]:
-    async with runtime.db.read() as conn:
+async def get_order(runtime: Runtime, unit: Unit, caller: Caller, order_id: str) -> dict[str, Any]:
+    async def find(conn: Conn) -> dict[str, Any]:
         repo = ShippingRepository(conn)
         order = await repo.order(order_id, partner_id=caller.partner_id)
         if order is None:
             raise OrderNotFound()
-        items = await repo.order_items(order_id)
-    return order_json(order, items)
+        return order_json(order, await repo.order_items(order_id))
+
+    return await unit.read(find)
 
 
 async def advance_order(
     runtime: Runtime,
+    unit: Unit,
     order_id: str,
     target: OrderStatus,
     note: str | None = None,
@@ -199,55 +212,73 @@ async def advance_order(
     """The operator's move of an order, through every intermediate status (the label's
     tracking number given by the operator, or made up from the order id)."""
     now = runtime.clock()
-    async with runtime.db.write() as conn:
-        repo = ShippingRepository(conn)
-        order = await repo.order(order_id, lock=True)
+
+    async def move(conn: Conn) -> dict[str, Any]:
+        order = await ShippingRepository(conn).order(order_id, lock=True)
         if order is None:
             raise OrderNotFound()
-        try:
-            move = plan_move(
-                order,
-                target,
+        return await _advance(conn, runtime, order, target, note, tracking, now)
+
+    return await unit.write(move)
+
+
+async def _advance(
+    conn: Conn,
+    runtime: Runtime,
+    order: RowMapping,
+    target: OrderStatus,
+    note: str | None,
+    tracking: Tracking | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """`advance_order`'s move of `order`, locked in `conn`'s transaction."""
+    repo = ShippingRepository(conn)
+    order_id: str = order["id"]
+    try:
+        move = plan_move(
+            order,
+            target,
+            now,
+            runtime.settings.tracking_url_template,
+            note=note,
+            tracking=tracking,
+        )
+    except IllegalTransition as exc:
+        raise IllegalOrderMove(str(exc)) from exc
+    if move.ships:
+        await repo.set_order_cards_status(order_id, CardStatus.SHIPPED, now)
+    if move.releases:
+        await repo.release_order_cards(order_id, now)
+        await LedgerRepository(conn).add(
+            ledger_entry(
+                order["partner_id"],
+                LedgerKind.SHIPPING_REFUND,
+                order["amount_cents"],
+                order_id,
+                order["user_id"],
                 now,
-                runtime.settings.tracking_url_template,
-                note=note,
-                tracking=tracking,
             )
-        except IllegalTransition as exc:
-            raise IllegalOrderMove(str(exc)) from exc
-        if move.ships:
-            await repo.set_order_cards_status(order_id, CardStatus.SHIPPED, now)
-        if move.releases:
-            await repo.release_order_cards(order_id, now)
-            await LedgerRepository(conn).add(
-                ledger_entry(
-                    order["partner_id"],
-                    LedgerKind.SHIPPING_REFUND,
-                    order["amount_cents"],
-                    order_id,
-                    order["user_id"],
-                    now,
-                )
-            )
-        for status in move.path:
-            await repo.add_event(order_id, status.value, note, now)
-        await repo.update_order(order_id, move.values)
-        order = await repo.order(order_id)
-        assert order is not None
-        items = await repo.order_items(order_id)
-        shipment = {**order_json(order, items), "user_id": order["user_id"]}
-        await emit(conn, order["partner_id"], EventType.SHIPMENT_STATUS_CHANGED, shipment, now)
-    return order_json(order, items)
+        )
+    for status in move.path:
+        await repo.add_event(order_id, status.value, note, now)
+    await repo.update_order(order_id, move.values)
+    moved = await repo.order(order_id)
+    assert moved is not None
+    items = await repo.order_items(order_id)
+    shipment = {**order_json(moved, items), "user_id": moved["user_id"]}
+    await emit(conn, moved["partner_id"], EventType.SHIPMENT_STATUS_CHANGED, shipment, now)
+    return order_json(moved, items)
 
 
 async def attach_tracking(
-    runtime: Runtime, order_id: str, carrier: Any, number: Any
+    runtime: Runtime, unit: Unit, order_id: str, carrier: Any, number: Any
 ) -> dict[str, Any]:
     """The operator's own label: an order still being prepared gets its label with this
     tracking number (so moves to label_created); a labelled or shipped one has it replaced."""
     tracking = parse_tracking(carrier, number)
     now = runtime.clock()
-    async with runtime.db.write() as conn:
+
+    async def attach(conn: Conn) -> dict[str, Any]:
         repo = ShippingRepository(conn)
         order = await repo.order(order_id, lock=True)
         if order is None:
@@ -269,4 +300,8 @@ async def attach_tracking(
             return shown
         if status not in (OrderStatus.QUEUED, OrderStatus.PROCESSING):
             raise IllegalOrderMove(f"order is {status.value}: it takes no tracking number")
-    return await advance_order(runtime, order_id, OrderStatus.LABEL_CREATED, tracking=tracking)
+        # Still being prepared: it moves to label_created with this label, in this transaction.
+        label = OrderStatus.LABEL_CREATED
+        return await _advance(conn, runtime, order, label, None, tracking, now)
+
+    return await unit.write(attach)

@@ -2,15 +2,21 @@
 queued → processing → label_created → shipped → delivered once it has waited the configured
 time in its status, as a warehouse and a carrier would move it. Every process may run it: each
 turn is claimed in the database (jobs), and each move is the operator's `advance_order`, which
-locks the order and checks the transition (an order an operator moved meanwhile is left alone)."""
+locks the order and checks the transition (an order an operator moved meanwhile is left alone),
+in a unit of work of its own: one move that fails leaves the others made."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
+from sqlalchemy import RowMapping
+
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
+from clawvault.db.unit import Unit
 from clawvault.jobs.service import run_if_due, run_periodically
 from clawvault.shipping.domain import next_status
 from clawvault.shipping.errors import IllegalOrderMove, OrderNotFound
@@ -33,15 +39,18 @@ async def simulate_turn(runtime: Runtime, _turn: int = 0) -> int:
     waited_since = runtime.clock() - timedelta(
         minutes=runtime.settings.fulfilment_simulation_minutes
     )
-    async with runtime.db.read() as conn:
-        due = await ShippingRepository(conn).orders_waiting_since(waited_since, BATCH)
+
+    async def waiting(conn: Conn) -> Sequence[RowMapping]:
+        return await ShippingRepository(conn).orders_waiting_since(waited_since, BATCH)
+
+    due = await Unit(runtime.db).read(waiting)
     moved = 0
     for order in due:
         target = next_status(order["status"])
         if target is None:
             continue
         try:
-            await advance_order(runtime, order["id"], target, NOTE)
+            await advance_order(runtime, Unit(runtime.db), order["id"], target, NOTE)
         except (IllegalOrderMove, OrderNotFound):
             continue  # moved by someone else since it was listed
         moved += 1

@@ -14,6 +14,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import utcnow
 from clawvault.db.engine import Database
 from clawvault.db.models import Environment, Pack, Partner
+from clawvault.db.unit import Unit
 from clawvault.packs import service as packs_service
 from clawvault.packs.domain import expected_value_cents
 from clawvault.packs.repository import PackRepository
@@ -81,7 +82,7 @@ def test_a_pass_recomputes_only_packs_whose_stock_moved_in_any_process(
             assert stored == expected
 
             counted.clear()
-            await sell_back(other, caller, {"item_id": bought["nfts"][0]["id"]})
+            await sell_back(other, Unit(other.db), caller, {"item_id": bought["nfts"][0]["id"]})
             await refresh_moved_ev(runtime, watch)
             assert counted == [moved]
             stored, expected = await stored_and_expected(runtime, moved)

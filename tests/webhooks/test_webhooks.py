@@ -16,6 +16,7 @@ from clawvault.app import create_app
 from clawvault.core.randomness import SeededRandomness
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import OrderStatus
+from clawvault.db.unit import Unit
 from clawvault.settings import Settings
 from clawvault.shipping.service import advance_order
 from clawvault.webhooks.domain import retry_span_seconds
@@ -213,7 +214,7 @@ def test_shipment_and_expiring_events(
         ).json()
 
         async def ship(runtime: Runtime) -> None:
-            await advance_order(runtime, order["order_id"], OrderStatus.SHIPPED)
+            await advance_order(runtime, Unit(runtime.db), order["order_id"], OrderStatus.SHIPPED)
 
         run(hook_settings, ship, clock)
 

@@ -28,9 +28,7 @@ NOT_YET = {
     "console/service.py",
     "demo/service.py",
     "fairness/service.py",
-    "idempotency/service.py",
     "inventory/service.py",
-    "jobs/service.py",
     "ledger/service.py",
     "packs/service.py",
     "partners/auth.py",
@@ -39,18 +37,12 @@ NOT_YET = {
     "pricing/service.py",
     "pulls/repository.py",
     "pulls/service.py",
-    "ratelimit/middleware.py",
-    "ratelimit/service.py",
-    "sandbox/controls.py",
-    "sandbox/events.py",
     "sandbox/fairness.py",
     "sandbox/holdings.py",
     "sandbox/pulls.py",
     "sandbox/shipping.py",
     "shipping/service.py",
     "shipping/simulation.py",
-    "webhooks/service.py",
-    "webhooks/worker.py",
 }
 
 

@@ -24,6 +24,7 @@ from clawvault.core.request_id import RequestIdMiddleware
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import Clock
 from clawvault.db.engine import Database
+from clawvault.db.unit import Unit
 from clawvault.demo.router import DEMO_PREFIX
 from clawvault.demo.router import router as demo_router
 from clawvault.fairness.router import router as fairness_router
@@ -91,8 +92,8 @@ async def keep_tidy(runtime: Runtime, every_seconds: float = 600.0) -> None:
     """Forgets idempotency keys past their retention and finished rate-limit windows."""
     while True:
         try:
-            await purge_idempotency_keys(runtime)
-            await purge_rate_windows(runtime)
+            await purge_idempotency_keys(runtime, Unit(runtime.db))
+            await purge_rate_windows(runtime, Unit(runtime.db))
         except Exception:
             log.exception("maintenance pass failed")
         await asyncio.sleep(every_seconds)

@@ -158,10 +158,15 @@ def webhooks() -> None:
 @click.argument("url")
 def webhooks_create(partner_name: str, events: tuple[str, ...], sandbox: bool, url: str) -> None:
     """Register an endpoint; prints its id and signing secret (shown once)."""
+    from clawvault.db.unit import Unit
     from clawvault.webhooks.service import create_endpoint_for
 
     environment = Environment.SANDBOX if sandbox else Environment.PRODUCTION
-    created = _run(lambda rt: create_endpoint_for(rt, partner_name, environment, url, list(events)))
+    created = _run(
+        lambda rt: create_endpoint_for(
+            rt, Unit(rt.db), partner_name, environment, url, list(events)
+        )
+    )
     click.echo(f"{created['id']} {created['secret']}")
 
 

@@ -208,8 +208,10 @@ async def revoke_key(
 
 
 @router.get("/partners/{name}/webhooks/endpoints", responses=docs.LIST_ENDPOINTS)
-async def list_webhook_endpoints(name: str, runtime: Runtime = Depends(get_runtime)) -> Response:
-    return JsonResponse(await webhooks.list_endpoints_for(runtime, name))
+async def list_webhook_endpoints(
+    name: str, runtime: Runtime = Depends(get_runtime), unit: Unit = Depends(get_unit)
+) -> Response:
+    return JsonResponse(await webhooks.list_endpoints_for(runtime, unit, name))
 
 
 @router.post(
@@ -218,21 +220,27 @@ async def list_webhook_endpoints(name: str, runtime: Runtime = Depends(get_runti
     openapi_extra=docs.CREATE_ENDPOINT_BODY,
 )
 async def create_webhook_endpoint(
-    name: str, request: Request, runtime: Runtime = Depends(get_runtime)
+    name: str,
+    request: Request,
+    runtime: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
     body = await json_object_body(request)
     environment = webhooks.environment_of(body.get("sandbox", False))
     created = await webhooks.create_endpoint_for(
-        runtime, name, environment, body.get("url"), body.get("events")
+        runtime, unit, name, environment, body.get("url"), body.get("events")
     )
     return JsonResponse(created, status_code=201)
 
 
 @router.delete("/partners/{name}/webhooks/endpoints/{endpoint_id}", responses=docs.DELETE_ENDPOINT)
 async def delete_webhook_endpoint(
-    name: str, endpoint_id: str, runtime: Runtime = Depends(get_runtime)
+    name: str,
+    endpoint_id: str,
+    runtime: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
-    return JsonResponse(await webhooks.delete_endpoint_for(runtime, name, endpoint_id))
+    return JsonResponse(await webhooks.delete_endpoint_for(runtime, unit, name, endpoint_id))
 
 
 @router.post(

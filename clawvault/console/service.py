@@ -226,14 +226,14 @@ async def partner(runtime: Runtime, unit: Unit, name: str) -> dict[str, Any]:
     caller = Caller(await partner_id(unit, name), Environment.PRODUCTION)
     start = (runtime.clock() - timedelta(days=LEDGER_DAYS)).date().isoformat()
     statement = await ledger.statement(runtime, caller, start, None, "20", None)
-    deliveries = await webhooks.list_deliveries(runtime, caller, "20", None, None)
+    deliveries = await webhooks.list_deliveries(runtime, unit, caller, "20", None, None)
     sandbox = Caller(caller.partner_id, Environment.SANDBOX)
-    sandbox_deliveries = await webhooks.list_deliveries(runtime, sandbox, "20", None, None)
+    sandbox_deliveries = await webhooks.list_deliveries(runtime, unit, sandbox, "20", None, None)
     return {
         "name": name,
         "keys": await admin.list_keys(runtime, unit, name),
         "statement": statement,
-        "endpoints": (await webhooks.list_endpoints_for(runtime, name))["endpoints"],
+        "endpoints": (await webhooks.list_endpoints_for(runtime, unit, name))["endpoints"],
         "deliveries": deliveries["deliveries"] + sandbox_deliveries["deliveries"],
         "ledger_days": LEDGER_DAYS,
     }
@@ -257,9 +257,14 @@ async def create_endpoint(
     environment = Environment.SANDBOX if form.get("environment") == "sandbox" else None
     events = [e.strip() for e in form.get("events", "").split(",") if e.strip()]
     return await webhooks.create_endpoint_for(
-        runtime, name, environment or Environment.PRODUCTION, form.get("url", "").strip(), events
+        runtime,
+        unit,
+        name,
+        environment or Environment.PRODUCTION,
+        form.get("url", "").strip(),
+        events,
     )
 
 
 async def delete_endpoint(runtime: Runtime, unit: Unit, name: str, endpoint_id: str) -> None:
-    await webhooks.delete_endpoint_for(runtime, name, endpoint_id)
+    await webhooks.delete_endpoint_for(runtime, unit, name, endpoint_id)

@@ -15,6 +15,7 @@ from clawvault.core.asgi import (
 )
 from clawvault.core.errors import ApiError
 from clawvault.core.runtime import IDEMPOTENCY_RECORD, Runtime
+from clawvault.db.unit import Unit
 from clawvault.idempotency import service
 from clawvault.idempotency.errors import IdempotencyKeyInvalid
 from clawvault.partners.auth import find_caller
@@ -53,7 +54,7 @@ class IdempotencyMiddleware:
         body = await read_body(receive)
         fingerprint = service.request_fingerprint("POST", scope["path"], body)
         try:
-            outcome = await service.claim(runtime, caller, key, fingerprint)
+            outcome = await service.claim(runtime, Unit(runtime.db), caller, key, fingerprint)
         except ApiError as error:
             await send_json(send, error.status_code, error.body(), [])
             return
@@ -67,16 +68,17 @@ class IdempotencyMiddleware:
         async def hold(message: Message) -> None:
             held.append(message)
 
-        # The request's unit of work writes the record with its effects (core.runtime.get_unit).
+        # The request's unit of work writes the record with its effects (core.runtime.get_unit);
+        # the claim before it and the answer after it are units of the middleware's own.
         scope.setdefault("state", {})[IDEMPOTENCY_RECORD] = outcome
         try:
             await self.app(scope, replaying(body, receive), hold)
         except BaseException:
-            await service.finish(runtime, outcome, None, b"")
+            await service.finish(runtime, Unit(runtime.db), outcome, None, b"")
             raise
         status = next((int(m["status"]) for m in held if m["type"] == "http.response.start"), None)
         answer = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
         if not (outcome.stored and status == 200):
-            await service.finish(runtime, outcome, status, answer)
+            await service.finish(runtime, Unit(runtime.db), outcome, status, answer)
         for message in held:
             await send(message)

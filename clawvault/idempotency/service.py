@@ -15,6 +15,7 @@ from clawvault.core.timeutil import as_utc
 from clawvault.db.conn import Conn
 from clawvault.db.engine import Database
 from clawvault.db.models import IdempotencyState
+from clawvault.db.unit import Unit
 from clawvault.idempotency.errors import (
     IdempotencyAnswerLost,
     IdempotencyClaimLost,
@@ -66,8 +67,12 @@ class Claim:
         self.stored = True
 
 
-async def claim(runtime: Runtime, caller: Caller, key: str, fingerprint: str) -> Replay | Claim:
-    """Claims the key for this request, or answers with the stored reply; raises the 409s."""
+async def claim(
+    runtime: Runtime, unit: Unit, caller: Caller, key: str, fingerprint: str
+) -> Replay | Claim:
+    """Claims the key for this request, or answers with the stored reply; raises the 409s.
+    `unit` is the middleware's own, on the platform's database, committed before the request's
+    unit begins."""
     now = runtime.clock()
     settings = runtime.settings
     cutoff = now - timedelta(hours=settings.idempotency_retention_hours)
@@ -81,12 +86,12 @@ async def claim(runtime: Runtime, caller: Caller, key: str, fingerprint: str) ->
             caller.partner_id, environment, key, fingerprint, token, now
         )
         if record_id is not None:
-            return Claim(runtime.db, record_id, token)
+            return Claim(unit.db, record_id, token)
         record = await repo.find(caller.partner_id, environment, key)
         assert record is not None
         if as_utc(record["created_at"]) < cutoff:
             await repo.replace_expired(record["id"], cutoff, fingerprint, token, now)
-            return Claim(runtime.db, record["id"], token)
+            return Claim(unit.db, record["id"], token)
         if record["request_hash"] != fingerprint:
             raise IdempotencyKeyReused()
         state = record["state"]
@@ -101,18 +106,21 @@ async def claim(runtime: Runtime, caller: Caller, key: str, fingerprint: str) ->
         if as_utc(record["claimed_at"]) < stale and await repo.take_over(
             record["id"], record["claim_token"], token, now
         ):
-            return Claim(runtime.db, record["id"], token)
+            return Claim(unit.db, record["id"], token)
         raise IdempotencyRequestInProgress()
 
-    return await runtime.db.transaction(work)
+    return await unit.write(work)
 
 
 UNEXPECTED_BODY = b'{"error":"An unexpected error occurred"}'
 
 
-async def finish(runtime: Runtime, claimed: Claim, status: int | None, body: bytes) -> None:
-    """Stores the answer (status None: the request raised). A request that committed nothing
-    and failed on the server's side frees its key, so a retry runs it again."""
+async def finish(
+    runtime: Runtime, unit: Unit, claimed: Claim, status: int | None, body: bytes
+) -> None:
+    """Stores the answer (status None: the request raised), in the middleware's own `unit`
+    after the request's. A request that committed nothing and failed on the server's side frees
+    its key, so a retry runs it again."""
 
     async def work(conn: Conn) -> None:
         repo = IdempotencyRepository(conn)
@@ -132,10 +140,13 @@ async def finish(runtime: Runtime, claimed: Claim, status: int | None, body: byt
             status_code, answer = status, body
         await repo.complete(claimed.record_id, claimed.token, status_code, answer.decode())
 
-    await runtime.db.transaction(work)
+    await unit.write(work)
 
 
-async def purge(runtime: Runtime) -> int:
+async def purge(runtime: Runtime, unit: Unit) -> int:
     cutoff = runtime.clock() - timedelta(hours=runtime.settings.idempotency_retention_hours)
-    async with runtime.db.write() as conn:
+
+    async def work(conn: Conn) -> int:
         return await IdempotencyRepository(conn).purge_before(cutoff)
+
+    return await unit.write(work)

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
+from clawvault.db.unit import Unit
 from clawvault.jobs.repository import JobRepository
 
 log = logging.getLogger("clawvault.jobs")
@@ -18,12 +20,16 @@ Work = Callable[[Runtime, int], Awaitable[object]]
 
 
 async def run_if_due(runtime: Runtime, name: str, interval_seconds: float, work: Work) -> bool:
-    """Runs `work(runtime, turn)` when this process claims the job's due turn; True if it ran."""
+    """Runs `work(runtime, turn)` when this process claims the job's due turn; True if it ran.
+    The claim and the turn's outcome are each a unit of work; `work` opens its own."""
     now = runtime.clock()
-    async with runtime.db.write() as conn:
+
+    async def claim(conn: Conn) -> int | None:
         jobs = JobRepository(conn)
         await jobs.ensure(name, now)
-        turn = await jobs.claim(name, now, timedelta(seconds=interval_seconds))
+        return await jobs.claim(name, now, timedelta(seconds=interval_seconds))
+
+    turn = await Unit(runtime.db).write(claim)
     if turn is None:
         return False
     error: str | None = None
@@ -32,8 +38,11 @@ async def run_if_due(runtime: Runtime, name: str, interval_seconds: float, work:
     except Exception as exc:
         log.exception("background job %s failed", name)
         error = f"{type(exc).__name__}: {exc}"
-    async with runtime.db.write() as conn:
+
+    async def record(conn: Conn) -> None:
         await JobRepository(conn).record_error(name, error)
+
+    await Unit(runtime.db).write(record)
     return True
 
 

@@ -8,9 +8,9 @@ import math
 from clawvault.core.asgi import ASGIApp, Receive, Scope, Send, header, send_json
 from clawvault.core.errors import ApiError
 from clawvault.core.runtime import Runtime
+from clawvault.db.unit import Unit
 from clawvault.partners.auth import find_caller
-from clawvault.partners.domain import hash_api_key
-from clawvault.ratelimit.repository import RateLimitRepository
+from clawvault.ratelimit import service
 
 
 class RateLimited(ApiError):
@@ -45,8 +45,8 @@ class RateLimitMiddleware:
         start, retry_after = window_of(
             runtime.clock().timestamp(), runtime.settings.rate_limit_window_seconds
         )
-        async with runtime.db.write() as conn:
-            count = await RateLimitRepository(conn).count_request(hash_api_key(key), start)
+        # Counted in a unit of its own, committed before the request runs.
+        count = await service.count_request(runtime, Unit(runtime.db), key, start)
         if count > limit:
             error = RateLimited()
             await send_json(

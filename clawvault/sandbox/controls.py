@@ -9,12 +9,14 @@ from clawvault.buyback.errors import ItemNotFound
 from clawvault.core.money import MAX_CENTS, number_to_cents
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import isoformat
+from clawvault.db.conn import Conn
 from clawvault.db.models import OrderStatus
+from clawvault.db.unit import Unit
 from clawvault.inventory.errors import CardNotFound
 from clawvault.inventory.repository import InventoryRepository
 from clawvault.partners.auth import Caller
 from clawvault.sandbox import holdings
-from clawvault.sandbox.context import sandbox_read, sandbox_write
+from clawvault.sandbox.context import SandboxTx, sandbox_read, sandbox_write
 from clawvault.sandbox.domain import FORCEABLE_ERRORS
 from clawvault.sandbox.errors import IllegalSandboxOrderMove, InvalidControl
 from clawvault.sandbox.events import announce
@@ -29,16 +31,20 @@ SECONDS_PER = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 MAX_ADVANCE_SECONDS = 10 * 365 * 86400
 
 
-async def reset(runtime: Runtime, caller: Caller) -> dict[str, Any]:
-    async with sandbox_write(runtime, caller) as tx:
+async def reset(runtime: Runtime, unit: Unit, caller: Caller) -> dict[str, Any]:
+    async def work(tx: SandboxTx) -> None:
         await tx.repo.reset()
+
+    await sandbox_write(runtime, unit, caller, work)
     return {"reset": True}
 
 
-async def clock(runtime: Runtime, caller: Caller) -> dict[str, Any]:
-    async with sandbox_read(runtime, caller) as tx:
+async def clock(runtime: Runtime, unit: Unit, caller: Caller) -> dict[str, Any]:
+    async def work(tx: SandboxTx) -> dict[str, Any]:
         offset = await tx.repo.clock_offset()
         return {"now": isoformat(tx.now), "offset_seconds": offset}
+
+    return await sandbox_read(runtime, unit, caller, work)
 
 
 def parse_advance(body: dict[str, Any]) -> float:
@@ -55,15 +61,20 @@ def parse_advance(body: dict[str, Any]) -> float:
     return total
 
 
-async def advance_clock(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+async def advance_clock(
+    runtime: Runtime, unit: Unit, caller: Caller, body: dict[str, Any]
+) -> dict[str, Any]:
     seconds = parse_advance(body)
-    async with sandbox_write(runtime, caller) as tx:
+
+    async def work(tx: SandboxTx) -> None:
         await tx.repo.advance_clock(seconds)
-    return await clock(runtime, caller)
+
+    await sandbox_write(runtime, unit, caller, work)
+    return await clock(runtime, unit, caller)
 
 
 async def set_fmv(
-    runtime: Runtime, caller: Caller, card_id: str, body: dict[str, Any]
+    runtime: Runtime, unit: Unit, caller: Caller, card_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     fmv = body.get("fmv")
     if isinstance(fmv, bool) or not isinstance(fmv, int | float | str):
@@ -74,16 +85,22 @@ async def set_fmv(
         raise InvalidControl(FMV_RANGE) from exc
     if cents < 0:
         raise InvalidControl(FMV_RANGE)
-    async with runtime.db.read() as conn:
-        if await InventoryRepository(conn).card(card_id) is None:
-            raise CardNotFound()
-    async with sandbox_write(runtime, caller) as tx:
+
+    async def in_catalog(conn: Conn) -> bool:
+        return await InventoryRepository(conn).card(card_id) is not None
+
+    if not await unit.read_catalog(in_catalog):
+        raise CardNotFound()
+
+    async def work(tx: SandboxTx) -> None:
         await tx.repo.set_fmv(card_id, cents, tx.now)
-    return await holdings.card(runtime, caller, card_id)
+
+    await sandbox_write(runtime, unit, caller, work)
+    return await holdings.card(runtime, unit, caller, card_id)
 
 
 async def force_sellback_error(
-    runtime: Runtime, caller: Caller, body: dict[str, Any]
+    runtime: Runtime, unit: Unit, caller: Caller, body: dict[str, Any]
 ) -> dict[str, Any]:
     item_id, error = body.get("item_id"), body.get("error")
     if not isinstance(error, str) or error not in FORCEABLE_ERRORS:
@@ -91,17 +108,20 @@ async def force_sellback_error(
     if not isinstance(item_id, str) or not item_id:
         raise ItemNotFound()
     assert isinstance(error, str)
-    async with sandbox_write(runtime, caller) as tx:
+
+    async def work(tx: SandboxTx) -> None:
         found = await tx.repo.active_items([item_id])
         if not found or found[0]["status"] != SandboxItemStatus.HELD.value:
             raise ItemNotFound()
         await tx.repo.force_error(item_id, error, tx.now)
+
+    await sandbox_write(runtime, unit, caller, work)
     answer = FORCEABLE_ERRORS[error]()
     return {"item_id": item_id, "next_sellback": {"status": answer.status_code, **answer.body()}}
 
 
 async def advance_order(
-    runtime: Runtime, caller: Caller, order_id: str, body: dict[str, Any]
+    runtime: Runtime, unit: Unit, caller: Caller, order_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     """Moves an order as the operator would in production: forward through every step in
     between, or to cancelled/failed while it is still in the vault (its items go back to the
@@ -114,7 +134,8 @@ async def advance_order(
     note = body.get("note")
     if note is not None and not isinstance(note, str):
         raise InvalidControl("note must be a string")
-    async with sandbox_write(runtime, caller) as tx:
+
+    async def work(tx: SandboxTx) -> tuple[dict[str, Any], str]:
         order = await tx.shipping.order(order_id)
         if order is None:
             raise OrderNotFound()
@@ -136,8 +157,9 @@ async def advance_order(
         await tx.shipping.update_order(order_id, move.values)
         order = await tx.shipping.order(order_id)
         assert order is not None
-        items = await tx.shipping.order_items(order_id)
-    moved = order_json(order, items)
-    shipment = {**moved, "user_id": order["user_id"]}
+        return order_json(order, await tx.shipping.order_items(order_id)), order["user_id"]
+
+    moved, user_id = await sandbox_write(runtime, unit, caller, work)
+    shipment = {**moved, "user_id": user_id}
     await announce(runtime, caller, EventType.SHIPMENT_STATUS_CHANGED, shipment)
     return moved

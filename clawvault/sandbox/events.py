@@ -1,17 +1,21 @@
 """Webhook events of sandbox changes. Sandbox state lives in its own store, so an event cannot
 share the change's transaction the way production's outbox does: it is written to the outbox
-right after the sandbox change committed. A crash between the two loses that one event (sandbox
-state is volatile too); a failure to write it is logged and never fails the request.
+right after the sandbox change committed, in a unit of work of its own on the platform's
+database (the request's is on the sandbox store). A crash between the two loses that one event
+(sandbox state is volatile too); a failure to write it is logged and never fails the request.
 buyback.expiring is found by a scan, as in production, each key's holdings on that key's clock."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
 from clawvault.db.models import Environment
+from clawvault.db.unit import Unit
 from clawvault.partners.auth import Caller
 from clawvault.sandbox.domain import sandbox_now
 from clawvault.sandbox.repository import SandboxRepository
@@ -25,18 +29,40 @@ log = logging.getLogger("clawvault.sandbox")
 async def announce(
     runtime: Runtime, caller: Caller, event_type: EventType, data: dict[str, Any]
 ) -> None:
+    async def work(conn: Conn) -> None:
+        await emit(
+            conn,
+            caller.partner_id,
+            event_type,
+            data,
+            runtime.clock(),
+            environment=caller.environment,
+        )
+
     try:
-        async with runtime.db.write() as conn:
-            await emit(
-                conn,
-                caller.partner_id,
-                event_type,
-                data,
-                runtime.clock(),
-                environment=caller.environment,
-            )
+        await Unit(runtime.db).write(work)
     except Exception:
         log.exception("sandbox event %s could not be recorded", event_type.value)
+
+
+async def _expiring(
+    sandbox: Unit, key_id: int, real_now: datetime, lead: timedelta, after_id: int, batch: int
+) -> Sequence[Any]:
+    """The key's holdings whose window closes within `lead` of its clock, after `after_id`."""
+
+    async def work(conn: Conn) -> Sequence[Any]:
+        repo = SandboxRepository(conn, key_id)
+        now = sandbox_now(real_now, await repo.clock_offset())
+        return await repo.expiring(now, now + lead, after_id, batch)
+
+    return await sandbox.read(work)
+
+
+async def _announced(main: Unit, dedupe_keys: list[str]) -> set[str]:
+    async def work(conn: Conn) -> set[str]:
+        return await WebhookRepository(conn).announced(dedupe_keys)
+
+    return await main.read(work)
 
 
 async def announce_expiring(runtime: Runtime, batch: int = 500) -> int:
@@ -44,22 +70,23 @@ async def announce_expiring(runtime: Runtime, batch: int = 500) -> int:
     each, for the keys whose partner has a sandbox endpoint. The holdings live in the sandbox
     store and the outbox in the main database, so the announced ones are told apart by their
     dedupe key (session and position: unique across resets and restarts). At most `batch`
-    events a pass."""
+    events a pass: one unit of work on each database."""
     store = runtime.sandbox_db
     if store is None:
         return 0
-    async with runtime.db.read() as conn:
-        owners = await WebhookRepository(conn).sandbox_keys_with_endpoints()
+    main, sandbox = Unit(runtime.db), Unit(store)
+
+    async def keys(conn: Conn) -> dict[int, int]:
+        return await WebhookRepository(conn).sandbox_keys_with_endpoints()
+
+    owners = await main.read(keys)
     lead = timedelta(hours=runtime.settings.webhook_expiring_lead_hours)
     real_now = runtime.clock()
     due: list[tuple[int, str, dict[str, Any]]] = []
     for key_id, partner_id in owners.items():
         after_id = 0
         while len(due) < batch:
-            async with store.read() as conn:
-                repo = SandboxRepository(conn, key_id)
-                now = sandbox_now(real_now, await repo.clock_offset())
-                rows = await repo.expiring(now, now + lead, after_id, batch)
+            rows = await _expiring(sandbox, key_id, real_now, lead, after_id, batch)
             if not rows:
                 break
             after_id = rows[-1]["id"]
@@ -67,8 +94,7 @@ async def announce_expiring(runtime: Runtime, batch: int = 500) -> int:
                 f"sandbox:buyback.expiring:{row['session_id']}:{row['position']}": row
                 for row in rows
             }
-            async with runtime.db.read() as conn:
-                announced = await WebhookRepository(conn).announced(list(found))
+            done = await _announced(main, list(found))
             due += [
                 (
                     partner_id,
@@ -82,12 +108,13 @@ async def announce_expiring(runtime: Runtime, batch: int = 500) -> int:
                     ),
                 )
                 for dedupe_key, row in found.items()
-                if dedupe_key not in announced
+                if dedupe_key not in done
             ]
     if not due:
         return 0
-    count = 0
-    async with runtime.db.write() as conn:
+
+    async def work(conn: Conn) -> int:
+        count = 0
         for partner_id, dedupe_key, data in due[:batch]:
             event_id = await emit(
                 conn,
@@ -99,4 +126,6 @@ async def announce_expiring(runtime: Runtime, batch: int = 500) -> int:
                 dedupe_key=dedupe_key,
             )
             count += event_id is not None
-    return count
+        return count
+
+    return await main.write(work)

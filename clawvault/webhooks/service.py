@@ -3,6 +3,7 @@ delivery log and replays."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +13,9 @@ from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db.conn import Conn
 from clawvault.db.models import Environment, WebhookDeliveryStatus
 from clawvault.db.unit import Unit
-from clawvault.partners import service as partners
 from clawvault.partners.auth import Caller
+from clawvault.partners.errors import PartnerNotFound
+from clawvault.partners.repository import PartnerRepository
 from clawvault.webhooks.domain import (
     EVENT_TYPES,
     BadTarget,
@@ -147,45 +149,63 @@ def parse_events(value: Any) -> list[str]:
 
 
 async def create_endpoint(
+    runtime: Runtime,
+    unit: Unit,
+    partner_id: int,
+    environment: Environment,
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    row = _endpoint_row(runtime, partner_id, environment, body)
+
+    async def work(conn: Conn) -> None:
+        await WebhookRepository(conn).add_endpoint(row)
+
+    await unit.write(work)
+    return endpoint_json(row, with_secret=True)
+
+
+def _endpoint_row(
     runtime: Runtime, partner_id: int, environment: Environment, body: dict[str, Any]
 ) -> dict[str, Any]:
     try:
         url = check_url(body.get("url"))
     except BadTarget as exc:
         raise InvalidWebhookUrl() from exc
-    events = parse_events(body.get("events"))
-    now = runtime.clock()
-    row = {
+    return {
         "id": new_endpoint_id(),
         "partner_id": partner_id,
         "environment": environment.value,
         "url": url,
         "secret": new_secret(),
-        "events": events,
-        "created_at": now,
+        "events": parse_events(body.get("events")),
+        "created_at": runtime.clock(),
     }
-    async with runtime.db.write() as conn:
-        await WebhookRepository(conn).add_endpoint(row)
-    return endpoint_json(row, with_secret=True)
 
 
-async def list_endpoints(runtime: Runtime, caller: Caller) -> dict[str, Any]:
-    async with runtime.db.read() as conn:
-        rows = await WebhookRepository(conn).endpoints(caller.partner_id, caller.environment.value)
+async def list_endpoints(runtime: Runtime, unit: Unit, caller: Caller) -> dict[str, Any]:
+    async def work(conn: Conn) -> Sequence[Any]:
+        return await WebhookRepository(conn).endpoints(caller.partner_id, caller.environment.value)
+
+    rows = await unit.read(work)
     return {"endpoints": [endpoint_json(r) for r in rows]}
 
 
-async def delete_endpoint(runtime: Runtime, caller: Caller, endpoint_id: str) -> dict[str, Any]:
-    async with runtime.db.write() as conn:
+async def delete_endpoint(
+    runtime: Runtime, unit: Unit, caller: Caller, endpoint_id: str
+) -> dict[str, Any]:
+    async def work(conn: Conn) -> None:
         repo = WebhookRepository(conn)
         if await repo.endpoint(endpoint_id, caller.partner_id, caller.environment.value) is None:
             raise EndpointNotFound()
         await repo.delete_endpoint(endpoint_id, runtime.clock())
+
+    await unit.write(work)
     return {"id": endpoint_id, "deleted": True}
 
 
 async def list_deliveries(
     runtime: Runtime,
+    unit: Unit,
     caller: Caller,
     limit: str | None,
     cursor: str | None,
@@ -199,10 +219,13 @@ async def list_deliveries(
             after = (as_utc(datetime.fromisoformat(str(created_at))), str(delivery_id))
         except ValueError as exc:
             raise InvalidCursor() from exc
-    async with runtime.db.read() as conn:
-        rows = await WebhookRepository(conn).deliveries(
+
+    async def work(conn: Conn) -> Sequence[Any]:
+        return await WebhookRepository(conn).deliveries(
             caller.partner_id, caller.environment.value, size + 1, after, event_id
         )
+
+    rows = await unit.read(work)
     page = rows[:size]
     next_cursor = None
     if len(rows) > size:
@@ -211,10 +234,13 @@ async def list_deliveries(
     return {"deliveries": [delivery_json(r) for r in page], "next_cursor": next_cursor}
 
 
-async def replay_delivery(runtime: Runtime, caller: Caller, delivery_id: str) -> dict[str, Any]:
+async def replay_delivery(
+    runtime: Runtime, unit: Unit, caller: Caller, delivery_id: str
+) -> dict[str, Any]:
     """Sends the delivery's event to its endpoint again, as a new delivery due now."""
     now = runtime.clock()
-    async with runtime.db.write() as conn:
+
+    async def work(conn: Conn) -> dict[str, Any]:
         repo = WebhookRepository(conn)
         original = await repo.delivery(delivery_id, caller.partner_id)
         if original is None or original["environment"] != caller.environment.value:
@@ -224,8 +250,10 @@ async def replay_delivery(runtime: Runtime, caller: Caller, delivery_id: str) ->
         row = _delivery_row(original["event_id"], original["endpoint_id"], caller.partner_id, now)
         await repo.add_deliveries([row])
         replayed = await repo.delivery(row["id"], caller.partner_id)
-    assert replayed is not None
-    return delivery_json(replayed)
+        assert replayed is not None
+        return delivery_json(replayed)
+
+    return await unit.write(work, answers=True)
 
 
 def environment_of(sandbox: Any) -> Environment:
@@ -234,39 +262,58 @@ def environment_of(sandbox: Any) -> Environment:
     return Environment.SANDBOX if sandbox else Environment.PRODUCTION
 
 
+async def _partner_id(conn: Conn, name: str) -> int:
+    found = await PartnerRepository(conn).partner_id_by_name(name)
+    if found is None:
+        raise PartnerNotFound()
+    return found
+
+
 async def create_endpoint_for(
     runtime: Runtime,
+    unit: Unit,
     partner_name: str,
     environment: Environment,
     url: Any,
     events: Any,
 ) -> dict[str, Any]:
     """The operator's registration of an endpoint for a partner (CLI, admin API)."""
-    partner_id = await partners.partner_id(Unit(runtime.db), partner_name)
     body: dict[str, Any] = {"url": url, "events": events or None}
-    created = await create_endpoint(runtime, partner_id, environment, body)
-    return {**created, "environment": environment.value}
+
+    async def work(conn: Conn) -> dict[str, Any]:
+        partner_id = await _partner_id(conn, partner_name)
+        row = _endpoint_row(runtime, partner_id, environment, body)
+        await WebhookRepository(conn).add_endpoint(row)
+        return row
+
+    row = await unit.write(work)
+    return {**endpoint_json(row, with_secret=True), "environment": environment.value}
 
 
-async def list_endpoints_for(runtime: Runtime, partner_name: str) -> dict[str, Any]:
+async def list_endpoints_for(runtime: Runtime, unit: Unit, partner_name: str) -> dict[str, Any]:
     """Both environments' endpoints of a partner, for the operator."""
-    partner_id = await partners.partner_id(Unit(runtime.db), partner_name)
-    out = []
-    async with runtime.db.read() as conn:
+
+    async def work(conn: Conn) -> list[dict[str, Any]]:
+        partner_id = await _partner_id(conn, partner_name)
         repo = WebhookRepository(conn)
-        for environment in Environment:
-            for row in await repo.endpoints(partner_id, environment.value):
-                out.append({**endpoint_json(row), "environment": environment.value})
-    return {"endpoints": out}
+        return [
+            {**endpoint_json(row), "environment": environment.value}
+            for environment in Environment
+            for row in await repo.endpoints(partner_id, environment.value)
+        ]
+
+    return {"endpoints": await unit.read(work)}
 
 
 async def delete_endpoint_for(
-    runtime: Runtime, partner_name: str, endpoint_id: str
+    runtime: Runtime, unit: Unit, partner_name: str, endpoint_id: str
 ) -> dict[str, Any]:
-    partner_id = await partners.partner_id(Unit(runtime.db), partner_name)
-    async with runtime.db.write() as conn:
+    async def work(conn: Conn) -> None:
+        partner_id = await _partner_id(conn, partner_name)
         repo = WebhookRepository(conn)
         if await repo.endpoint(endpoint_id, partner_id) is None:
             raise EndpointNotFound()
         await repo.delete_endpoint(endpoint_id, runtime.clock())
+
+    await unit.write(work)
     return {"id": endpoint_id, "deleted": True}

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from clawvault.core.runtime import Runtime
+from clawvault.db.conn import Conn
 from clawvault.db.models import WebhookDeliveryStatus
+from clawvault.db.unit import Unit
 from clawvault.packs.domain import buyback_cents
 from clawvault.settings import Settings
 from clawvault.webhooks.domain import (
@@ -38,14 +40,18 @@ BATCH = 50
 
 
 async def deliver_due(runtime: Runtime, client: httpx.AsyncClient | None = None) -> int:
-    """One pass: claims due deliveries, sends them, records each outcome. Returns how many
+    """One pass: claims due deliveries, sends them, records each outcome (the claim and the
+    outcomes each a unit of work of their own, the sending between them). Returns how many
     were attempted."""
     now = runtime.clock()
     token = secrets.token_hex(16)
-    async with runtime.db.write() as conn:
+
+    async def claim(conn: Conn) -> Sequence[Any]:
         repo = WebhookRepository(conn)
         ids = await repo.claim_due(now, now + timedelta(seconds=CLAIM_SECONDS), token, BATCH)
-        work = await repo.claimed_work(ids) if ids else []
+        return await repo.claimed_work(ids) if ids else []
+
+    work = await Unit(runtime.db).write(claim)
     if not work:
         return 0
     own_client = client is None
@@ -55,12 +61,15 @@ async def deliver_due(runtime: Runtime, client: httpx.AsyncClient | None = None)
     finally:
         if own_client:
             await http.aclose()
-    async with runtime.db.write() as conn:
+
+    async def record(conn: Conn) -> None:
         repo = WebhookRepository(conn)
         for item, (status_code, error) in zip(work, outcomes, strict=True):
             await repo.record_attempt(
                 item["id"], token, _outcome(runtime, item, status_code, error)
             )
+
+    await Unit(runtime.db).write(record)
     return len(work)
 
 
@@ -123,10 +132,10 @@ async def announce_expiring(runtime: Runtime) -> int:
     """buyback.expiring for each held card whose window closes within the lead time, once."""
     now = runtime.clock()
     horizon = now + timedelta(hours=runtime.settings.webhook_expiring_lead_hours)
-    count = 0
-    async with runtime.db.write() as conn:
-        rows = await WebhookRepository(conn).expiring_holdings(now, horizon, 500)
-        for row in rows:
+
+    async def work(conn: Conn) -> int:
+        count = 0
+        for row in await WebhookRepository(conn).expiring_holdings(now, horizon, 500):
             event_id = await emit(
                 conn,
                 row["owner_partner_id"],
@@ -142,7 +151,9 @@ async def announce_expiring(runtime: Runtime) -> int:
                 dedupe_key=f"buyback.expiring:{row['id']}:{row['session_id']}",
             )
             count += event_id is not None
-    return count
+        return count
+
+    return await Unit(runtime.db).write(work)
 
 
 Scan = Callable[[Runtime], Awaitable[int]]

@@ -154,8 +154,9 @@ def test_a_stale_claim_passes_to_a_retry_and_the_first_cannot_commit(
 ) -> None:
     """A first attempt that hangs past the lock time loses its claim: a retry takes over, and
     the first one's effects can no longer commit (its mark is conditional on its claim)."""
-    from clawvault.db.engine import BEFORE_COMMIT
+    from clawvault.db.conn import Conn
     from clawvault.db.models import Environment
+    from clawvault.db.unit import Unit
     from clawvault.idempotency import service
     from clawvault.idempotency.errors import IdempotencyClaimLost, IdempotencyRequestInProgress
     from clawvault.partners.auth import Caller
@@ -163,29 +164,23 @@ def test_a_stale_claim_passes_to_a_retry_and_the_first_cannot_commit(
     make_partner(settings)
     caller = Caller(partner_id=1, environment=Environment.PRODUCTION)
 
+    async def effect(conn: Conn) -> None:
+        await conn.execute(
+            LedgerEntry.__table__.insert().values(
+                partner_id=1, kind="pull", amount_cents=-1, reference="lost", created_at=clock()
+            )
+        )
+
     async def work(runtime: Runtime) -> None:
-        first = await service.claim(runtime, caller, "k", "fp")
+        first = await service.claim(runtime, Unit(runtime.db), caller, "k", "fp")
         assert isinstance(first, service.Claim)
         with pytest.raises(IdempotencyRequestInProgress):
-            await service.claim(runtime, caller, "k", "fp")
+            await service.claim(runtime, Unit(runtime.db), caller, "k", "fp")
         clock.advance(seconds=61)
-        second = await service.claim(runtime, caller, "k", "fp")
+        second = await service.claim(runtime, Unit(runtime.db), caller, "k", "fp")
         assert isinstance(second, service.Claim) and second.token != first.token
-        token = BEFORE_COMMIT.set(first.before_commit)
-        try:
-            with pytest.raises(IdempotencyClaimLost):
-                async with runtime.db.write() as conn:
-                    await conn.execute(
-                        LedgerEntry.__table__.insert().values(
-                            partner_id=1,
-                            kind="pull",
-                            amount_cents=-1,
-                            reference="lost",
-                            created_at=clock(),
-                        )
-                    )
-        finally:
-            BEFORE_COMMIT.reset(token)
+        with pytest.raises(IdempotencyClaimLost):
+            await Unit(runtime.db, record=first).write(effect)
         async with runtime.db.read() as conn:
             count = (await conn.execute(select(func.count(LedgerEntry.id)))).scalar_one()
         assert count == 0  # the first attempt's effect rolled back

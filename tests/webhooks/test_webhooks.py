@@ -287,6 +287,7 @@ def test_endpoint_validation_and_deletion(client: TestClient, settings: Settings
 
 def test_operator_registers_an_endpoint_from_the_cli(settings: Settings) -> None:
     from clawvault.db.models import Environment
+    from clawvault.db.unit import Unit
     from clawvault.partners.auth import Caller
     from clawvault.webhooks.service import list_endpoints
     from tests.test_cli import clawvault
@@ -310,7 +311,7 @@ def test_operator_registers_an_endpoint_from_the_cli(settings: Settings) -> None
     assert missing.returncode != 0 and "Partner not found" in missing.stderr
 
     async def listed(runtime: Runtime) -> list[tuple[str, list[str]]]:
-        out = await list_endpoints(runtime, Caller(1, Environment.PRODUCTION))
+        out = await list_endpoints(runtime, Unit(runtime.db), Caller(1, Environment.PRODUCTION))
         return [(e["url"], e["events"]) for e in out["endpoints"]]
 
     assert run(settings, listed) == [("https://hooks.example/x", ["pull.fulfilled"])]

@@ -49,6 +49,7 @@ from clawvault.settings import Settings, get_settings
 from clawvault.shipping.router import router as shipping_router
 from clawvault.shipping.router import ship_quote_fast
 from clawvault.shipping.simulation import start_fulfilment_simulation
+from clawvault.variants import unit_of
 from clawvault.webhooks.router import router as webhooks_router
 from clawvault.webhooks.worker import announce_expiring, run_webhooks
 
@@ -163,6 +164,7 @@ def create_app(
             exact={"/vm/available": available_fast} if gets else {},
             one_segment={"/inventory": inventory_fast} if gets else {},
             posts={"/ship/quote": ship_quote_fast} if settings.fast_posts else {},
+            units=unit_of,
         )
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)

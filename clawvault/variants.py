@@ -5,7 +5,9 @@ asks which environment it serves, and nothing but this module and the app import
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Depends, Request
 
@@ -67,15 +69,21 @@ def variant(caller: Caller) -> Variant:
     return _BY_ENVIRONMENT[caller.environment]
 
 
+def unit_of(scope: Mapping[str, Any], runtime: Runtime, caller: Caller) -> Unit:
+    """The unit of work of a Partner API request (ASGI `scope`), on its environment's store:
+    production's database, or the sandbox store (whose requests read the catalog from
+    production's)."""
+    if caller.environment is Environment.PRODUCTION:
+        return request_unit(scope, runtime.db)
+    if runtime.sandbox_db is None:
+        raise SandboxStateUnavailable()
+    unit = request_unit(scope, runtime.sandbox_db)
+    unit.catalog = runtime.db
+    return unit
+
+
 async def caller_unit(
     request: Request, caller: Caller = Depends(get_caller), runtime: Runtime = Depends(get_runtime)
 ) -> Unit:
-    """The Partner API request's unit of work, on its environment's store: production's
-    database, or the sandbox store (whose requests read the catalog from production's)."""
-    if caller.environment is Environment.PRODUCTION:
-        return request_unit(request, runtime.db)
-    if runtime.sandbox_db is None:
-        raise SandboxStateUnavailable()
-    unit = request_unit(request, runtime.sandbox_db)
-    unit.catalog = runtime.db
-    return unit
+    """The route dependency of `unit_of`."""
+    return unit_of(request.scope, runtime, caller)

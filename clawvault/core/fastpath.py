@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
 
 from clawvault.core.asgi import ASGIApp, Receive, Scope, Send, header, read_body
 from clawvault.core.errors import InvalidApiKey
@@ -25,12 +24,15 @@ from clawvault.core.http import handled_error_answer, json_object
 from clawvault.core.runtime import Runtime
 from clawvault.db.unit import Unit
 from clawvault.partners.auth import Caller, find_caller
-from clawvault.variants import caller_unit
 
 # (runtime, unit, caller, the path's last segment or "", the query) -> the JSON body of a 200.
 FastGet = Callable[[Runtime, Unit, Caller, str, QueryParams], Awaitable[bytes]]
 # (runtime, unit, caller, the JSON object body) -> the JSON body of a 200.
 FastPost = Callable[[Runtime, Unit, Caller, dict[str, Any]], Awaitable[bytes]]
+
+# (the request's ASGI scope, runtime, caller) -> the request's unit of work, as its route's
+# dependency opens it (`variants.unit_of`).
+UnitOf = Callable[[Scope, Runtime, Caller], Unit]
 
 NO_QUERY = QueryParams()
 
@@ -51,8 +53,10 @@ class FastPathMiddleware:
         exact: Mapping[str, FastGet],
         one_segment: Mapping[str, FastGet],
         posts: Mapping[str, FastPost],
+        units: UnitOf,
     ) -> None:
         self.app = app
+        self.units = units
         self.prefixes = prefixes
         self.exact = dict(exact)
         self.one_segment = dict(one_segment)
@@ -101,20 +105,23 @@ class FastPathMiddleware:
             query = QueryParams(query_string) if query_string else NO_QUERY
             return await handler(runtime, unit, caller, parameter, query)
 
-        await answer(scope, send, run)
+        await answer(scope, send, self.units, run)
 
     async def post(self, scope: Scope, receive: Receive, send: Send, handler: FastPost) -> None:
         async def run(runtime: Runtime, unit: Unit, caller: Caller) -> bytes:
             # As the routes read it: the key is checked before the body is read.
             return await handler(runtime, unit, caller, json_object(await read_body(receive)))
 
-        await answer(scope, send, run)
+        await answer(scope, send, self.units, run)
 
 
 async def answer(
-    scope: Scope, send: Send, run: Callable[[Runtime, Unit, Caller], Awaitable[bytes]]
+    scope: Scope,
+    send: Send,
+    units: UnitOf,
+    run: Callable[[Runtime, Unit, Caller], Awaitable[bytes]],
 ) -> None:
-    """The caller found as get_caller finds it and the unit of work as caller_unit opens it,
+    """The caller found as get_caller finds it and the unit of work as its route's opens it,
     `run`'s 200, or an error rendered as core.http's handlers render it (anything else goes on
     to the outer middlewares, as from a route)."""
     state = scope["app"].state
@@ -125,7 +132,7 @@ async def answer(
         )
         if caller is None:
             raise InvalidApiKey()
-        unit = await caller_unit(Request(scope), caller, runtime)
+        unit = units(scope, runtime, caller)
         status, body = 200, await run(runtime, unit, caller)
     except Exception as exc:
         handled = handled_error_answer(exc)

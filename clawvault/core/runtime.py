@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 
@@ -34,9 +36,9 @@ async def get_runtime(request: Request) -> Runtime:
 IDEMPOTENCY_RECORD = "idempotency_record"
 
 
-def request_unit(request: Request, db: Database) -> Unit:
-    """The request's unit of work on `db`, with the request's idempotency record."""
-    record: Record | None = request.scope.get("state", {}).get(IDEMPOTENCY_RECORD)
+def request_unit(scope: Mapping[str, Any], db: Database) -> Unit:
+    """The unit of work of the request of ASGI `scope` on `db`, with its idempotency record."""
+    record: Record | None = scope.get("state", {}).get(IDEMPOTENCY_RECORD)
     return Unit(db, record)
 
 
@@ -44,4 +46,4 @@ async def get_unit(request: Request) -> Unit:
     """The request's unit of work on the platform's database (the Partner API's routes take
     `variants.caller_unit`, on the store of the caller's environment)."""
     runtime: Runtime = request.app.state.runtime
-    return request_unit(request, runtime.db)
+    return request_unit(request.scope, runtime.db)

@@ -16,6 +16,7 @@ from clawvault.console.repository import CardFilters, ConsoleRepository
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc
 from clawvault.db.models import CardStatus, Environment, OrderStatus
+from clawvault.db.unit import Unit
 from clawvault.fairness.service import published_odds
 from clawvault.ledger import service as ledger
 from clawvault.packs.repository import PackRepository
@@ -43,7 +44,7 @@ async def packs(runtime: Runtime) -> list[dict[str, Any]]:
 
 async def pack(runtime: Runtime, pack_id: str) -> dict[str, Any]:
     record = await packs_service.get_pack_record(runtime, pack_id)
-    odds = await published_odds(runtime, OPERATOR, pack_id)
+    odds = await published_odds(runtime, Unit(runtime.db), OPERATOR, pack_id)
     now = runtime.clock()
     since = now - timedelta(days=EV_DAYS)
     async with runtime.db.read() as conn:
@@ -195,7 +196,7 @@ async def create_partner(runtime: Runtime, name: str) -> None:
 async def partner(runtime: Runtime, name: str) -> dict[str, Any]:
     caller = Caller(await partner_id(runtime.db, name), Environment.PRODUCTION)
     start = (runtime.clock() - timedelta(days=LEDGER_DAYS)).date().isoformat()
-    statement = await ledger.statement(runtime, caller, start, None, "20", None)
+    statement = await ledger.statement(runtime, Unit(runtime.db), caller, start, None, "20", None)
     deliveries = await webhooks.list_deliveries(runtime, caller, "20", None, None)
     sandbox = Caller(caller.partner_id, Environment.SANDBOX)
     sandbox_deliveries = await webhooks.list_deliveries(runtime, sandbox, "20", None, None)

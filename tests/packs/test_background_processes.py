@@ -13,6 +13,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import utcnow
 from clawvault.db.engine import Database
 from clawvault.db.models import Environment, Pack, Partner
+from clawvault.db.unit import Unit
 from clawvault.packs.domain import expected_value_cents
 from clawvault.packs.repository import PackRepository
 from clawvault.packs.service import refresh_all_ev
@@ -49,7 +50,7 @@ def test_every_process_refreshing_ev_at_once_is_safe(settings: Settings) -> None
         async def trader(process: Runtime, number: int) -> None:
             for round_number in range(ROUNDS):
                 body = {"id": pack_ids[round_number % 2], "amount": 2, "user_id": f"t{number}"}
-                bought = await buy(process, caller, body)
+                bought = await buy(process, Unit(process.db), caller, body)
                 await sell_back(process, caller, {"item_id": bought["nfts"][0]["id"]})
 
         try:

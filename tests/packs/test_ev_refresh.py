@@ -14,6 +14,7 @@ from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import utcnow
 from clawvault.db.engine import Database
 from clawvault.db.models import Environment, Pack, Partner
+from clawvault.db.unit import Unit
 from clawvault.packs import service as packs_service
 from clawvault.packs.domain import expected_value_cents
 from clawvault.packs.repository import PackRepository
@@ -73,7 +74,9 @@ def test_a_pass_recomputes_only_packs_whose_stock_moved_in_any_process(
         other = Runtime(db=Database(settings.database_url, settings), settings=settings)
         try:
             caller = await caller_of(other, partner.name)
-            bought = await buy(other, caller, {"id": moved, "amount": 3, "user_id": "u"})
+            bought = await buy(
+                other, Unit(other.db), caller, {"id": moved, "amount": 3, "user_id": "u"}
+            )
             # The loop of this process, not the other's, brings EV up to date.
             await refresh_moved_ev(runtime, watch)
             assert counted == [moved]
@@ -117,7 +120,9 @@ def test_the_band_narrows_after_24_hours_with_no_stock_move(
         clock.advance(hours=1)
         caller = await caller_of(runtime, partner.name)
         for user in ("a", "b", "c"):  # until the EV moves
-            await buy(runtime, caller, {"id": pack_id, "amount": 10, "user_id": user})
+            await buy(
+                runtime, Unit(runtime.db), caller, {"id": pack_id, "amount": 10, "user_id": user}
+            )
             clock.advance(seconds=1)
             await refresh_moved_ev(runtime, watch)
             if (await band(runtime))[0] != first_ev:

@@ -71,7 +71,7 @@ async def run(args: argparse.Namespace, runtime: Runtime) -> None:
     def pull_with(way: Callable[..., Awaitable[dict[str, Any] | None]], amount: int) -> Request:
         async def request(n: int) -> object | None:
             ask = (pack_ids[n % len(pack_ids)], f"u{n % USERS}", amount, runtime.clock())
-            return await way(runtime, caller, *ask)
+            return await way(runtime, Unit(runtime.db), caller, *ask)
 
         return request
 
@@ -80,11 +80,19 @@ async def run(args: argparse.Namespace, runtime: Runtime) -> None:
         while len(items) < count:
             n = len(items)
             body = {"id": pack_ids[n % len(pack_ids)], "amount": 10, "user_id": f"u{n % USERS}"}
-            items.extend(nft["id"] for nft in (await pulls.buy(runtime, caller, body))["nfts"])
+            items.extend(
+                nft["id"]
+                for nft in (await pulls.buy(runtime, Unit(runtime.db), caller, body))["nfts"]
+            )
         return items
 
     for user in range(USERS):  # every user's seed, committed by a first pull
-        await pulls.buy(runtime, caller, {"id": pack_ids[0], "amount": 1, "user_id": f"u{user}"})
+        await pulls.buy(
+            runtime,
+            Unit(runtime.db),
+            caller,
+            {"id": pack_ids[0], "amount": 1, "user_id": f"u{user}"},
+        )
 
     # Items to sell back (each once) and one user's items to quote.
     to_sell = iter(await pulled_items(2 * args.rounds * args.block + 2 * args.block))

@@ -52,7 +52,7 @@ async def packs(runtime: Runtime, unit: Unit) -> list[dict[str, Any]]:
 
 async def pack(runtime: Runtime, unit: Unit, pack_id: str) -> dict[str, Any]:
     record = await packs_service.get_pack_record(runtime, unit, pack_id)
-    odds = await published_odds(runtime, OPERATOR, pack_id)
+    odds = await published_odds(runtime, unit, OPERATOR, pack_id)
     now = runtime.clock()
     since = now - timedelta(days=EV_DAYS)
 
@@ -225,7 +225,7 @@ async def create_partner(runtime: Runtime, unit: Unit, name: str) -> None:
 async def partner(runtime: Runtime, unit: Unit, name: str) -> dict[str, Any]:
     caller = Caller(await partner_id(unit, name), Environment.PRODUCTION)
     start = (runtime.clock() - timedelta(days=LEDGER_DAYS)).date().isoformat()
-    statement = await ledger.statement(runtime, caller, start, None, "20", None)
+    statement = await ledger.statement(runtime, unit, caller, start, None, "20", None)
     deliveries = await webhooks.list_deliveries(runtime, unit, caller, "20", None, None)
     sandbox = Caller(caller.partner_id, Environment.SANDBOX)
     sandbox_deliveries = await webhooks.list_deliveries(runtime, unit, sandbox, "20", None, None)

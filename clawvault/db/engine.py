@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import Executable, RowMapping, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -229,15 +229,6 @@ class Database:
                 await asyncio.sleep(random.uniform(0.001, 0.02) * attempt)
         raise AssertionError("unreachable")
 
-    # Until every service takes a unit of work (then removed): `Unit.one_statement`.
-    async def in_one_statement(self, work: Callable[[Conn], Awaitable[T | None]]) -> T | None:
-        from clawvault.db.unit import Unit
-
-        return await Unit(self).one_statement(work)
-
-    def autocommits(self) -> bool:
-        return self.is_postgres
-
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
         if self._sqlite_reads is not None:
@@ -298,6 +289,15 @@ class Database:
             driver: Any = raw.driver_connection
             rows: list[Any] = await driver.fetch(sql, *args)
             return rows
+
+    async def autocommit_rows(
+        self, statement: Executable, params: dict[str, Any]
+    ) -> list[RowMapping]:
+        """PostgreSQL only: the rows of one statement that writes nothing, in autocommit (its
+        own snapshot, no BEGIN or COMMIT round trips), outside any unit of work: a read shared
+        by the requests in flight (a batcher's round)."""
+        async with self.autocommit_engine.connect() as conn:
+            return list((await conn.execute(statement, params)).mappings())
 
     async def refresh_planner_statistics(self, *tables: str) -> None:
         """After a bulk write (a catalog import, a demo seed). PostgreSQL: ANALYZE the tables

@@ -9,6 +9,7 @@ from typing import Any
 
 from clawvault.core.runtime import Runtime
 from clawvault.db.conn import Conn
+from clawvault.db.unit import Unit
 from clawvault.fairness import seeds
 from clawvault.fairness.domain import (
     WINDOWS,
@@ -38,22 +39,25 @@ async def draw_stream(
     )
 
 
-async def commitment(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
-    async with runtime.db.write() as conn:
+async def commitment(runtime: Runtime, unit: Unit, caller: Caller, user_id: str) -> dict[str, Any]:
+    async def work(conn: Conn) -> dict[str, Any]:
         seed = await seeds.active_seed(
             SeedRepository.of_partner(conn, caller.partner_id),
             runtime.randomness,
             user_id,
             runtime.clock(),
         )
-    return commitment_json(user_id, seed)
+        return commitment_json(user_id, seed)
+
+    return await unit.write(work, answers=True)
 
 
 async def set_client_seed(
-    runtime: Runtime, caller: Caller, user_id: str, body: dict[str, Any]
+    runtime: Runtime, unit: Unit, caller: Caller, user_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     client_seed = valid_client_seed(body.get("client_seed"))
-    async with runtime.db.write() as conn:
+
+    async def work(conn: Conn) -> dict[str, Any]:
         return await seeds.set_client_seed(
             SeedRepository.of_partner(conn, caller.partner_id),
             runtime.randomness,
@@ -62,10 +66,13 @@ async def set_client_seed(
             runtime.clock(),
         )
 
+    return await unit.write(work, answers=True)
 
-async def rotate(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, Any]:
+
+async def rotate(runtime: Runtime, unit: Unit, caller: Caller, user_id: str) -> dict[str, Any]:
     """Reveals the active server seed and commits a new one (the client seed carries over)."""
-    async with runtime.db.write() as conn:
+
+    async def work(conn: Conn) -> dict[str, Any]:
         return await seeds.rotate(
             SeedRepository.of_partner(conn, caller.partner_id),
             runtime.randomness,
@@ -73,20 +80,27 @@ async def rotate(runtime: Runtime, caller: Caller, user_id: str) -> dict[str, An
             runtime.clock(),
         )
 
+    return await unit.write(work, answers=True)
 
-async def receipt(runtime: Runtime, caller: Caller, session_id: str) -> dict[str, Any]:
-    async with runtime.db.read() as conn:
+
+async def receipt(runtime: Runtime, unit: Unit, caller: Caller, session_id: str) -> dict[str, Any]:
+    async def read(conn: Conn) -> dict[str, Any]:
         repo = FairnessRepository(conn)
         session = await repo.session(session_id, caller.partner_id)
         if session is None or session["odds_canonical"] is None:
             raise ReceiptNotFound()
         draws = await repo.session_draws(session_id)
-    return receipt_json(session_id, session, draws)
+        return receipt_json(session_id, session, draws)
+
+    return await unit.read(read)
 
 
-async def published_odds(runtime: Runtime, caller: Caller, pack_id: str) -> dict[str, Any]:
+async def published_odds(
+    runtime: Runtime, unit: Unit, caller: Caller, pack_id: str
+) -> dict[str, Any]:
     now = runtime.clock()
-    async with runtime.db.read() as conn:
+
+    async def read(conn: Conn) -> dict[str, Any]:
         pack = await PackRepository(conn).get(pack_id)
         if pack is None:
             raise PackNotFoundByPath()
@@ -97,4 +111,6 @@ async def published_odds(runtime: Runtime, caller: Caller, pack_id: str) -> dict
             name: await repo.pulls_by_tier(pack_id, None if span is None else now - span)
             for name, span in WINDOWS
         }
-    return odds_json(pack_id, tiers, available, realized, now)
+        return odds_json(pack_id, tiers, available, realized, now)
+
+    return await unit.read(read)

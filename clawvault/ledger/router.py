@@ -4,10 +4,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from clawvault.core.http import JsonResponse
-from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.runtime import Runtime, get_runtime, get_unit
+from clawvault.db.unit import Unit
 from clawvault.ledger import docs, service
 from clawvault.partners.auth import Caller, get_caller
 
+# The ledger has no sandbox variant: under either prefix it is read from the platform's
+# database (`get_unit`, not the caller's store).
 router = APIRouter(tags=["ledger"])
 
 
@@ -20,12 +23,13 @@ async def ledger(
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
     runtime: Runtime = Depends(get_runtime),
+    unit: Unit = Depends(get_unit),
 ) -> Response:
     if "text/csv" in request.headers.get("accept", ""):
-        rows = await service.statement_csv(runtime, caller, start, end)
+        rows = await service.statement_csv(runtime, unit, caller, start, end)
         return StreamingResponse(
             rows,
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="statement.csv"'},
         )
-    return JsonResponse(await service.statement(runtime, caller, start, end, limit, cursor))
+    return JsonResponse(await service.statement(runtime, unit, caller, start, end, limit, cursor))

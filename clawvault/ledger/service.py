@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
+
+from sqlalchemy import RowMapping
 
 from clawvault.core.money import cents_to_number
 from clawvault.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
+from clawvault.db.conn import Conn
 from clawvault.db.models import LedgerKind
+from clawvault.db.unit import Unit
 from clawvault.ledger.errors import InvalidDate
 from clawvault.ledger.repository import LedgerRepository
 from clawvault.partners.auth import Caller
@@ -88,6 +92,7 @@ def daily_json(rows: Any) -> list[dict[str, Any]]:
 
 async def statement(
     runtime: Runtime,
+    unit: Unit,
     caller: Caller,
     start_raw: str | None,
     end_raw: str | None,
@@ -97,12 +102,16 @@ async def statement(
     start, end = parse_instant(start_raw), parse_instant(end_raw)
     limit = parse_limit(limit_raw, 100)
     after = _after(cursor)
-    async with runtime.db.read() as conn:
+
+    async def read(conn: Conn) -> tuple[Sequence[RowMapping], int, int, Sequence[RowMapping]]:
         repo = LedgerRepository(conn)
         rows = await repo.entries(caller.partner_id, start, end, after, limit + 1)
         balance = await repo.balance_cents(caller.partner_id)
         opening = await repo.sum_before(caller.partner_id, start)
         daily = await repo.daily_totals(caller.partner_id, start, end)
+        return rows, balance, opening, daily
+
+    rows, balance, opening, daily = await unit.read(read)
     page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
@@ -124,12 +133,16 @@ async def statement(
 
 
 async def statement_csv(
-    runtime: Runtime, caller: Caller, start_raw: str | None, end_raw: str | None
+    runtime: Runtime, unit: Unit, caller: Caller, start_raw: str | None, end_raw: str | None
 ) -> AsyncIterator[str]:
-    """Every entry of the range, oldest first, with the running balance."""
+    """Every entry of the range, oldest first, with the running balance: a read of the unit's
+    for each batch, as the response streams."""
     start, end = parse_instant(start_raw), parse_instant(end_raw)
-    async with runtime.db.read() as conn:
-        balance = await LedgerRepository(conn).sum_before(caller.partner_id, start)
+
+    async def opening(conn: Conn) -> int:
+        return await LedgerRepository(conn).sum_before(caller.partner_id, start)
+
+    balance = await unit.read(opening)
 
     async def rows() -> AsyncIterator[str]:
         nonlocal balance
@@ -138,10 +151,7 @@ async def statement_csv(
         writer.writerow(["id", "created_at", "kind", "amount", "reference", "user_id", "balance"])
         after: tuple[datetime, int] | None = None
         while True:
-            async with runtime.db.read() as conn:
-                batch = await LedgerRepository(conn).entries(
-                    caller.partner_id, start, end, after, CSV_BATCH
-                )
+            batch = await unit.read(_entries_after(caller, start, end, after))
             for row in batch:
                 balance += int(row["amount_cents"])
                 writer.writerow(
@@ -163,3 +173,14 @@ async def statement_csv(
             after = (as_utc(batch[-1]["created_at"]), int(batch[-1]["id"]))
 
     return rows()
+
+
+def _entries_after(
+    caller: Caller, start: datetime | None, end: datetime | None, after: tuple[datetime, int] | None
+) -> Callable[[Conn], Awaitable[Sequence[RowMapping]]]:
+    """A read of the next CSV_BATCH entries of the range after `after`."""
+
+    async def read(conn: Conn) -> Sequence[RowMapping]:
+        return await LedgerRepository(conn).entries(caller.partner_id, start, end, after, CSV_BATCH)
+
+    return read

@@ -290,9 +290,9 @@ Ask = tuple[str, int, str, str]  # pack_id, partner_id, environment, user_id
 
 class PullRounds:
     """PostgreSQL, for pulls that need no transaction: their first read (the pack and the
-    user's seed, `PullRepository.pack_and_seed`), one statement a round for all the pulls in
-    flight (clawvault.db.batcher), as quotes share theirs. The same rows as each pull's own
-    statement; the pull itself stays one statement of its own (`pull_in_one`)."""
+    user's seed, `PullRepository.pack_and_seed`), one statement a round in autocommit for all
+    the pulls in flight (clawvault.db.batcher), as quotes share theirs. The same rows as each
+    pull's own statement; the pull itself stays one statement of its own (`pull_in_one`)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -312,10 +312,8 @@ class PullRounds:
             "user_ids": user_ids,
         }
         rows: defaultdict[int, list[Any]] = defaultdict(list)
-        # In autocommit: one statement, its own snapshot, no BEGIN or COMMIT round trips.
-        async with self._db.autocommit_engine.connect() as conn:
-            for row in (await conn.execute(PACK_AND_SEED_ROUND, params)).mappings():
-                rows[row["ask_n"]].append(row)
+        for row in await self._db.autocommit_rows(PACK_AND_SEED_ROUND, params):
+            rows[row["ask_n"]].append(row)
         return [_pack_with_seed(rows.get(n, [])) for n in range(1, len(asks) + 1)]
 
 

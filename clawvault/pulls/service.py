@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
+from sqlalchemy import RowMapping
 from sqlalchemy.exc import DBAPIError
 
 from clawvault.core.ids import new_public_id, new_session_id, new_tx_hash
@@ -16,6 +17,7 @@ from clawvault.db import lean
 from clawvault.db.conn import Conn
 from clawvault.db.engine import is_retryable
 from clawvault.db.models import LedgerKind
+from clawvault.db.unit import Unit
 from clawvault.fairness.domain import DrawStream
 from clawvault.fairness.service import draw_stream
 from clawvault.inventory.presenters import card_metadata, item_json
@@ -39,11 +41,12 @@ PULL_ATTEMPTS = 10
 IMPATIENT_ATTEMPTS = 4
 
 
-async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+async def buy(runtime: Runtime, unit: Unit, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
     """Two ways, chosen by what the pull can be. PostgreSQL, a user who has a seed: the whole
     pull in one statement (`pull_in_one`). Otherwise, or when that statement could not take
     every draw's card: the pull card by card in a transaction (`pull_card_by_card`), the only way on
-    SQLite. Both give the same rows and answers (tests/pulls/test_pull_in_one.py)."""
+    SQLite. Both give the same rows and answers (tests/pulls/test_pull_in_one.py). In a
+    transaction, the answer is the unit's (`answers`): the idempotency record commits with it."""
     user_id = parse_user_id(body.get("user_id"))
     if user_id is None:
         raise UserIdRequired()
@@ -52,20 +55,26 @@ async def buy(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[st
         raise PackNotFound()
     now = runtime.clock()
     raw_amount = body.get("amount")
-    if runtime.db.is_postgres:
-        in_one = await pull_in_one(runtime, caller, pack_id, user_id, raw_amount, now)
+    if unit.is_postgres:
+        in_one = await pull_in_one(runtime, unit, caller, pack_id, user_id, raw_amount, now)
         if in_one is not None:
             return in_one
-    return await pull_card_by_card(runtime, caller, pack_id, user_id, raw_amount, now)
+    return await pull_card_by_card(runtime, unit, caller, pack_id, user_id, raw_amount, now)
 
 
 async def pull_card_by_card(
-    runtime: Runtime, caller: Caller, pack_id: str, user_id: str, raw_amount: Any, now: datetime
+    runtime: Runtime,
+    unit: Unit,
+    caller: Caller,
+    pack_id: str,
+    user_id: str,
+    raw_amount: Any,
+    now: datetime,
 ) -> dict[str, Any]:
-    """The pull in a transaction, card by card (`_buy`)."""
+    """The pull in the unit's write transaction, card by card (`_buy`)."""
     attempts = 0
 
-    async def attempt(conn: Conn) -> Pulled:
+    async def attempt(conn: Conn) -> dict[str, Any]:
         nonlocal attempts
         attempts += 1
         patient = attempts > IMPATIENT_ATTEMPTS
@@ -74,8 +83,7 @@ async def pull_card_by_card(
     # A pull that holds cards and finds the rest of a tier locked by pulls in flight rolls back
     # and runs again (TransientConflict) rather than wait while holding its cards; a deadlock
     # between patient pulls is resolved by PostgreSQL rolling one back, also run again.
-    taken = await runtime.db.transaction(attempt, attempts=PULL_ATTEMPTS + 1, inline=True)
-    return _result(*taken)  # after the commit: on SQLite, outside the write lock
+    return await unit.write(attempt, attempts=PULL_ATTEMPTS + 1, inline=True, answers=True)
 
 
 async def _buy(
@@ -87,10 +95,10 @@ async def _buy(
     raw_amount: Any,
     now: datetime,
     patient: bool,
-) -> Pulled:
-    """One attempt of a pull, card by card. Only the first card may wait for another pull's
-    lock, unless `patient` (late attempts: a hot tail of a pool is still served, deadlocks
-    being detected by the database and retried)."""
+) -> dict[str, Any]:
+    """One attempt of a pull, card by card, and its answer. Only the first card may wait for
+    another pull's lock, unless `patient` (late attempts: a hot tail of a pool is still served,
+    deadlocks being detected by the database and retried)."""
     pulls = PullRepository(conn)
     pack = await pulls.pack(pack_id, caller.partner_id, caller.environment.value)
     pack, amount, table = _terms(pack, parse_amount(raw_amount), raw_amount)
@@ -142,9 +150,9 @@ async def _buy(
         pull_rows,
         _charge(session_id, caller, user_id, pack, amount, now),
     )
-    pulled = Pulled(session_id, pack, cards)
-    await _announce(conn, caller, user_id, pack_id, amount, pulled, now)
-    return pulled
+    answer = _result(session_id, pack, cards)
+    await _announce(conn, caller, user_id, pack_id, amount, pack, answer, now)
+    return answer
 
 
 async def _announce(
@@ -153,14 +161,15 @@ async def _announce(
     user_id: str,
     pack_id: str,
     amount: int,
-    pulled: Pulled,
+    pack: PackForPull,
+    answer: dict[str, Any],
     now: datetime,
 ) -> None:
     """The pull.fulfilled event, committed with the pull (no endpoint: no event to make)."""
-    if not pulled.pack.has_endpoints:
+    if not pack.has_endpoints:
         return
     event = {"user_id": user_id, "claw_id": pack_id, "amount": amount}
-    event.update(_result(*pulled))
+    event.update(answer)
     await emit(
         conn,
         caller.partner_id,
@@ -178,6 +187,7 @@ class NothingWritten(Exception):
 
 async def pull_in_one(
     runtime: Runtime,
+    unit: Unit,
     caller: Caller,
     pack_id: str,
     user_id: str,
@@ -187,14 +197,14 @@ async def pull_in_one(
     """PostgreSQL, a user who has a seed: the pack and the seed read (in a round shared with
     the other pulls in flight), the draws made from the seed's next nonces, then PULL_IN_ONE
     claims their cards and writes everything, or nothing. In autocommit (two round trips, no
-    BEGIN, no COMMIT) when nothing else must commit with the pull; in a transaction with what
-    must (the request's idempotency record, the pull.fulfilled event of a partner with
-    endpoints). None when the pull goes card by card instead: a user without a seed yet, or a
-    statement that wrote nothing (the seed moved on, two draws met the same card, a draw's
-    cards were all locked or none was at or after its key) or was a deadlock's victim. The
-    pack's refusals are raised as `_buy` raises them."""
+    BEGIN, no COMMIT) when nothing else must commit with the pull; in the unit's write
+    transaction with what must (the request's idempotency record, the pull.fulfilled event of
+    a partner with endpoints). None when the pull goes card by card instead: a user without a
+    seed yet, or a statement that wrote nothing (the seed moved on, two draws met the same
+    card, a draw's cards were all locked or none was at or after its key) or was a deadlock's
+    victim. The pack's refusals are raised as `_buy` raises them."""
     environment = caller.environment.value
-    found, seed = await pull_rounds(runtime.db).pack_and_seed(
+    found, seed = await pull_rounds(unit.db).pack_and_seed(
         pack_id, caller.partner_id, environment, user_id
     )
     pack, amount, table = _terms(found, parse_amount(raw_amount), raw_amount)
@@ -227,35 +237,27 @@ async def pull_in_one(
             _charge(session_id, caller, user_id, pack, amount, now),
         )
 
-    if runtime.db.autocommits() and not pack.has_endpoints:
-        cards = await runtime.db.in_one_statement(pull)
+    if unit.autocommits() and not pack.has_endpoints:
+        cards = await unit.one_statement(pull)
         return None if cards is None else _result(session_id, pack, cards)
 
-    async def with_what_commits_with_it(conn: Conn) -> Pulled:
+    async def with_what_commits_with_it(conn: Conn) -> dict[str, Any]:
         cards = await pull(conn)
         if cards is None:
             raise NothingWritten()
-        pulled = Pulled(session_id, pack, cards)
-        await _announce(conn, caller, user_id, pack_id, amount, pulled, now)
-        return pulled
+        answer = _result(session_id, pack, cards)
+        await _announce(conn, caller, user_id, pack_id, amount, pack, answer, now)
+        return answer
 
+    # Rolled back, this write was not the unit's commit: the pull card by card is, instead.
     try:
-        taken = await runtime.db.transaction(with_what_commits_with_it, attempts=1)
+        return await unit.write(with_what_commits_with_it, attempts=1, answers=True)
     except NothingWritten:
         return None
     except DBAPIError as exc:
         if is_retryable(exc):
             return None  # rolled back: card by card, from the start
         raise
-    return _result(*taken)
-
-
-class Pulled(NamedTuple):
-    """What a pull took (the answer is made from it once it has committed)."""
-
-    session_id: str
-    pack: PackForPull
-    cards: Sequence[lean.Row]
 
 
 def _terms(
@@ -310,16 +312,21 @@ def _result(session_id: str, pack: PackForPull, cards: Sequence[lean.Row]) -> di
     return {"session_id": session_id, "nfts": [item_json({**c, **extra}) for c in cards]}  # type: ignore[arg-type]
 
 
-async def status(runtime: Runtime, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+async def status(
+    runtime: Runtime, unit: Unit, caller: Caller, body: dict[str, Any]
+) -> dict[str, Any]:
     session_id = body.get("session_id")
     if not isinstance(session_id, str) or not session_id:
         raise TransactionFailed()
-    async with runtime.db.read() as conn:
+
+    async def read(conn: Conn) -> tuple[RowMapping, Sequence[RowMapping]]:
         pulls = PullRepository(conn)
         session = await pulls.session(session_id, caller.partner_id)
         if session is None:
             raise TransactionFailed()
-        rows = await pulls.session_items(session_id)
+        return session, await pulls.session_items(session_id)
+
+    session, rows = await unit.read(read)
     items = []
     for row in rows:
         item = dict(row)
@@ -348,11 +355,14 @@ def parse_limit(raw: str | None, default: int) -> int:
 
 
 async def recent_pulls(
-    runtime: Runtime, caller: Caller, pack_ids: list[str] | None, limit: int
+    runtime: Runtime, unit: Unit, caller: Caller, pack_ids: list[str] | None, limit: int
 ) -> list[dict[str, Any]]:
     """Every partner's pulls, newest first: the feed of a claw machine's recent wins."""
-    async with runtime.db.read() as conn:
-        rows = await PullRepository(conn).recent(pack_ids, limit)
+
+    async def read(conn: Conn) -> Sequence[RowMapping]:
+        return await PullRepository(conn).recent(pack_ids, limit)
+
+    rows = await unit.read(read)
     return [
         {
             "id": row["card_id"],

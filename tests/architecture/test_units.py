@@ -18,15 +18,6 @@ TRANSACTION_CALLS = {
     "read",
     "autocommit_engine",
 }
-# Modules whose services still open their own transactions: none may be added.
-NOT_YET = {
-    "fairness/service.py",
-    "ledger/service.py",
-    "pulls/repository.py",
-    "pulls/service.py",
-    "sandbox/fairness.py",
-    "sandbox/pulls.py",
-}
 
 
 def opens_transactions(tree: ast.Module) -> list[int]:
@@ -50,8 +41,7 @@ def test_only_units_begin_and_commit() -> None:
         and name not in {"db/migrations/env.py"}
         and (lines := opens_transactions(tree))
     }
-    assert set(offenders) - NOT_YET == set(), offenders
-    assert NOT_YET - set(offenders) == set(), "done: take it off NOT_YET"
+    assert offenders == {}
 
 
 def test_the_check_sees_each_way_of_opening_one() -> None:

@@ -11,6 +11,7 @@ from clawvault.core.randomness import SeededRandomness
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import utcnow
 from clawvault.db.models import Environment
+from clawvault.db.unit import Unit
 from clawvault.partners.auth import Caller
 from clawvault.pulls.service import buy
 from clawvault.settings import Settings
@@ -36,7 +37,12 @@ def test_tier_frequencies_match_the_published_odds(settings: Settings) -> None:
         runtime.randomness = SeededRandomness(424242)
         caller = Caller(partner_id=1, environment=Environment.PRODUCTION)
         for i in range(PULLS // 10):
-            await buy(runtime, caller, {"id": pack_id, "amount": 10, "user_id": f"u{i % 50}"})
+            await buy(
+                runtime,
+                Unit(runtime.db),
+                caller,
+                {"id": pack_id, "amount": 10, "user_id": f"u{i % 50}"},
+            )
         async with runtime.db.read() as conn:
             counts = dict(
                 (

@@ -50,7 +50,7 @@ def test_every_process_refreshing_ev_at_once_is_safe(settings: Settings) -> None
         async def trader(process: Runtime, number: int) -> None:
             for round_number in range(ROUNDS):
                 body = {"id": pack_ids[round_number % 2], "amount": 2, "user_id": f"t{number}"}
-                bought = await buy(process, caller, body)
+                bought = await buy(process, Unit(process.db), caller, body)
                 await sell_back(
                     process, Unit(process.db), caller, {"item_id": bought["nfts"][0]["id"]}
                 )

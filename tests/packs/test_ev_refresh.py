@@ -74,7 +74,9 @@ def test_a_pass_recomputes_only_packs_whose_stock_moved_in_any_process(
         other = Runtime(db=Database(settings.database_url, settings), settings=settings)
         try:
             caller = await caller_of(other, partner.name)
-            bought = await buy(other, caller, {"id": moved, "amount": 3, "user_id": "u"})
+            bought = await buy(
+                other, Unit(other.db), caller, {"id": moved, "amount": 3, "user_id": "u"}
+            )
             # The loop of this process, not the other's, brings EV up to date.
             await refresh_moved_ev(runtime, watch)
             assert counted == [moved]
@@ -118,7 +120,9 @@ def test_the_band_narrows_after_24_hours_with_no_stock_move(
         clock.advance(hours=1)
         caller = await caller_of(runtime, partner.name)
         for user in ("a", "b", "c"):  # until the EV moves
-            await buy(runtime, caller, {"id": pack_id, "amount": 10, "user_id": user})
+            await buy(
+                runtime, Unit(runtime.db), caller, {"id": pack_id, "amount": 10, "user_id": user}
+            )
             clock.advance(seconds=1)
             await refresh_moved_ev(runtime, watch)
             if (await band(runtime))[0] != first_ev:

@@ -161,8 +161,7 @@ def in_one(settings: Settings, pack_id: str, draws: list[dict[str, Any]], nonce:
 
 async def in_one_on(runtime: Runtime, pack_id: str, draws: list[dict[str, Any]], nonce: int) -> Any:
     """PullRepository.pull_in_one of alice's draws from her seed at `nonce`."""
-    async with runtime.db.autocommit() as conn:
-        assert conn is not None
+    async with runtime.db.autocommit_engine.connect() as conn:
         pulls = PullRepository(conn)
         seed = (await conn.execute(select(FairnessSeed))).mappings().one()
         now = FakeClock()()
@@ -393,8 +392,7 @@ def test_pulls_in_flight_read_their_packs_and_seeds_in_one_round_as_each_alone(
         before = rounds.reads.rounds
         together = await asyncio.gather(*(rounds.pack_and_seed(*ask) for ask in asks))
         sent = rounds.reads.rounds - before
-        async with runtime.db.autocommit() as alone_conn:
-            assert alone_conn is not None
+        async with runtime.db.autocommit_engine.connect() as alone_conn:
             repo = PullRepository(alone_conn)
             alone = [await repo.pack_and_seed(*ask) for ask in asks]
         return [seen(f) for f in together], [seen(f) for f in alone], sent

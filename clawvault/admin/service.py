@@ -118,12 +118,14 @@ async def advance_order(
     """Moves an order forward (through every step between), or cancels/fails it with a reason
     (its cards go back to the user's inventory and the fee back to the partner)."""
     target = order_target(body.get("to"))
-    return await shipping.advance_order(runtime, order_id, target, order_note(body.get("note")))
+    return await shipping.advance_order(
+        runtime, unit, order_id, target, order_note(body.get("note"))
+    )
 
 
 async def attach_tracking(
     runtime: Runtime, unit: Unit, order_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     return await shipping.attach_tracking(
-        runtime, order_id, body.get("carrier"), body.get("tracking_number")
+        runtime, unit, order_id, body.get("carrier"), body.get("tracking_number")
     )

@@ -370,7 +370,7 @@ def test_a_lean_statement_that_begins_a_transaction_is_inside_it(
 def test_a_lean_statement_in_autocommit_commits_alone(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """PostgreSQL's one-statement writes (`Database.autocommit`): no transaction to begin, so
+    """PostgreSQL's one-statement writes (`Unit.one_statement`): no transaction to begin, so
     each lean statement runs prepared on the asyncpg connection, and stays once run."""
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("autocommit is PostgreSQL's")
@@ -380,8 +380,7 @@ def test_a_lean_statement_in_autocommit_commits_alone(
 
     async def work(runtime: Runtime) -> list[int]:
         partner_id = await find_partner_id(Unit(runtime.db), partner.name)
-        async with runtime.db.autocommit() as conn:
-            assert conn is not None
+        async with runtime.db.autocommit_engine.connect() as conn:
             await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "alone"))
             with pytest.raises(IntegrityError):
                 await lean.execute(conn, ADD_ENTRY, _entry(partner_id, "alone"))

@@ -2,8 +2,9 @@
 ways against the way every request can take (a transaction), on the same requests, in one
 process, in interleaved blocks of concurrent requests against one PostgreSQL server:
 
-- a pull of one and a pull of ten: `pulls.service.pull_in_one` against `pull_card_by_card`;
-- a sellback: `buyback.service.sell_in_one` against `sell_in_transaction`;
+- a pull of one and a pull of ten: `pulls.in_one.way.pull_in_one` against
+  `pulls.service.pull_card_by_card`;
+- a sellback: `buyback.in_one.sell_in_one` against `sell_in_transaction`;
 - a quote: `shipping.service.add_quote` (its rounds shared by the quotes in flight) against
   `quote_in_transaction`.
 
@@ -31,6 +32,7 @@ from sqlalchemy import select
 from bench import pgserver
 from bench.fastpath import prepare
 from bench.fixtures import DESTINATION
+from clawvault.buyback import in_one
 from clawvault.buyback import service as buyback
 from clawvault.core.runtime import Runtime
 from clawvault.db.engine import Database
@@ -143,7 +145,7 @@ async def run(args: argparse.Namespace, runtime: Runtime) -> None:
             pull_with(pulls.pull_card_by_card, 10),
             pull_with(pulls.pull_card_by_card, 10),
         ),
-        ("sellback", sell_with(buyback.sell_in_one), sell_with(buyback.sell_in_transaction), None),
+        ("sellback", sell_with(in_one.sell_in_one), sell_with(buyback.sell_in_transaction), None),
         ("quote", quote_with(shipping.add_quote), quote_with(shipping.quote_in_transaction), None),
     ]
     serial = 0

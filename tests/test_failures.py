@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from clawvault.buyback import in_one
 from clawvault.buyback import service as buyback_service
 from clawvault.buyback.repository import BuybackRepository
 from clawvault.pulls.repository import PullRepository
 from clawvault.settings import Settings
-from clawvault.shipping.repository import QuoteRounds, ShippingRepository
+from clawvault.shipping.quote_rounds import QuoteRounds
+from clawvault.shipping.repository import ShippingRepository
 from tests.factories import ADDRESS, FakeClock, make_pack, make_partner
 from tests.invariants import balances, violations
 
@@ -64,9 +66,9 @@ def test_sellback_and_shipping_failures(
     ids = [i["id"] for i in items]
     before = balances(settings)
 
-    # PostgreSQL's sellback in one statement (BuybackRepository.sell_in_one) is atomic by
+    # PostgreSQL's sellback in one statement (buyback.in_one.sell_in_one) is atomic by
     # itself; declined, the sellback is settled in a transaction, which fails half-way here.
-    monkeypatch.setattr(BuybackRepository, "sell_in_one", declined)
+    monkeypatch.setattr(in_one, "sell_statement", declined)
     monkeypatch.setattr(buyback_service, "emit", explode)  # after the card was returned, paid
     sold = client.post(f"{API}/vm/buyback", headers=partner.headers, json={"item_id": ids[0]})
     assert sold.status_code == 500
@@ -93,7 +95,7 @@ def test_sellback_and_shipping_failures(
     assert request.json() == {"error": "Failed to create shipping request"}
     monkeypatch.undo()
 
-    monkeypatch.setattr(BuybackRepository, "sell_in_one", declined)
+    monkeypatch.setattr(in_one, "sell_statement", declined)
     monkeypatch.setattr(BuybackRepository, "settle", explode)
     assert (
         client.post(

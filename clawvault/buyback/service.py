@@ -13,6 +13,7 @@ from clawvault.buyback.errors import (
     ItemNotFound,
     SettlementFailed,
 )
+from clawvault.buyback.in_one import sell_in_one
 from clawvault.buyback.repository import BuybackRepository, RowBusy
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
@@ -95,23 +96,6 @@ async def _settle(runtime: Runtime, unit: Unit, caller: Caller, item_id: str) ->
     if sold is not None:
         return sold
     return await sell_in_transaction(runtime, unit, caller, item_id, now)
-
-
-async def sell_in_one(
-    runtime: Runtime, unit: Unit, caller: Caller, item_id: str, now: datetime
-) -> dict[str, Any] | None:
-    """PostgreSQL: one round trip, SELL_IN_ONE in autocommit, when nothing must commit with it.
-    None when it did not sell (SQLite; an idempotency record; a card not held by this
-    partner's user, past its window, at a stale price, of a partner with endpoints)."""
-    max_age = max_price_age(runtime.settings.price_max_age_hours)
-    sold = await unit.one_statement(
-        lambda conn: BuybackRepository(conn).sell_in_one(
-            item_id, caller.partner_id, now, max_age, runtime.randomness.pool_key()
-        )
-    )
-    return (
-        None if sold is None else {"success": True, "amount": cents_to_number(sold["amount_cents"])}
-    )
 
 
 async def sell_in_transaction(

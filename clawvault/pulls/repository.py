@@ -1,10 +1,9 @@
-"""All SQL of a pull, by the repository's methods: the pack and the user's seed, claiming cards
-from a pool, recording sessions and pulls (its statements: pulls.statements and
-pulls.pull_in_one), and PullRounds, the reads of the pulls in flight in one statement."""
+"""All SQL of a pull card by card, by the repository's methods: the pack, claiming cards from a
+pool, recording sessions and pulls (its statements: pulls.statements). The pull in one
+statement is `pulls.in_one`'s."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -16,10 +15,9 @@ from sqlalchemy import (
 )
 
 from clawvault.db import lean
-from clawvault.db.batcher import Batcher, PerDatabase
 from clawvault.db.conn import Conn
 from clawvault.db.dialect import is_postgres
-from clawvault.db.engine import Database, TransientConflict
+from clawvault.db.engine import TransientConflict
 from clawvault.db.models import (
     Card,
     Pack,
@@ -29,19 +27,14 @@ from clawvault.db.models import (
 from clawvault.inventory.repository import item_select
 from clawvault.ledger.repository import LedgerRepository
 from clawvault.packs.domain import Tier
-from clawvault.pulls.pull_in_one import PULL_IN_ONE
 from clawvault.pulls.statements import (
     ADD_PULLS,
     ADD_SESSION,
     CLAIM,
     CLAIM_SKIP_LOCKED,
     CLAIM_WAITING,
-    ENTRY_KEYS,
     HAS_AVAILABLE,
-    PACK_AND_SEED,
-    PACK_AND_SEED_ROUND,
     PACK_FOR_PULL,
-    SESSION_KEYS,
     record_in_one,
 )
 
@@ -73,32 +66,7 @@ class PackForPull:
         self.has_an_empty_tier = any(row["weight"] > 0 and not row["in_stock"] for row in with_tier)
 
 
-def _seed_params(pack_id: str, partner_id: int, environment: str, user_id: str) -> dict[str, Any]:
-    """PACK_AND_SEED's parameters."""
-    return {
-        **_pack_params(pack_id, partner_id, environment),
-        "owner_id": partner_id,
-        "seed_user_id": user_id,
-    }
-
-
-def _pack_with_seed(rows: Sequence[lean.Row]) -> tuple[PackForPull | None, lean.Row | None]:
-    """The pack and the user's seed (None: none yet) of PACK_AND_SEED's rows (none: no such
-    pack)."""
-    if not rows:
-        return None, None
-    row = rows[0]
-    if row["seed_id"] is None:
-        return PackForPull(rows), None
-    return PackForPull(rows), {
-        "id": row["seed_id"],
-        "server_seed": row["server_seed"],
-        "client_seed": row["client_seed"],
-        "next_nonce": row["next_nonce"],
-    }
-
-
-def _pack_params(pack_id: str, partner_id: int, environment: str) -> dict[str, Any]:
+def pack_params(pack_id: str, partner_id: int, environment: str) -> dict[str, Any]:
     """PACK_FOR_PULL's parameters."""
     return {
         "pack_id": pack_id,
@@ -113,61 +81,9 @@ class PullRepository:
 
     async def pack(self, pack_id: str, partner_id: int, environment: str) -> PackForPull | None:
         """The pack, and whether the partner has a webhook endpoint in `environment`."""
-        params = _pack_params(pack_id, partner_id, environment)
+        params = pack_params(pack_id, partner_id, environment)
         rows = (await lean.execute(self.conn, PACK_FOR_PULL, params)).rows
         return PackForPull(rows) if rows else None
-
-    async def pack_and_seed(
-        self, pack_id: str, partner_id: int, environment: str, user_id: str
-    ) -> tuple[PackForPull | None, lean.Row | None]:
-        """PostgreSQL, one round trip that writes nothing: the pack (as `pack`) and the user's
-        active seed (id, server_seed, client_seed, next_nonce; None: no seed yet)."""
-        params = _seed_params(pack_id, partner_id, environment, user_id)
-        return _pack_with_seed((await lean.execute(self.conn, PACK_AND_SEED, params)).rows)
-
-    async def pull_in_one(
-        self,
-        pack_id: str,
-        draws: Sequence[dict[str, Any]],
-        seed: lean.Row,
-        buyback_bps: int,
-        holder: dict[str, Any],
-        session: dict[str, Any],
-        entry: dict[str, Any],
-    ) -> list[dict[str, Any]] | None:
-        """PostgreSQL: PULL_IN_ONE, the whole pull in one statement, in autocommit or in the
-        transaction of what commits with it. `draws` (tier_id, key, unit, nonce each) were made
-        from `seed` as read, its nonces from next_nonce on. Returns the claimed cards in draw
-        order; None when nothing was written (the seed moved on, two draws met at one card, a
-        draw's cards were all locked or none was at or after its key): the caller pulls card by
-        card instead, in a transaction of its own."""
-        params: dict[str, Any] = {
-            "draw_positions": list(range(len(draws))),
-            "tier_ids": [d["tier_id"] for d in draws],
-            "lower_bounds": [d["key"] for d in draws],
-            "units": [d["unit"] for d in draws],
-            "nonces": [d["nonce"] for d in draws],
-            "amount": len(draws),
-            "in_pack_id": pack_id,
-            "new_partner_id": holder["partner_id"],
-            "new_user_id": holder["user_id"],
-            "new_session_id": holder["session_id"],
-            "now": holder["now"],
-            "expires_at": holder["expires_at"],
-            "seed_id": seed["id"],
-            "first_nonce": seed["next_nonce"],
-            "user_created_at": holder["now"],
-            "buyback_bps": buyback_bps,
-        }
-        params.update({f"s_{key}": session[key] for key in SESSION_KEYS})
-        params.update({f"e_{key}": entry[key] for key in ENTRY_KEYS})
-        rows = (await lean.execute(self.conn, PULL_IN_ONE, params)).rows
-        if len(rows) != len(draws):
-            return None
-        rows.sort(key=lambda row: row["draw_position"])
-        for row in rows:
-            del row["draw_position"]
-        return rows
 
     async def claim_card(
         self,
@@ -283,38 +199,3 @@ class PullRepository:
         if pack_ids is not None:
             query = query.where(Pull.pack_id.in_(pack_ids))
         return (await self.conn.execute(query)).mappings().all()
-
-
-Ask = tuple[str, int, str, str]  # pack_id, partner_id, environment, user_id
-
-
-class PullRounds:
-    """PostgreSQL, for pulls that need no transaction: their first read (the pack and the
-    user's seed, `PullRepository.pack_and_seed`), one statement a round in autocommit for all
-    the pulls in flight (clawvault.db.batcher), as quotes share theirs. The same rows as each
-    pull's own statement; the pull itself stays one statement of its own (`pull_in_one`)."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self.reads: Batcher[Ask, tuple[PackForPull | None, lean.Row | None]] = Batcher(self._read)
-
-    async def pack_and_seed(
-        self, pack_id: str, partner_id: int, environment: str, user_id: str
-    ) -> tuple[PackForPull | None, lean.Row | None]:
-        return await self.reads.submit((pack_id, partner_id, environment, user_id))
-
-    async def _read(self, asks: list[Ask]) -> list[tuple[PackForPull | None, lean.Row | None]]:
-        pack_ids, partner_ids, environments, user_ids = (list(c) for c in zip(*asks, strict=True))
-        params = {
-            "pack_ids": pack_ids,
-            "partner_ids": partner_ids,
-            "environments": environments,
-            "user_ids": user_ids,
-        }
-        rows: defaultdict[int, list[Any]] = defaultdict(list)
-        for row in await self._db.autocommit_rows(PACK_AND_SEED_ROUND, params):
-            rows[row["ask_n"]].append(row)
-        return [_pack_with_seed(rows.get(n, [])) for n in range(1, len(asks) + 1)]
-
-
-pull_rounds = PerDatabase(PullRounds)

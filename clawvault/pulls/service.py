@@ -7,35 +7,29 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping
-from sqlalchemy.exc import DBAPIError
 
-from clawvault.core.ids import new_public_id, new_session_id, new_tx_hash
+from clawvault.core.ids import new_session_id
 from clawvault.core.money import cents_to_number
 from clawvault.core.runtime import Runtime
 from clawvault.core.timeutil import as_utc, isoformat
 from clawvault.db import lean
 from clawvault.db.conn import Conn
-from clawvault.db.engine import is_retryable
-from clawvault.db.models import LedgerKind
 from clawvault.db.unit import Unit
-from clawvault.fairness.domain import DrawStream
 from clawvault.fairness.service import draw_stream
 from clawvault.inventory.presenters import card_metadata, item_json
 from clawvault.inventory.repository import InventoryRepository
-from clawvault.ledger.repository import ledger_entry
-from clawvault.packs.domain import TierTable, buyback_cents, buyback_expiry, odds_canonical
+from clawvault.packs.domain import buyback_cents, buyback_expiry
 from clawvault.packs.errors import PackNotFound
 from clawvault.partners.auth import Caller
-from clawvault.pulls.domain import amount_refusal, parse_amount, parse_user_id
+from clawvault.pulls.domain import parse_amount, parse_user_id
 from clawvault.pulls.errors import (
-    AmountTooLarge,
     OutOfStock,
     TransactionFailed,
     UserIdRequired,
 )
-from clawvault.pulls.repository import PackForPull, PullRepository, pull_rounds
-from clawvault.webhooks.domain import EventType
-from clawvault.webhooks.service import emit
+from clawvault.pulls.in_one.way import pull_in_one
+from clawvault.pulls.records import announce, charge_row, pulled_answer, session_row, terms
+from clawvault.pulls.repository import PullRepository
 
 PULL_ATTEMPTS = 10
 IMPATIENT_ATTEMPTS = 4
@@ -101,7 +95,7 @@ async def _buy(
     deadlocks being detected by the database and retried)."""
     pulls = PullRepository(conn)
     pack = await pulls.pack(pack_id, caller.partner_id, caller.environment.value)
-    pack, amount, table = _terms(pack, parse_amount(raw_amount), raw_amount)
+    pack, amount, table = terms(pack, parse_amount(raw_amount), raw_amount)
     session_id = new_session_id()
     # The user row first: waiting on another request's new user happens before we hold cards.
     await InventoryRepository(conn).ensure_user(caller.partner_id, user_id, now)
@@ -146,170 +140,13 @@ async def _buy(
         )
     # The session, its pulls and the charge (the cards' session_id has no foreign key).
     await pulls.record(
-        _session(session_id, caller, user_id, pack_id, pack, amount, now),
+        session_row(session_id, caller, user_id, pack_id, pack, amount, now),
         pull_rows,
-        _charge(session_id, caller, user_id, pack, amount, now),
+        charge_row(session_id, caller, user_id, pack, amount, now),
     )
-    answer = _result(session_id, pack, cards)
-    await _announce(conn, caller, user_id, pack_id, amount, pack, answer, now)
+    answer = pulled_answer(session_id, pack, cards)
+    await announce(conn, caller, user_id, pack_id, amount, pack, answer, now)
     return answer
-
-
-async def _announce(
-    conn: Conn,
-    caller: Caller,
-    user_id: str,
-    pack_id: str,
-    amount: int,
-    pack: PackForPull,
-    answer: dict[str, Any],
-    now: datetime,
-) -> None:
-    """The pull.fulfilled event, committed with the pull (no endpoint: no event to make)."""
-    if not pack.has_endpoints:
-        return
-    event = {"user_id": user_id, "claw_id": pack_id, "amount": amount}
-    event.update(answer)
-    await emit(
-        conn,
-        caller.partner_id,
-        EventType.PULL_FULFILLED,
-        event,
-        now,
-        environment=caller.environment,
-    )
-
-
-class NothingWritten(Exception):
-    """The pull's one statement wrote nothing: its transaction rolls back (the cards the
-    statement locked are let go) and the pull goes card by card."""
-
-
-async def pull_in_one(
-    runtime: Runtime,
-    unit: Unit,
-    caller: Caller,
-    pack_id: str,
-    user_id: str,
-    raw_amount: Any,
-    now: datetime,
-) -> dict[str, Any] | None:
-    """PostgreSQL, a user who has a seed: the pack and the seed read (in a round shared with
-    the other pulls in flight), the draws made from the seed's next nonces, then PULL_IN_ONE
-    claims their cards and writes everything, or nothing. In autocommit (two round trips, no
-    BEGIN, no COMMIT) when nothing else must commit with the pull; in the unit's write
-    transaction with what must (the request's idempotency record, the pull.fulfilled event of
-    a partner with endpoints). None when the pull goes card by card instead: a user without a
-    seed yet, or a statement that wrote nothing (the seed moved on, two draws met the same
-    card, a draw's cards were all locked or none was at or after its key) or was a deadlock's
-    victim. The pack's refusals are raised as `_buy` raises them."""
-    environment = caller.environment.value
-    found, seed = await pull_rounds(unit.db).pack_and_seed(
-        pack_id, caller.partner_id, environment, user_id
-    )
-    pack, amount, table = _terms(found, parse_amount(raw_amount), raw_amount)
-    if seed is None:
-        return None
-    session_id = new_session_id()
-    draws = DrawStream(seed, seed["next_nonce"])
-    drawn = []
-    for draw in (draws.next() for _ in range(amount)):
-        tier = table.draw(draw.u)
-        drawn.append(
-            {"tier_id": tier.tier_id, "key": draw.key, "unit": draw.u, "nonce": draw.nonce}
-        )
-    holder = {
-        "partner_id": caller.partner_id,
-        "user_id": user_id,
-        "session_id": session_id,
-        "now": now,
-        "expires_at": buyback_expiry(now, pack.buyback_window_seconds),
-    }
-
-    async def pull(conn: Conn) -> list[dict[str, Any]] | None:
-        return await PullRepository(conn).pull_in_one(
-            pack_id,
-            drawn,
-            seed,
-            pack.buyback_bps,
-            holder,
-            _session(session_id, caller, user_id, pack_id, pack, amount, now),
-            _charge(session_id, caller, user_id, pack, amount, now),
-        )
-
-    if unit.autocommits() and not pack.has_endpoints:
-        cards = await unit.one_statement(pull)
-        return None if cards is None else _result(session_id, pack, cards)
-
-    async def with_what_commits_with_it(conn: Conn) -> dict[str, Any]:
-        cards = await pull(conn)
-        if cards is None:
-            raise NothingWritten()
-        answer = _result(session_id, pack, cards)
-        await _announce(conn, caller, user_id, pack_id, amount, pack, answer, now)
-        return answer
-
-    # Rolled back, this write was not the unit's commit: the pull card by card is, instead.
-    try:
-        return await unit.write(with_what_commits_with_it, attempts=1, answers=True)
-    except NothingWritten:
-        return None
-    except DBAPIError as exc:
-        if is_retryable(exc):
-            return None  # rolled back: card by card, from the start
-        raise
-
-
-def _terms(
-    pack: PackForPull | None, amount: int | None, raw_amount: Any
-) -> tuple[PackForPull, int, TierTable]:
-    """The pack's refusals of this pull, in the order the API gives them; the tiers to draw
-    from."""
-    if pack is None:
-        raise PackNotFound()
-    if amount is None:
-        raise amount_refusal(raw_amount)
-    if amount > pack.max_per_mint:
-        raise AmountTooLarge(pack.max_per_mint)
-    if not pack.enable or not pack.tiers or pack.has_an_empty_tier:
-        raise OutOfStock()
-    return pack, amount, TierTable(pack.tiers)
-
-
-def _session(
-    session_id: str,
-    caller: Caller,
-    user_id: str,
-    pack_id: str,
-    pack: PackForPull,
-    amount: int,
-    now: datetime,
-) -> dict[str, Any]:
-    return {
-        "id": session_id,
-        "partner_id": caller.partner_id,
-        "user_id": user_id,
-        "pack_id": pack_id,
-        "amount": amount,
-        "price_cents": pack.mint_price_cents * amount,
-        "public_id": new_public_id(),
-        "tx_hash": new_tx_hash(),
-        "odds_canonical": odds_canonical(pack.tiers),
-        "created_at": now,
-    }
-
-
-def _charge(
-    session_id: str, caller: Caller, user_id: str, pack: PackForPull, amount: int, now: datetime
-) -> dict[str, Any]:
-    """The pull's ledger entry."""
-    price = pack.mint_price_cents * amount
-    return ledger_entry(caller.partner_id, LedgerKind.PULL, -price, session_id, user_id, now)
-
-
-def _result(session_id: str, pack: PackForPull, cards: Sequence[lean.Row]) -> dict[str, Any]:
-    extra = {"claw_slug": pack.slug, "buyback_bps": pack.buyback_bps}
-    return {"session_id": session_id, "nfts": [item_json({**c, **extra}) for c in cards]}  # type: ignore[arg-type]
 
 
 async def status(

@@ -8,27 +8,22 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Executable,
     Select,
-    String,
     Table,
     Update,
     bindparam,
-    column,
     func,
     insert,
     select,
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from clawvault.db.dialect import unindexed
 from clawvault.db.models import (
     Card,
     CardStatus,
-    FairnessSeed,
     LedgerEntry,
     Pack,
     PackTier,
@@ -47,7 +42,7 @@ CLAIMED_COLUMNS = (*CARD_ITEM_COLUMNS, Card.purchased_at, Card.buyback_expires_a
 # cache-keying a statement per call cost more CPU than running it.
 
 
-def _pack_for_pull(pack_id: Any, partner_id: Any, environment: Any) -> Select[*tuple[Any, ...]]:
+def pack_for_pull(pack_id: Any, partner_id: Any, environment: Any) -> Select[*tuple[Any, ...]]:
     """The pack's terms, its tiers, and whether each tier has an available card (locked or not:
     the honest-odds rule), in one statement; and whether the partner has a webhook endpoint in
     the environment. A pack without tiers gives one row of NULL tier columns. Of parameters, or
@@ -76,7 +71,7 @@ def _pack_for_pull(pack_id: Any, partner_id: Any, environment: Any) -> Select[*t
     )
 
 
-PACK_FOR_PULL = _pack_for_pull(
+PACK_FOR_PULL = pack_for_pull(
     bindparam("pack_id"), bindparam("endpoint_partner_id"), bindparam("endpoint_environment")
 )
 
@@ -146,29 +141,6 @@ ADD_PULLS = insert(Pull.__table__)  # type: ignore[arg-type]
 Keys = tuple[str, ...]
 
 
-def _pack_and_seed(
-    pack_id: Any, partner_id: Any, environment: Any, owner_id: Any, user_id: Any
-) -> Select[*tuple[Any, ...]]:
-    """PostgreSQL: the pack as `_pack_for_pull`, and the user's active seed (seed_id,
-    server_seed, client_seed, next_nonce: NULL when the user has none yet), reading only. Of
-    parameters (PACK_AND_SEED), or of the columns of a round's asks (PACK_AND_SEED_ROUND)."""
-    seeds: Table = FairnessSeed.__table__  # type: ignore[assignment]
-    seed = (
-        select(seeds.c.id, seeds.c.server_seed, seeds.c.client_seed, seeds.c.next_nonce)
-        .where(
-            seeds.c.partner_id == owner_id,
-            seeds.c.user_id == user_id,
-            seeds.c.revealed_at.is_(None),
-        )
-        .correlate_except(seeds)  # a round's asks are two levels up
-        .lateral("seed")
-    )
-    found = _pack_for_pull(pack_id, partner_id, environment)
-    return found.outerjoin(seed, true()).add_columns(
-        seed.c.id.label("seed_id"), seed.c.server_seed, seed.c.client_seed, seed.c.next_nonce
-    )
-
-
 SESSION_KEYS: Keys = (
     "id",
     "partner_id",
@@ -182,48 +154,6 @@ SESSION_KEYS: Keys = (
     "created_at",
 )
 ENTRY_KEYS: Keys = ("partner_id", "kind", "amount_cents", "reference", "user_id", "created_at")
-
-
-PACK_AND_SEED = _pack_and_seed(
-    bindparam("pack_id"),
-    bindparam("endpoint_partner_id"),
-    bindparam("endpoint_environment"),
-    bindparam("owner_id"),
-    bindparam("seed_user_id"),
-)
-
-
-def _pack_and_seed_round() -> Select[*tuple[Any, ...]]:
-    """PACK_AND_SEED for many pulls in one statement: run for each ask of the unnest of four
-    arrays (pack_ids, partner_ids, environments, user_ids), `ask_n` telling whose row a row
-    is."""
-    ask = (
-        func.unnest(
-            bindparam("pack_ids", type_=ARRAY(String)),
-            bindparam("partner_ids", type_=ARRAY(BigInteger)),
-            bindparam("environments", type_=ARRAY(String)),
-            bindparam("user_ids", type_=ARRAY(String)),
-        )
-        .table_valued(
-            column("pack_id", String),
-            column("partner_id", BigInteger),
-            column("environment", String),
-            column("user_id", String),
-            with_ordinality="n",
-        )
-        .render_derived(name="ask", with_types=False)
-    )
-    c = ask.c
-    found = _pack_and_seed(c.pack_id, c.partner_id, c.environment, c.partner_id, c.user_id)
-    found_rows = found.lateral("found")
-    return (
-        select(ask.c.n.label("ask_n"), found_rows)
-        .select_from(ask.join(found_rows, true()))
-        .order_by(ask.c.n, found_rows.c.tier_id)
-    )
-
-
-PACK_AND_SEED_ROUND = _pack_and_seed_round()
 
 
 @cache

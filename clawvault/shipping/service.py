@@ -41,7 +41,8 @@ from clawvault.shipping.errors import (
     QuoteIdRequired,
 )
 from clawvault.shipping.presenters import order_json, quote_json
-from clawvault.shipping.repository import ShippingRepository, quote_rounds
+from clawvault.shipping.quote_rounds import quote_rounds
+from clawvault.shipping.repository import ShippingRepository
 from clawvault.webhooks.domain import EventType
 from clawvault.webhooks.service import emit
 

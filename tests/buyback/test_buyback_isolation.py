@@ -134,6 +134,7 @@ def test_a_row_lock_held_for_a_moment_delays_the_sellback_but_does_not_refuse_it
     goes as soon as the sellback has met it once."""
     import threading
 
+    from clawvault.buyback import in_one
     from clawvault.buyback.repository import BuybackRepository, RowBusy
 
     partner = make_partner(settings)
@@ -143,9 +144,9 @@ def test_a_row_lock_held_for_a_moment_delays_the_sellback_but_does_not_refuse_it
     met: list[str] = []
 
     def meeting_the_lock(original: Any) -> Any:
-        async def met_it(self: BuybackRepository, card_id: str, *args: Any) -> object:
+        async def met_it(on: Any, card_id: str, *args: Any) -> object:  # on: self, or a conn
             try:
-                return await original(self, card_id, *args)
+                return await original(on, card_id, *args)
             except RowBusy:
                 met.append(card_id)
                 releasing = threading.Thread(target=lock.release)  # the lock's own event loop
@@ -156,10 +157,8 @@ def test_a_row_lock_held_for_a_moment_delays_the_sellback_but_does_not_refuse_it
         return met_it
 
     # Either statement may meet it (in autocommit, SELL_IN_ONE is the first).
-    for name in ("lock_held_card", "sell_in_one"):
-        monkeypatch.setattr(
-            BuybackRepository, name, meeting_the_lock(getattr(BuybackRepository, name))
-        )
+    for owner, name in ((BuybackRepository, "lock_held_card"), (in_one, "sell_statement")):
+        monkeypatch.setattr(owner, name, meeting_the_lock(getattr(owner, name)))
     sold = client.post(f"{API}/vm/buyback", headers=partner.headers, json={"item_id": item_id})
     assert met == [item_id]
     assert sold.status_code == 200, sold.text

@@ -1,4 +1,4 @@
-"""PostgreSQL: a sellback is one statement in autocommit (`BuybackRepository.sell_in_one`) when
+"""PostgreSQL: a sellback is one statement in autocommit (`buyback.in_one.sell_in_one`) when
 nothing needs telling apart: it writes what the sellback in a transaction writes, or nothing,
 and then the transaction settles it or gives the error."""
 
@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from clawvault.buyback import in_one
 from clawvault.buyback.errors import ItemExpired
-from clawvault.buyback.repository import BuybackRepository
 from clawvault.core.runtime import Runtime
 from clawvault.db.models import Buyback, Card, LedgerEntry, WebhookEvent
 from clawvault.packs.domain import buyback_cents
@@ -31,14 +31,14 @@ BPS = 7_777
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Whether each sell_in_one of the test wrote the sellback (the real method, observed)."""
     seen: list[bool] = []
-    real = BuybackRepository.sell_in_one
+    real = in_one.sell_statement
 
-    async def observed(self: BuybackRepository, *args: Any, **kwargs: Any) -> Any:
-        row = await real(self, *args, **kwargs)
+    async def observed(*args: Any, **kwargs: Any) -> Any:
+        row = await real(*args, **kwargs)
         seen.append(row is not None)
         return row
 
-    monkeypatch.setattr(BuybackRepository, "sell_in_one", observed)
+    monkeypatch.setattr(in_one, "sell_statement", observed)
     return seen
 
 

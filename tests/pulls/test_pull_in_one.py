@@ -1,4 +1,4 @@
-"""PostgreSQL: a pull of a user who has a seed is one statement (`PullRepository.pull_in_one`),
+"""PostgreSQL: a pull of a user who has a seed is one statement (`pulls.in_one`),
 in autocommit or in the transaction of what commits with it: it writes what the pull card by
 card writes, or nothing at all, and then the pull goes card by card in a transaction."""
 
@@ -23,7 +23,9 @@ from clawvault.db.models import (
 from clawvault.fairness.domain import DrawStream
 from clawvault.packs.domain import buyback_cents
 from clawvault.pulls.errors import OutOfStock
-from clawvault.pulls.repository import PackForPull, PullRepository, pull_rounds
+from clawvault.pulls.in_one import rounds as in_one_rounds
+from clawvault.pulls.in_one import statement as in_one_statement
+from clawvault.pulls.repository import PackForPull, PullRepository
 from clawvault.settings import Settings
 from tests.factories import FakeClock, PartnerKeys, add_endpoint, make_pack, make_partner, run
 
@@ -44,14 +46,14 @@ def partner(settings: Settings) -> PartnerKeys:
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Whether each pull_in_one of the test wrote the pull (the real method, observed)."""
     seen: list[bool] = []
-    real = PullRepository.pull_in_one
+    real = in_one_statement.run
 
-    async def observed(self: PullRepository, *args: Any, **kwargs: Any) -> Any:
-        rows = await real(self, *args, **kwargs)
+    async def observed(*args: Any, **kwargs: Any) -> Any:
+        rows = await real(*args, **kwargs)
         seen.append(rows is not None)
         return rows
 
-    monkeypatch.setattr(PullRepository, "pull_in_one", observed)
+    monkeypatch.setattr(in_one_statement, "run", observed)
     return seen
 
 
@@ -160,9 +162,8 @@ def in_one(settings: Settings, pack_id: str, draws: list[dict[str, Any]], nonce:
 
 
 async def in_one_on(runtime: Runtime, pack_id: str, draws: list[dict[str, Any]], nonce: int) -> Any:
-    """PullRepository.pull_in_one of alice's draws from her seed at `nonce`."""
+    """pulls.in_one.statement.run of alice's draws from her seed at `nonce`."""
     async with runtime.db.autocommit_engine.connect() as conn:
-        pulls = PullRepository(conn)
         seed = (await conn.execute(select(FairnessSeed))).mappings().one()
         now = FakeClock()()
         holder = {
@@ -192,8 +193,8 @@ async def in_one_on(runtime: Runtime, pack_id: str, draws: list[dict[str, Any]],
             "user_id": "alice",
             "created_at": now,
         }
-        return await pulls.pull_in_one(
-            pack_id, draws, {**seed, "next_nonce": nonce}, BPS, holder, session, entry
+        return await in_one_statement.run(
+            conn, pack_id, draws, {**seed, "next_nonce": nonce}, BPS, holder, session, entry
         )
 
 
@@ -388,13 +389,12 @@ def test_pulls_in_flight_read_their_packs_and_seeds_in_one_round_as_each_alone(
             (full, partner_id, "sandbox", "alice"),  # an endpoint there
             (full, partner_id + 1, "production", "alice"),  # another partner's alice
         ]
-        rounds = pull_rounds(runtime.db)
+        rounds = in_one_rounds.pull_rounds(runtime.db)
         before = rounds.reads.rounds
         together = await asyncio.gather(*(rounds.pack_and_seed(*ask) for ask in asks))
         sent = rounds.reads.rounds - before
         async with runtime.db.autocommit_engine.connect() as alone_conn:
-            repo = PullRepository(alone_conn)
-            alone = [await repo.pack_and_seed(*ask) for ask in asks]
+            alone = [await in_one_rounds.pack_and_seed(alone_conn, *ask) for ask in asks]
         return [seen(f) for f in together], [seen(f) for f in alone], sent
 
     together, alone, sent = run(settings, work)

@@ -1,5 +1,5 @@
 """Rounds of one statement for many concurrent requests (clawvault.db.batcher), and PostgreSQL's
-quotes that use them (clawvault.shipping.repository.QuoteRounds): racing quotes each get their
+quotes that use them (clawvault.shipping.quote_rounds.QuoteRounds): racing quotes each get their
 own answer and their own stored quote, and one bad quote fails alone."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from clawvault.core.timeutil import utcnow
 from clawvault.db.batcher import Batcher
 from clawvault.db.models import Quote
 from clawvault.settings import Settings
-from clawvault.shipping.repository import QuoteRounds, quote_rounds
+from clawvault.shipping.quote_rounds import QuoteRounds, quote_rounds
 from tests.factories import ADDRESS, PartnerKeys, make_pack, make_partner, run
 from tests.live import post_at_once, serving
 

@@ -1,7 +1,9 @@
-"""PostgreSQL: a whole pull of a user who has a seed, as one statement (PULL_IN_ONE)."""
+"""PostgreSQL: a whole pull of a user who has a seed, as one statement (PULL_IN_ONE), and the
+function that runs it (`run`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from clawvault.db import lean
+from clawvault.db.conn import Conn
 from clawvault.db.dialect import unindexed
 from clawvault.db.models import (
     Card,
@@ -216,3 +220,48 @@ def _pull_in_one_statement() -> Executable:
 
 
 PULL_IN_ONE = _pull_in_one_statement()
+
+
+async def run(
+    conn: Conn,
+    pack_id: str,
+    draws: Sequence[dict[str, Any]],
+    seed: lean.Row,
+    buyback_bps: int,
+    holder: dict[str, Any],
+    session: dict[str, Any],
+    entry: dict[str, Any],
+) -> list[dict[str, Any]] | None:
+    """PostgreSQL: PULL_IN_ONE, the whole pull in one statement, in autocommit or in the
+    transaction of what commits with it. `draws` (tier_id, key, unit, nonce each) were made
+    from `seed` as read, its nonces from next_nonce on. Returns the claimed cards in draw
+    order; None when nothing was written (the seed moved on, two draws met at one card, a
+    draw's cards were all locked or none was at or after its key): the caller pulls card by
+    card instead, in a transaction of its own."""
+    params: dict[str, Any] = {
+        "draw_positions": list(range(len(draws))),
+        "tier_ids": [d["tier_id"] for d in draws],
+        "lower_bounds": [d["key"] for d in draws],
+        "units": [d["unit"] for d in draws],
+        "nonces": [d["nonce"] for d in draws],
+        "amount": len(draws),
+        "in_pack_id": pack_id,
+        "new_partner_id": holder["partner_id"],
+        "new_user_id": holder["user_id"],
+        "new_session_id": holder["session_id"],
+        "now": holder["now"],
+        "expires_at": holder["expires_at"],
+        "seed_id": seed["id"],
+        "first_nonce": seed["next_nonce"],
+        "user_created_at": holder["now"],
+        "buyback_bps": buyback_bps,
+    }
+    params.update({f"s_{key}": session[key] for key in SESSION_KEYS})
+    params.update({f"e_{key}": entry[key] for key in ENTRY_KEYS})
+    rows = (await lean.execute(conn, PULL_IN_ONE, params)).rows
+    if len(rows) != len(draws):
+        return None
+    rows.sort(key=lambda row: row["draw_position"])
+    for row in rows:
+        del row["draw_position"]
+    return rows

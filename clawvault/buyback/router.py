@@ -6,10 +6,7 @@ from starlette.responses import Response
 from clawvault.buyback import docs
 from clawvault.buyback.schemas import BuybackBody
 from clawvault.core.http import JsonResponse, raw_json_object_body
-from clawvault.core.runtime import Runtime, get_runtime
-from clawvault.db.unit import Unit
-from clawvault.partners.auth import Caller, get_caller
-from clawvault.variants import caller_unit, variant
+from clawvault.variants import PartnerCall, partner_call
 
 router = APIRouter()
 
@@ -17,11 +14,11 @@ router = APIRouter()
 @router.post("/vm/buyback", responses=docs.BUYBACK, openapi_extra=BuybackBody.openapi_body())
 async def buyback(
     request: Request,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     body = BuybackBody.parse(await raw_json_object_body(request))
     return JsonResponse(
-        await variant(caller).buyback.sell_back(runtime, unit, caller, body.service_body())
+        await call.serve.buyback.sell_back(
+            call.runtime, call.unit, call.caller, body.service_body()
+        )
     )

@@ -2,7 +2,7 @@
 database, and the only code above `db/` that begins, commits or rolls back.
 
 The edge opens it: a route takes it as a dependency (`clawvault.core.runtime.get_unit`, or the
-Partner API's `clawvault.variants.caller_unit`, on the store of the caller's environment); a
+Partner API's `clawvault.variants.partner_call`, on the store of the caller's environment); a
 job or the CLI opens `Unit(db)`. Services and repositories take the unit and hand it their work
 as functions of a connection; they never begin, commit or roll back:
 

@@ -4,16 +4,13 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse, raw_json_object_body
-from clawvault.core.runtime import Runtime, get_runtime
 from clawvault.core.validators import path_key, writable_user_id
-from clawvault.db.unit import Unit
 from clawvault.fairness import docs
 from clawvault.fairness.errors import ReceiptNotFound
 from clawvault.fairness.schemas import ClientSeedBody
 from clawvault.inventory.errors import UserNotFound
 from clawvault.packs.errors import PackNotFoundByPath
-from clawvault.partners.auth import Caller, get_caller
-from clawvault.variants import caller_unit, variant
+from clawvault.variants import PartnerCall, partner_call
 
 router = APIRouter()
 
@@ -21,13 +18,11 @@ router = APIRouter()
 @router.get("/fairness/users/{user_id}", responses=docs.GET_COMMITMENT)
 async def commitment(
     user_id: str,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     return JsonResponse(
-        await variant(caller).fairness.commitment(
-            runtime, unit, caller, writable_user_id(user_id, UserNotFound)
+        await call.serve.fairness.commitment(
+            call.runtime, call.unit, call.caller, writable_user_id(user_id, UserNotFound)
         )
     )
 
@@ -40,15 +35,13 @@ async def commitment(
 async def client_seed(
     user_id: str,
     request: Request,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     user_id = writable_user_id(user_id, UserNotFound)
     body = ClientSeedBody.parse(await raw_json_object_body(request))
     return JsonResponse(
-        await variant(caller).fairness.set_client_seed(
-            runtime, unit, caller, user_id, body.service_body()
+        await call.serve.fairness.set_client_seed(
+            call.runtime, call.unit, call.caller, user_id, body.service_body()
         )
     )
 
@@ -56,13 +49,11 @@ async def client_seed(
 @router.post("/fairness/users/{user_id}/rotate", responses=docs.ROTATE)
 async def rotate(
     user_id: str,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     return JsonResponse(
-        await variant(caller).fairness.rotate(
-            runtime, unit, caller, writable_user_id(user_id, UserNotFound)
+        await call.serve.fairness.rotate(
+            call.runtime, call.unit, call.caller, writable_user_id(user_id, UserNotFound)
         )
     )
 
@@ -70,13 +61,11 @@ async def rotate(
 @router.get("/fairness/receipts/{session_id}", responses=docs.RECEIPT)
 async def receipt(
     session_id: str,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     return JsonResponse(
-        await variant(caller).fairness.receipt(
-            runtime, unit, caller, path_key(session_id, ReceiptNotFound)
+        await call.serve.fairness.receipt(
+            call.runtime, call.unit, call.caller, path_key(session_id, ReceiptNotFound)
         )
     )
 
@@ -84,12 +73,10 @@ async def receipt(
 @router.get("/vm/{pack_id}/odds", responses=docs.ODDS)
 async def odds(
     pack_id: str,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     return JsonResponse(
-        await variant(caller).fairness.published_odds(
-            runtime, unit, caller, path_key(pack_id, PackNotFoundByPath)
+        await call.serve.fairness.published_odds(
+            call.runtime, call.unit, call.caller, path_key(pack_id, PackNotFoundByPath)
         )
     )

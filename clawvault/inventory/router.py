@@ -8,13 +8,13 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse
-from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.runtime import Runtime
 from clawvault.core.validators import path_key, readable_user_id
 from clawvault.db.unit import Unit
 from clawvault.inventory import docs
 from clawvault.inventory.errors import CardNotFound, UserNotFound
-from clawvault.partners.auth import Caller, get_caller
-from clawvault.variants import caller_unit, variant
+from clawvault.partners.auth import Caller
+from clawvault.variants import PartnerCall, partner_call, variant
 
 router = APIRouter()
 
@@ -24,11 +24,11 @@ async def inventory(
     user_id: str,
     limit: str | None = None,
     cursor: str | None = None,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
-    return JsonResponse(await _inventory(runtime, unit, caller, user_id, limit, cursor))
+    return JsonResponse(
+        await _inventory(call.runtime, call.unit, call.caller, user_id, limit, cursor)
+    )
 
 
 async def inventory_fast(
@@ -58,10 +58,10 @@ async def _inventory(
 @router.get("/card/{item_id}", responses=docs.CARD_LOOKUP)
 async def card(
     item_id: str,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     return JsonResponse(
-        await variant(caller).inventory.card(runtime, unit, caller, path_key(item_id, CardNotFound))
+        await call.serve.inventory.card(
+            call.runtime, call.unit, call.caller, path_key(item_id, CardNotFound)
+        )
     )

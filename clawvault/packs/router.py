@@ -5,24 +5,22 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse
-from clawvault.core.runtime import Runtime, get_runtime
+from clawvault.core.runtime import Runtime
 from clawvault.core.validators import path_key
 from clawvault.db.unit import Unit
 from clawvault.packs import docs, service
 from clawvault.packs.errors import PackNotFoundByPath
-from clawvault.partners.auth import Caller, get_caller
-from clawvault.variants import caller_unit, variant
+from clawvault.partners.auth import Caller
+from clawvault.variants import PartnerCall, partner_call, variant
 
 router = APIRouter()
 
 
 @router.get("/vm/available", responses=docs.AVAILABLE)
 async def available(
-    platform: str = "mainnet",
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
+    platform: str = "mainnet", call: PartnerCall = Depends(partner_call)
 ) -> Response:
-    content = await variant(caller).packs.available_json(runtime, platform)
+    content = await call.serve.packs.available_json(call.runtime, platform)
     return Response(content, media_type=JsonResponse.media_type)
 
 
@@ -34,7 +32,7 @@ async def available_fast(
 
 
 @router.get("/vm/chase/{slug}", responses=docs.CHASE)
-async def chase(
-    slug: str, unit: Unit = Depends(caller_unit), runtime: Runtime = Depends(get_runtime)
-) -> Response:
-    return JsonResponse(await service.chase(runtime, unit, path_key(slug, PackNotFoundByPath)))
+async def chase(slug: str, call: PartnerCall = Depends(partner_call)) -> Response:
+    return JsonResponse(
+        await service.chase(call.runtime, call.unit, path_key(slug, PackNotFoundByPath))
+    )

@@ -1,5 +1,5 @@
 """Sandbox controls under /_/control (sandbox keys only: the /_/ prefix makes any other key a
-401). Each runs in the request's unit of work on the sandbox store (`variants.caller_unit`)."""
+401). Each runs in the request's unit of work on the sandbox store (`variants.partner_call`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from clawvault.core.http import JsonResponse, json_object_body
-from clawvault.core.runtime import Runtime, get_runtime
-from clawvault.db.unit import Unit
-from clawvault.partners.auth import Caller, get_caller
 from clawvault.sandbox import controls, docs
-from clawvault.variants import caller_unit
+from clawvault.variants import PartnerCall, partner_call
 
 CONTROL_PREFIX = "/_/control"
 router = APIRouter()
@@ -19,43 +16,35 @@ router = APIRouter()
 
 @router.post("/reset", responses=docs.RESET)
 async def reset(
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
-    return JsonResponse(await controls.reset(runtime, unit, caller))
+    return JsonResponse(await controls.reset(call.runtime, call.unit, call.caller))
 
 
 @router.get("/clock", responses=docs.READ_CLOCK)
 async def clock(
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
-    return JsonResponse(await controls.clock(runtime, unit, caller))
+    return JsonResponse(await controls.clock(call.runtime, call.unit, call.caller))
 
 
 @router.post("/clock/advance", responses=docs.ADVANCE_CLOCK, openapi_extra=docs.ADVANCE_CLOCK_BODY)
 async def advance_clock(
     request: Request,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     body = await json_object_body(request)
-    return JsonResponse(await controls.advance_clock(runtime, unit, caller, body))
+    return JsonResponse(await controls.advance_clock(call.runtime, call.unit, call.caller, body))
 
 
 @router.post("/card/{item_id}/fmv", responses=docs.SET_FMV, openapi_extra=docs.SET_FMV_BODY)
 async def set_fmv(
     item_id: str,
     request: Request,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     body = await json_object_body(request)
-    return JsonResponse(await controls.set_fmv(runtime, unit, caller, item_id, body))
+    return JsonResponse(await controls.set_fmv(call.runtime, call.unit, call.caller, item_id, body))
 
 
 @router.post(
@@ -64,20 +53,20 @@ async def set_fmv(
 async def advance_order(
     order_id: str,
     request: Request,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     body = await json_object_body(request)
-    return JsonResponse(await controls.advance_order(runtime, unit, caller, order_id, body))
+    return JsonResponse(
+        await controls.advance_order(call.runtime, call.unit, call.caller, order_id, body)
+    )
 
 
 @router.post("/buyback/fail-next", responses=docs.FAIL_NEXT, openapi_extra=docs.FAIL_NEXT_BODY)
 async def fail_next_sellback(
     request: Request,
-    caller: Caller = Depends(get_caller),
-    runtime: Runtime = Depends(get_runtime),
-    unit: Unit = Depends(caller_unit),
+    call: PartnerCall = Depends(partner_call),
 ) -> Response:
     body = await json_object_body(request)
-    return JsonResponse(await controls.force_sellback_error(runtime, unit, caller, body))
+    return JsonResponse(
+        await controls.force_sellback_error(call.runtime, call.unit, call.caller, body)
+    )

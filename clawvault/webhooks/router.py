@@ -1,6 +1,6 @@
 """The webhook routes of the Partner API. Both environments' endpoints and deliveries live in
 the platform's database (by environment), so a sandbox caller's unit is on it too (`get_unit`,
-not the sandbox store's `variants.caller_unit`)."""
+not the sandbox store's `variants.partner_call`)."""
 
 from __future__ import annotations
 

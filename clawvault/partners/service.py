@@ -26,10 +26,15 @@ async def create_partner(unit: Unit, name: str) -> int:
 async def partner_id(unit: Unit, name: str) -> int:
     """The id of the partner called `name`; 404 "Partner not found" when there is none."""
 
-    async def read(conn: Conn) -> int | None:
-        return await PartnerRepository(conn).partner_id_by_name(name)
+    async def read(conn: Conn) -> int:
+        return await partner_id_in(conn, name)
 
-    found = await unit.read(read)
+    return await unit.read(read)
+
+
+async def partner_id_in(conn: Conn, name: str) -> int:
+    """`partner_id`, in the transaction of `conn` (for a write that needs it)."""
+    found = await PartnerRepository(conn).partner_id_by_name(name)
     if found is None:
         raise PartnerNotFound()
     return found

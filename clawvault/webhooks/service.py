@@ -14,8 +14,7 @@ from clawvault.db.conn import Conn
 from clawvault.db.models import Environment, WebhookDeliveryStatus
 from clawvault.db.unit import Unit
 from clawvault.partners.auth import Caller
-from clawvault.partners.errors import PartnerNotFound
-from clawvault.partners.repository import PartnerRepository
+from clawvault.partners.service import partner_id_in
 from clawvault.webhooks.domain import (
     EVENT_TYPES,
     BadTarget,
@@ -262,13 +261,6 @@ def environment_of(sandbox: Any) -> Environment:
     return Environment.SANDBOX if sandbox else Environment.PRODUCTION
 
 
-async def _partner_id(conn: Conn, name: str) -> int:
-    found = await PartnerRepository(conn).partner_id_by_name(name)
-    if found is None:
-        raise PartnerNotFound()
-    return found
-
-
 async def create_endpoint_for(
     runtime: Runtime,
     unit: Unit,
@@ -281,7 +273,7 @@ async def create_endpoint_for(
     body: dict[str, Any] = {"url": url, "events": events or None}
 
     async def work(conn: Conn) -> dict[str, Any]:
-        partner_id = await _partner_id(conn, partner_name)
+        partner_id = await partner_id_in(conn, partner_name)
         row = _endpoint_row(runtime, partner_id, environment, body)
         await WebhookRepository(conn).add_endpoint(row)
         return row
@@ -294,7 +286,7 @@ async def list_endpoints_for(runtime: Runtime, unit: Unit, partner_name: str) ->
     """Both environments' endpoints of a partner, for the operator."""
 
     async def work(conn: Conn) -> list[dict[str, Any]]:
-        partner_id = await _partner_id(conn, partner_name)
+        partner_id = await partner_id_in(conn, partner_name)
         repo = WebhookRepository(conn)
         return [
             {**endpoint_json(row), "environment": environment.value}
@@ -309,7 +301,7 @@ async def delete_endpoint_for(
     runtime: Runtime, unit: Unit, partner_name: str, endpoint_id: str
 ) -> dict[str, Any]:
     async def work(conn: Conn) -> None:
-        partner_id = await _partner_id(conn, partner_name)
+        partner_id = await partner_id_in(conn, partner_name)
         repo = WebhookRepository(conn)
         if await repo.endpoint(endpoint_id, partner_id) is None:
             raise EndpointNotFound()

@@ -83,20 +83,16 @@ class Unit:
         if self._committed:
             raise RuntimeError("a unit of work commits one write transaction")
         record = self.record
-        answer: list[bytes] = []
 
         async def with_record(conn: Conn) -> T:
             result = await work(conn)
             if record is not None:
-                body = orjson.dumps(result) if answers else None
-                await record.written(conn, body)
-                if body is not None:
-                    answer.append(body)
+                await record.written(conn, orjson.dumps(result) if answers else None)
             return result
 
         result = await self.db.transaction(with_record, attempts, inline=inline)
         self._committed = True
-        if record is not None and answer:
+        if record is not None and answers:
             record.answered()
         return result
 
